@@ -1,0 +1,30 @@
+// Assembles the HTTP server from its parts. No listening here: main.ts and the tests do that.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { CommandQueue } from '../service/command-queue.ts';
+import type { MdmService } from '../service/mdm-service.ts';
+import { adminRoutes } from './admin/admin-routes.ts';
+import { deviceRoutes } from './device-routes.ts';
+
+export interface AppDeps {
+  service: MdmService;
+  commands: CommandQueue;
+  apiKey: string;
+  bodyLimit: number;
+  logger: Logger;
+  version: string;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Device requests get one summary line each (device-routes.ts); Fastify's two generic lines
+    // per request would only repeat it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit,
+  });
+  await app.register(deviceRoutes, { service: deps.service });
+  await app.register(adminRoutes, { apiKey: deps.apiKey, commands: deps.commands });
+  app.get('/version', async () => ({ version: deps.version }));
+  return app;
+}

@@ -1,0 +1,69 @@
+// Device endpoints: PUT /mdm (check-ins and command reports, told apart by content type) and
+// PUT /checkin (check-ins, for profiles with a separate CheckInURL). Only translates HTTP to the
+// service and back; the raw body bytes go to the service untouched.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DeviceRequestError, type DeviceReply, type RequestSummary } from '../service/device-reply.ts';
+import type { MdmService } from '../service/mdm-service.ts';
+
+export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
+export const REPORT_CONTENT_TYPE = 'application/x-apple-aspen-mdm';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    deviceSummary: RequestSummary | null;
+  }
+}
+
+export async function deviceRoutes(app: FastifyInstance, opts: { service: MdmService }): Promise<void> {
+  const { service } = opts;
+  app.decorateRequest('deviceSummary', null);
+  for (const type of [CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE]) {
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  }
+
+  app.put('/mdm', async (request, reply) => {
+    const isCheckin = mediaType(request) === CHECKIN_CONTENT_TYPE;
+    const body = request.body as Buffer;
+    return send(request, reply, await (isCheckin ? service.checkin(body) : service.report(body)));
+  });
+
+  app.put('/checkin', async (request, reply) => send(request, reply, await service.checkin(request.body as Buffer)));
+
+  // Refusals are 4xx with a short reason; anything else is the server's fault: 5xx, which a device
+  // retries later (never 401, which would make it unenroll).
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
+    if (err instanceof DeviceRequestError) {
+      request.deviceSummary = { ...err.summary, outcome: `refused: ${err.reason}` };
+      return reply.code(err.status).type('text/plain; charset=utf-8').send(`${err.reason}\n`);
+    }
+    const status = err.statusCode;
+    if (status !== undefined && status >= 400 && status < 500 && status !== 401) {
+      request.deviceSummary = { outcome: `refused: ${err.message}` };
+      return reply.code(status).type('text/plain; charset=utf-8').send(`${err.message}\n`);
+    }
+    request.log.error({ err }, 'device request failed');
+    request.deviceSummary = { outcome: 'server error' };
+    return reply.code(500).type('text/plain; charset=utf-8').send('internal server error\n');
+  });
+
+  // One line per device request; the summary carries ids and outcomes, never tokens or secrets.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { ...request.deviceSummary, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'device request',
+    );
+  });
+}
+
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, result: DeviceReply): FastifyReply {
+  request.deviceSummary = result.summary;
+  reply.code(result.status);
+  // A command-less answer must be zero bytes: an empty <dict/> would be taken as a malformed command.
+  if (result.body === null) return reply.send();
+  if (result.contentType) reply.type(result.contentType);
+  return reply.send(typeof result.body === 'string' ? result.body : Buffer.from(result.body));
+}

@@ -1,0 +1,33 @@
+// Entry point: `npm start`. Reads .env (if present) and the environment, then serves.
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createAspen, createLogger } from './server.ts';
+
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`aspen: invalid configuration: ${err.message}`);
+  process.exit(1);
+}
+
+const logger = createLogger(config);
+const aspen = await createAspen(config, logger);
+await aspen.app.listen({ host: config.host, port: config.port });
+logger.info({ database: config.databasePath }, 'aspen is ready');
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, 'shutting down');
+    aspen.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

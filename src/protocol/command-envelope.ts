@@ -1,0 +1,37 @@
+// The envelope of a command handed to a device: `{CommandUUID, Command: {RequestType, ...}}`.
+// Pure. Used for raw plists posted by admins (NanoMDM-compatible enqueue).
+import { randomUUID } from 'node:crypto';
+import { decodePlistDict, isDict, PlistError } from './plist.ts';
+
+export interface CommandEnvelope {
+  uuid: string;
+  requestType: string;
+  /** The bytes to hand to devices. */
+  payload: Uint8Array;
+}
+
+/**
+ * Checks a raw command plist and gives it a CommandUUID if it has none. The admin's bytes are kept
+ * as they are (a parse/re-build round trip would turn `<real>1.0</real>` into `<integer>`), so a
+ * missing CommandUUID is inserted as text right after the root `<dict>` and the result re-checked.
+ */
+export function prepareRawCommand(body: Uint8Array | string, newUuid: () => string = randomUUID): CommandEnvelope {
+  const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
+  const plist = decodePlistDict(text);
+  const command = plist.Command;
+  if (!isDict(command)) throw new PlistError('command plist has no Command dictionary');
+  const requestType = command.RequestType;
+  if (typeof requestType !== 'string' || requestType === '') throw new PlistError('Command.RequestType is missing');
+  const existing = plist.CommandUUID;
+  if (existing !== undefined) {
+    if (typeof existing !== 'string' || existing === '') throw new PlistError('CommandUUID must be a non-empty string');
+    return { uuid: existing, requestType, payload: Buffer.from(text, 'utf8') };
+  }
+  const uuid = newUuid();
+  const root = /<plist[^>]*>\s*<dict>/.exec(text);
+  if (root === null) throw new PlistError('command plist root is not a <dict>');
+  const at = root.index + root[0].length;
+  const withUuid = `${text.slice(0, at)}\n\t<key>CommandUUID</key>\n\t<string>${uuid}</string>${text.slice(at)}`;
+  if (decodePlistDict(withUuid).CommandUUID !== uuid) throw new PlistError('could not add a CommandUUID to the plist');
+  return { uuid, requestType, payload: Buffer.from(withUuid, 'utf8') };
+}

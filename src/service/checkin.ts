@@ -1,0 +1,187 @@
+// What each check-in MessageType does (SPEC.md section 3). The replies follow checkin.json.
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
+import {
+  authenticateSchema,
+  checkOutSchema,
+  declarativeManagementSchema,
+  describeIssues,
+  getBootstrapTokenSchema,
+  getTokenSchema,
+  returnToServiceSchema,
+  setBootstrapTokenSchema,
+  tokenUpdateSchema,
+  userAuthenticateSchema,
+} from '../protocol/messages.ts';
+import { plistToJson, type PlistDict } from '../protocol/plist.ts';
+import type { Storage } from '../storage/storage.ts';
+import { declarativeManagementReply } from './declarative.ts';
+import { DeviceRequestError, emptyReply, plistReply, type DeviceReply } from './device-reply.ts';
+
+export interface CheckinOptions {
+  /** UserAuthenticate: 'decline' answers 410 (do not manage network users); 'allow' manages them
+   *  without a digest challenge. */
+  userAuthenticate: 'decline' | 'allow';
+  /** ReturnToService: without a Wi-Fi profile the device is told Enabled=false. */
+  returnToService: { wifiProfile: Uint8Array; mdmProfile: Uint8Array | null } | null;
+}
+
+interface CheckinContext {
+  storage: Storage;
+  options: CheckinOptions;
+  message: PlistDict;
+  at: string;
+}
+
+type Handler = (ctx: CheckinContext) => Promise<DeviceReply>;
+
+const handlers: Record<string, Handler> = {
+  async Authenticate(ctx) {
+    const msg = parse(authenticateSchema, ctx.message);
+    const who = deviceChannelOnly(msg, 'Authenticate');
+    const { MessageType: _type, ...facts } = plistToJson(ctx.message) as Record<string, unknown>;
+    await ctx.storage.authenticate({
+      id: who.id,
+      type: who.type,
+      serialNumber: msg.SerialNumber ?? null,
+      facts,
+      topic: msg.Topic ?? null,
+      at: ctx.at,
+    });
+    return emptyReply({ enrollmentId: who.id, message: 'Authenticate', outcome: 'enrollment reset' });
+  },
+
+  async TokenUpdate(ctx) {
+    const msg = parse(tokenUpdateSchema, ctx.message);
+    const who = resolve(msg);
+    const known = await ctx.storage.tokenUpdate({
+      ...who,
+      userId: msg.UserID ?? msg.EnrollmentUserID ?? null,
+      userShortName: msg.UserShortName ?? null,
+      userLongName: msg.UserLongName ?? null,
+      topic: msg.Topic,
+      pushToken: msg.Token,
+      pushMagic: msg.PushMagic,
+      unlockToken: msg.UnlockToken && msg.UnlockToken.length > 0 ? msg.UnlockToken : null,
+      awaitingConfiguration: msg.AwaitingConfiguration ?? false,
+      at: ctx.at,
+    });
+    if (!known) throw unknownEnrollment(who, 'TokenUpdate');
+    return emptyReply({ enrollmentId: who.id, message: 'TokenUpdate', outcome: 'enrolled' });
+  },
+
+  async CheckOut(ctx) {
+    const who = resolve(parse(checkOutSchema, ctx.message));
+    if (!(await ctx.storage.checkOut(who.id, ctx.at))) throw unknownEnrollment(who, 'CheckOut');
+    return emptyReply({ enrollmentId: who.id, message: 'CheckOut', outcome: 'checked out' });
+  },
+
+  async UserAuthenticate(ctx) {
+    const msg = parse(userAuthenticateSchema, ctx.message);
+    const who = resolve(msg);
+    const summary = { enrollmentId: who.id, message: 'UserAuthenticate' };
+    if (ctx.options.userAuthenticate === 'decline') {
+      // 410: "this user will not be managed" for this login session; the device asks again next login.
+      return { status: 410, body: null, summary: { ...summary, outcome: 'declined' } };
+    }
+    // Leg 1 gets an empty DigestChallenge (no password needed); leg 2 only follows a challenge, but
+    // if a device sends one anyway it gets a session token.
+    if (msg.DigestResponse === undefined) return plistReply({ DigestChallenge: '' }, { ...summary, outcome: 'accepted' });
+    return plistReply({ AuthToken: randomUUID() }, { ...summary, outcome: 'token issued' });
+  },
+
+  async SetBootstrapToken(ctx) {
+    const msg = parse(setBootstrapTokenSchema, ctx.message);
+    const who = deviceChannelOnly(msg, 'SetBootstrapToken');
+    // An absent or empty token means "delete the escrowed one".
+    const token = msg.BootstrapToken && msg.BootstrapToken.length > 0 ? msg.BootstrapToken : null;
+    if (!(await ctx.storage.setBootstrapToken(who.id, token, ctx.at))) throw unknownEnrollment(who, 'SetBootstrapToken');
+    const outcome = token ? 'bootstrap token escrowed' : 'bootstrap token deleted';
+    return emptyReply({ enrollmentId: who.id, message: 'SetBootstrapToken', outcome });
+  },
+
+  async GetBootstrapToken(ctx) {
+    const who = deviceChannelOnly(parse(getBootstrapTokenSchema, ctx.message), 'GetBootstrapToken');
+    const token = await ctx.storage.getBootstrapToken(who.id, ctx.at);
+    if (token === undefined) throw unknownEnrollment(who, 'GetBootstrapToken');
+    const summary = { enrollmentId: who.id, message: 'GetBootstrapToken' };
+    if (token === null) return plistReply({}, { ...summary, outcome: 'no bootstrap token' });
+    return plistReply({ BootstrapToken: token }, { ...summary, outcome: 'bootstrap token returned' });
+  },
+
+  async GetToken(ctx) {
+    const msg = parse(getTokenSchema, ctx.message);
+    const who = resolve(msg);
+    // No token service (Managed Apple Account sign-in, watch pairing) is configured in Aspen yet,
+    // so every TokenServiceType is one this server does not serve: 400, as the protocol asks.
+    throw new DeviceRequestError(400, `unsupported TokenServiceType ${JSON.stringify(msg.TokenServiceType)}`, {
+      enrollmentId: who.id,
+      message: 'GetToken',
+    });
+  },
+
+  async DeclarativeManagement(ctx) {
+    const msg = parse(declarativeManagementSchema, ctx.message);
+    const who = resolve(msg);
+    const reply = declarativeManagementReply(msg.Endpoint, { enrollmentId: who.id, message: 'DeclarativeManagement' });
+    if (!(await ctx.storage.recordSeen(who.id, 'DeclarativeManagement', ctx.at))) {
+      throw unknownEnrollment(who, 'DeclarativeManagement');
+    }
+    return reply;
+  },
+
+  async ReturnToService(ctx) {
+    const who = deviceChannelOnly(parse(returnToServiceSchema, ctx.message), 'ReturnToService');
+    const rts = ctx.options.returnToService;
+    const summary = { enrollmentId: who.id, message: 'ReturnToService' };
+    if (rts === null) {
+      if (!(await ctx.storage.recordSeen(who.id, 'ReturnToService', ctx.at))) throw unknownEnrollment(who, 'ReturnToService');
+      return plistReply({ ReturnToService: { Enabled: false } }, { ...summary, outcome: 'disabled' });
+    }
+    // getBootstrapToken also records the enrollment as seen.
+    const bootstrap = await ctx.storage.getBootstrapToken(who.id, ctx.at);
+    if (bootstrap === undefined) throw unknownEnrollment(who, 'ReturnToService');
+    const settings: PlistDict = { Enabled: true, WiFiProfileData: rts.wifiProfile };
+    if (rts.mdmProfile) settings.MDMProfileData = rts.mdmProfile;
+    if (bootstrap) settings.BootstrapToken = bootstrap;
+    return plistReply({ ReturnToService: settings }, { ...summary, outcome: 'enabled' });
+  },
+};
+
+export async function handleCheckin(storage: Storage, options: CheckinOptions, message: PlistDict, at: string): Promise<DeviceReply> {
+  const type = message.MessageType;
+  if (typeof type !== 'string') throw new DeviceRequestError(400, 'check-in without MessageType');
+  const handler = Object.hasOwn(handlers, type) ? handlers[type] : undefined;
+  if (handler === undefined) throw new DeviceRequestError(400, `unknown MessageType ${JSON.stringify(type)}`);
+  return handler({ storage, options, message, at });
+}
+
+function parse<S extends z.ZodType>(schema: S, message: PlistDict): z.infer<S> {
+  const result = schema.safeParse(message);
+  if (!result.success) {
+    throw new DeviceRequestError(400, `invalid ${String(message.MessageType)}: ${describeIssues(result.error)}`);
+  }
+  return result.data;
+}
+
+export function resolve(msg: Parameters<typeof resolveEnrollment>[0]): ResolvedEnrollment {
+  try {
+    return resolveEnrollment(msg);
+  } catch (err) {
+    throw new DeviceRequestError(400, (err as Error).message);
+  }
+}
+
+function deviceChannelOnly(msg: Parameters<typeof resolveEnrollment>[0], messageType: string): ResolvedEnrollment {
+  const who = resolve(msg);
+  if (who.channel !== 'device') {
+    throw new DeviceRequestError(400, `${messageType} is only valid on the device channel`, { enrollmentId: who.id, message: messageType });
+  }
+  return who;
+}
+
+export function unknownEnrollment(who: ResolvedEnrollment, message: string): DeviceRequestError {
+  const hint = who.channel === 'user' ? 'the device channel must Authenticate first' : 'the device must Authenticate first';
+  return new DeviceRequestError(400, `unknown enrollment ${who.id}: ${hint}`, { enrollmentId: who.id, message });
+}

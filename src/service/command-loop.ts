@@ -1,0 +1,47 @@
+// The command loop (SPEC.md section 4): every report is answered with the next queued command of
+// that channel, or a zero-length 200 when none is left.
+//
+// Guarantees: a result is durable before the reply; a replayed result or one for a command this
+// enrollment never had changes nothing and still gets a 200 (devices re-send results until they
+// see a 2xx); a NotNow keeps the command queued but deferred until the next session (Idle), so the
+// device is never offered the same deferred command twice in one session.
+import { describeIssues, reportSchema } from '../protocol/messages.ts';
+import { plistToJson, type PlistDict } from '../protocol/plist.ts';
+import type { Storage } from '../storage/storage.ts';
+import { resolve, unknownEnrollment } from './checkin.ts';
+import { DeviceRequestError, emptyReply, type DeviceReply, type RequestSummary } from './device-reply.ts';
+
+export async function handleReport(storage: Storage, message: PlistDict, raw: Uint8Array, at: string): Promise<DeviceReply> {
+  const parsed = reportSchema.safeParse(message);
+  if (!parsed.success) throw new DeviceRequestError(400, `invalid report: ${describeIssues(parsed.error)}`);
+  const report = parsed.data;
+  const who = resolve(report);
+  const summary = { enrollmentId: who.id, message: report.Status, commandUuid: report.CommandUUID };
+
+  let outcome: string;
+  if (report.Status === 'Idle') {
+    if (!(await storage.startSession(who.id, at))) throw unknownEnrollment(who, report.Status);
+    outcome = 'session started';
+  } else {
+    outcome = await storage.recordResult({
+      enrollmentId: who.id,
+      commandUuid: report.CommandUUID!,
+      status: report.Status,
+      raw,
+      errorChain: report.ErrorChain ? (plistToJson(message.ErrorChain!) as unknown[]) : null,
+      at,
+    });
+    if (outcome === 'unknown-enrollment') throw unknownEnrollment(who, report.Status);
+  }
+  return commandReply(await storage.nextCommand(who.id), { ...summary, outcome });
+}
+
+function commandReply(next: Awaited<ReturnType<Storage['nextCommand']>>, summary: RequestSummary): DeviceReply {
+  if (next === undefined) return emptyReply(summary);
+  return {
+    status: 200,
+    body: next.payload,
+    contentType: 'application/xml; charset=UTF-8',
+    summary: { ...summary, nextCommandUuid: next.uuid },
+  };
+}

@@ -1,0 +1,50 @@
+// What the service answers a device, independent of HTTP framing.
+import { encodePlist, type PlistDict } from '../protocol/plist.ts';
+
+export interface DeviceReply {
+  status: number;
+  /** null means a zero-length body: "no command" on the command endpoint. */
+  body: string | Uint8Array | null;
+  contentType?: string;
+  /** What happened, for the one log line per device request. */
+  summary: RequestSummary;
+}
+
+export interface RequestSummary {
+  enrollmentId?: string;
+  /** The check-in MessageType or the report Status. */
+  message?: string;
+  /** The command a report answered. */
+  commandUuid?: string;
+  /** The command handed to the device in this reply. */
+  nextCommandUuid?: string;
+  outcome: string;
+}
+
+/**
+ * A request the server refuses: always a 4xx other than 401 (401 makes a real device remove its
+ * MDM profile), and nothing has been changed when it is thrown.
+ */
+export class DeviceRequestError extends Error {
+  override readonly name = 'DeviceRequestError';
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly summary: Omit<RequestSummary, 'outcome'> = {},
+  ) {
+    super(reason);
+    if (status < 400 || status > 499 || status === 401) throw new Error(`not a device refusal status: ${status}`);
+  }
+}
+
+export function emptyReply(summary: RequestSummary): DeviceReply {
+  return { status: 200, body: null, summary };
+}
+
+export function plistReply(value: PlistDict, summary: RequestSummary): DeviceReply {
+  return { status: 200, body: encodePlist(value), contentType: 'application/xml; charset=UTF-8', summary };
+}
+
+export function jsonReply(value: unknown, summary: RequestSummary): DeviceReply {
+  return { status: 200, body: JSON.stringify(value), contentType: 'application/json', summary };
+}

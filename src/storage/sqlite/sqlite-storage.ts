@@ -1,0 +1,269 @@
+// The embedded SQLite backend (better-sqlite3). Each state change is one transaction; with
+// synchronous=FULL (the default) a committed transaction survives kill -9 and power loss.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import {
+  DuplicateCommandError,
+  type AuthenticateRecord,
+  type CommandRecord,
+  type EnqueueOutcome,
+  type Enrollment,
+  type NewCommand,
+  type QueuedCommand,
+  type ResultOutcome,
+  type ResultRecord,
+  type Storage,
+  type TokenUpdateRecord,
+} from '../storage.ts';
+import { migrate } from './migrate.ts';
+import { toCommandTarget, toEnrollment, type EnrollmentRow, type TargetRow } from './rows.ts';
+
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+export interface SqliteOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  synchronous?: SqliteSynchronous;
+}
+
+const PENDING = `state IN ('queued', 'notnow')`;
+const NOTHING_QUEUED = Symbol('nothing queued');
+
+export class SqliteStorage implements Storage {
+  readonly db: Database;
+  private readonly stmt;
+
+  constructor(opts: SqliteOptions) {
+    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new BetterSqlite3(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.stmt = prepareStatements(this.db);
+  }
+
+  async authenticate(rec: AuthenticateRecord): Promise<void> {
+    this.db.transaction(() => {
+      this.stmt.upsertAuthenticate.run({
+        id: rec.id,
+        type: rec.type,
+        serial: rec.serialNumber,
+        facts: JSON.stringify(rec.facts),
+        topic: rec.topic,
+        at: rec.at,
+      });
+      this.stmt.resetUserChannels.run({ deviceId: rec.id });
+      this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
+    })();
+  }
+
+  async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
+    const params = {
+      id: rec.id,
+      deviceId: rec.deviceId,
+      type: rec.type,
+      userId: rec.userId,
+      userShortName: rec.userShortName,
+      userLongName: rec.userLongName,
+      topic: rec.topic,
+      token: blob(rec.pushToken),
+      magic: rec.pushMagic,
+      unlock: rec.unlockToken && blob(rec.unlockToken),
+      awaiting: rec.awaitingConfiguration ? 1 : 0,
+      at: rec.at,
+    };
+    if (rec.channel === 'device') return this.stmt.deviceTokenUpdate.run(params).changes === 1;
+    return this.db.transaction(() => {
+      if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
+      this.stmt.upsertUserTokenUpdate.run(params);
+      return true;
+    })();
+  }
+
+  async checkOut(id: string, at: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.stmt.touch.run({ id, status: 'CheckOut', at }).changes === 0) return false;
+      this.stmt.checkOut.run({ id, at });
+      return true;
+    })();
+  }
+
+  async setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string): Promise<boolean> {
+    const params = { id: deviceId, token: token && blob(token), at };
+    return this.stmt.setBootstrapToken.run(params).changes === 1;
+  }
+
+  async getBootstrapToken(deviceId: string, at: string): Promise<Uint8Array | null | undefined> {
+    return this.db.transaction(() => {
+      if (this.stmt.touch.run({ id: deviceId, status: 'GetBootstrapToken', at }).changes === 0) return undefined;
+      const row = this.stmt.getBootstrapToken.get(deviceId) as { bootstrap_token: Buffer | null };
+      return row.bootstrap_token;
+    })();
+  }
+
+  async recordSeen(id: string, status: string, at: string): Promise<boolean> {
+    return this.stmt.touch.run({ id, status, at }).changes === 1;
+  }
+
+  async getEnrollment(id: string): Promise<Enrollment | undefined> {
+    const row = this.stmt.getEnrollment.get(id) as EnrollmentRow | undefined;
+    return row && toEnrollment(row);
+  }
+
+  async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
+    const outcomes = new Map<string, EnqueueOutcome>();
+    try {
+      this.db.transaction(() => {
+        if (this.stmt.insertCommand.run({ ...command, payload: blob(command.payload), at }).changes === 0) {
+          throw new DuplicateCommandError(command.uuid);
+        }
+        for (const id of enrollmentIds) {
+          if (outcomes.has(id)) continue;
+          const queued = this.stmt.insertTarget.run({ id, uuid: command.uuid, at }).changes === 1;
+          outcomes.set(id, queued ? 'queued' : 'unknown-enrollment');
+        }
+        // A command no enrollment received is not kept: throwing rolls the transaction back.
+        if (![...outcomes.values()].includes('queued')) throw NOTHING_QUEUED;
+      })();
+    } catch (err) {
+      if (err !== NOTHING_QUEUED) throw err;
+    }
+    return outcomes;
+  }
+
+  async recordResult(rec: ResultRecord): Promise<ResultOutcome> {
+    return this.db.transaction((): ResultOutcome => {
+      if (this.stmt.touch.run({ id: rec.enrollmentId, status: rec.status, at: rec.at }).changes === 0) {
+        return 'unknown-enrollment';
+      }
+      const target = this.stmt.getTargetState.get(rec.enrollmentId, rec.commandUuid) as
+        | { seq: number; state: string }
+        | undefined;
+      if (target === undefined) return 'unknown-command';
+      if (rec.status === 'NotNow') {
+        // Only a pending command can be deferred; a NotNow for one that is already final (a
+        // replay) or cancelled changes nothing.
+        if (target.state !== 'queued' && target.state !== 'notnow') return 'replayed';
+        this.stmt.deferTarget.run({ seq: target.seq, at: rec.at });
+        return 'notnow';
+      }
+      // A cancelled command that the device ran anyway still gets its result stored.
+      if (target.state !== 'queued' && target.state !== 'notnow' && target.state !== 'cancelled') {
+        return 'replayed';
+      }
+      this.stmt.completeTarget.run({
+        seq: target.seq,
+        state: rec.status.toLowerCase(),
+        result: blob(rec.raw),
+        errorChain: rec.errorChain && JSON.stringify(rec.errorChain),
+        at: rec.at,
+      });
+      return 'completed';
+    })();
+  }
+
+  async startSession(id: string, at: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.stmt.touch.run({ id, status: 'Idle', at }).changes === 0) return false;
+      this.stmt.requeueDeferred.run({ id, at });
+      return true;
+    })();
+  }
+
+  async nextCommand(enrollmentId: string): Promise<QueuedCommand | undefined> {
+    const row = this.stmt.nextCommand.get(enrollmentId) as
+      | { uuid: string; request_type: string; payload: Buffer }
+      | undefined;
+    return row && { uuid: row.uuid, requestType: row.request_type, payload: row.payload };
+  }
+
+  async getCommand(uuid: string): Promise<CommandRecord | undefined> {
+    const cmd = this.stmt.getCommand.get(uuid) as
+      | { uuid: string; request_type: string; payload: Buffer; created_at: string }
+      | undefined;
+    if (cmd === undefined) return undefined;
+    const targets = (this.stmt.getTargets.all(uuid) as TargetRow[]).map(toCommandTarget);
+    return { uuid: cmd.uuid, requestType: cmd.request_type, payload: cmd.payload, createdAt: cmd.created_at, targets };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** better-sqlite3 binds Buffers as BLOBs; wrap a Uint8Array's memory without copying it. */
+function blob(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function prepareStatements(db: Database) {
+  return {
+    upsertAuthenticate: db.prepare(`
+      INSERT INTO enrollments (id, device_id, channel, type, state, serial_number, facts, topic,
+        first_seen_at, last_seen_at, last_status, authenticated_at)
+      VALUES (@id, @id, 'device', @type, 'authenticated', @serial, @facts, @topic, @at, @at, 'Authenticate', @at)
+      ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = 'authenticated',
+        serial_number = excluded.serial_number, facts = excluded.facts, topic = excluded.topic,
+        last_seen_at = excluded.last_seen_at, last_status = 'Authenticate',
+        authenticated_at = excluded.authenticated_at, checked_out_at = NULL, awaiting_configuration = 0`),
+    resetUserChannels: db.prepare(`
+      UPDATE enrollments SET state = 'authenticated' WHERE device_id = @deviceId AND channel = 'user'`),
+    cancelPendingOfDevice: db.prepare(`
+      UPDATE command_targets SET state = 'cancelled', updated_at = @at
+      WHERE ${PENDING} AND enrollment_id IN (SELECT id FROM enrollments WHERE device_id = @deviceId)`),
+    enrollmentExists: db.prepare('SELECT 1 FROM enrollments WHERE id = ?'),
+    deviceTokenUpdate: db.prepare(`
+      UPDATE enrollments SET topic = @topic, push_token = @token, push_magic = @magic,
+        unlock_token = COALESCE(@unlock, unlock_token), awaiting_configuration = @awaiting,
+        state = 'enrolled', token_updated_at = @at, checked_out_at = NULL,
+        last_seen_at = @at, last_status = 'TokenUpdate'
+      WHERE id = @id AND channel = 'device'`),
+    upsertUserTokenUpdate: db.prepare(`
+      INSERT INTO enrollments (id, device_id, channel, type, state, user_id, user_short_name,
+        user_long_name, topic, push_token, push_magic, awaiting_configuration,
+        first_seen_at, last_seen_at, last_status, token_updated_at)
+      VALUES (@id, @deviceId, 'user', @type, 'enrolled', @userId, @userShortName, @userLongName,
+        @topic, @token, @magic, @awaiting, @at, @at, 'TokenUpdate', @at)
+      ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = 'enrolled',
+        user_id = excluded.user_id, user_short_name = excluded.user_short_name,
+        user_long_name = excluded.user_long_name, topic = excluded.topic,
+        push_token = excluded.push_token, push_magic = excluded.push_magic,
+        awaiting_configuration = excluded.awaiting_configuration,
+        token_updated_at = excluded.token_updated_at, checked_out_at = NULL,
+        last_seen_at = excluded.last_seen_at, last_status = 'TokenUpdate'`),
+    touch: db.prepare('UPDATE enrollments SET last_seen_at = @at, last_status = @status WHERE id = @id'),
+    // Checking out the device channel ends its user channels too; a user channel ends alone.
+    checkOut: db.prepare(`
+      UPDATE enrollments SET state = 'checked-out', checked_out_at = @at
+      WHERE id = @id OR (device_id = @id AND (SELECT channel FROM enrollments WHERE id = @id) = 'device')`),
+    setBootstrapToken: db.prepare(`
+      UPDATE enrollments SET bootstrap_token = @token, last_seen_at = @at, last_status = 'SetBootstrapToken'
+      WHERE id = @id AND channel = 'device'`),
+    getBootstrapToken: db.prepare('SELECT bootstrap_token FROM enrollments WHERE id = ?'),
+    getEnrollment: db.prepare('SELECT * FROM enrollments WHERE id = ?'),
+    insertCommand: db.prepare(`
+      INSERT INTO commands (uuid, request_type, payload, created_at) VALUES (@uuid, @requestType, @payload, @at)
+      ON CONFLICT (uuid) DO NOTHING`),
+    insertTarget: db.prepare(`
+      INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
+      SELECT id, @uuid, 'queued', @at, @at FROM enrollments WHERE id = @id`),
+    getTargetState: db.prepare('SELECT seq, state FROM command_targets WHERE enrollment_id = ? AND command_uuid = ?'),
+    deferTarget: db.prepare(`
+      UPDATE command_targets SET state = 'notnow', notnow_count = notnow_count + 1, updated_at = @at
+      WHERE seq = @seq`),
+    completeTarget: db.prepare(`
+      UPDATE command_targets SET state = @state, result = @result, error_chain = @errorChain, updated_at = @at
+      WHERE seq = @seq`),
+    requeueDeferred: db.prepare(`
+      UPDATE command_targets SET state = 'queued', updated_at = @at WHERE enrollment_id = @id AND state = 'notnow'`),
+    nextCommand: db.prepare(`
+      SELECT c.uuid, c.request_type, c.payload FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+      WHERE t.enrollment_id = ? AND t.state = 'queued' ORDER BY t.seq LIMIT 1`),
+    getCommand: db.prepare('SELECT * FROM commands WHERE uuid = ?'),
+    getTargets: db.prepare('SELECT * FROM command_targets WHERE command_uuid = ? ORDER BY enrollment_id'),
+  };
+}

@@ -1,0 +1,156 @@
+// The storage contract the core service relies on. SQLite implements it today; PostgreSQL will
+// follow, and test/storage/contract.ts holds every backend to the same behaviour.
+//
+// Methods are async even though better-sqlite3 is synchronous, so that a networked backend fits.
+// Every method that changes state is atomic and durable when its promise resolves: the service
+// answers a device only after that.
+import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
+
+export type EnrollmentState = 'authenticated' | 'enrolled' | 'checked-out';
+
+export interface Enrollment {
+  id: string;
+  deviceId: string;
+  channel: Channel;
+  type: EnrollmentType;
+  state: EnrollmentState;
+  serialNumber: string | null;
+  /** The Authenticate message as JSON (device channel only). */
+  facts: Record<string, unknown> | null;
+  userId: string | null;
+  userShortName: string | null;
+  userLongName: string | null;
+  topic: string | null;
+  pushToken: Uint8Array | null;
+  pushMagic: string | null;
+  hasUnlockToken: boolean;
+  awaitingConfiguration: boolean;
+  hasBootstrapToken: boolean;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  lastStatus: string;
+  authenticatedAt: string | null;
+  tokenUpdatedAt: string | null;
+  checkedOutAt: string | null;
+}
+
+export interface AuthenticateRecord {
+  id: string;
+  type: EnrollmentType;
+  serialNumber: string | null;
+  facts: Record<string, unknown>;
+  topic: string | null;
+  at: string;
+}
+
+export interface TokenUpdateRecord {
+  id: string;
+  deviceId: string;
+  channel: Channel;
+  type: EnrollmentType;
+  userId: string | null;
+  userShortName: string | null;
+  userLongName: string | null;
+  topic: string;
+  pushToken: Uint8Array;
+  pushMagic: string;
+  /** Absent means "unchanged": a TokenUpdate without UnlockToken never erases a stored one. */
+  unlockToken: Uint8Array | null;
+  awaitingConfiguration: boolean;
+  at: string;
+}
+
+/** Command states: the first two are pending (in the queue), the rest are final. `notnow` means
+ *  deferred by the device in its current session; the next session (Idle) re-queues it. */
+export type TargetState = 'queued' | 'notnow' | 'acknowledged' | 'error' | 'commandformaterror' | 'cancelled';
+
+export interface NewCommand {
+  uuid: string;
+  requestType: string;
+  /** The exact plist bytes handed to devices. */
+  payload: Uint8Array;
+}
+
+export type EnqueueOutcome = 'queued' | 'unknown-enrollment';
+
+export class DuplicateCommandError extends Error {
+  override readonly name = 'DuplicateCommandError';
+  constructor(readonly commandUuid: string) {
+    super(`command ${commandUuid} already exists`);
+  }
+}
+
+export type ReportStatus = 'Acknowledged' | 'Error' | 'CommandFormatError' | 'NotNow';
+
+export interface ResultRecord {
+  enrollmentId: string;
+  commandUuid: string;
+  status: ReportStatus;
+  /** The device's raw report. */
+  raw: Uint8Array;
+  errorChain: unknown[] | null;
+  at: string;
+}
+
+/**
+ * What recording a result did: `completed` (stored, dequeued), `notnow` (kept queued, deferred for
+ * this session), `replayed` (already final: nothing changed), `unknown-command` (never queued for
+ * this enrollment: nothing changed), `unknown-enrollment` (nothing changed).
+ */
+export type ResultOutcome = 'completed' | 'notnow' | 'replayed' | 'unknown-command' | 'unknown-enrollment';
+
+export interface QueuedCommand {
+  uuid: string;
+  requestType: string;
+  payload: Uint8Array;
+}
+
+export interface CommandTarget {
+  enrollmentId: string;
+  state: TargetState;
+  queuedAt: string;
+  updatedAt: string;
+  notNowCount: number;
+  result: Uint8Array | null;
+  errorChain: unknown[] | null;
+}
+
+export interface CommandRecord {
+  uuid: string;
+  requestType: string;
+  payload: Uint8Array;
+  createdAt: string;
+  targets: CommandTarget[];
+}
+
+export interface Storage {
+  /** Creates the device-channel enrollment or resets it (and its user channels) for re-enrollment:
+   *  channels return to `authenticated` and every pending command of theirs is cancelled. */
+  authenticate(rec: AuthenticateRecord): Promise<void>;
+  /** Stores push credentials and marks the channel enrolled. A user channel is created here.
+   *  Returns false when the device channel is unknown. */
+  tokenUpdate(rec: TokenUpdateRecord): Promise<boolean>;
+  /** Marks the channel checked out (for the device channel, its user channels too). */
+  checkOut(id: string, at: string): Promise<boolean>;
+  /** Escrows (or with null, deletes) the device's bootstrap token. */
+  setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string): Promise<boolean>;
+  /** The escrowed token, null when none; undefined when the enrollment is unknown. */
+  getBootstrapToken(deviceId: string, at: string): Promise<Uint8Array | null | undefined>;
+  /** Records that a known enrollment was heard from. Returns false when it is unknown. */
+  recordSeen(id: string, status: string, at: string): Promise<boolean>;
+  getEnrollment(id: string): Promise<Enrollment | undefined>;
+
+  /** Queues one command to many enrollments in one transaction; when none of them is known,
+   *  nothing is stored. Throws DuplicateCommandError. */
+  enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>>;
+  /** Stores a device's answer to a command (and records the enrollment as seen). Idempotent. */
+  recordResult(rec: ResultRecord): Promise<ResultOutcome>;
+  /** An Idle report starts a new session: records the enrollment as seen and makes the commands
+   *  the device deferred (NotNow) in earlier sessions eligible again. False when unknown. */
+  startSession(id: string, at: string): Promise<boolean>;
+  /** The head of the enrollment's queue, passing over commands deferred (NotNow) this session. */
+  nextCommand(enrollmentId: string): Promise<QueuedCommand | undefined>;
+  getCommand(uuid: string): Promise<CommandRecord | undefined>;
+
+  close(): Promise<void>;
+}
