@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('configuration', () => {
+  it('has working defaults with an empty environment', () => {
+    const c = loadConfig({});
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.port, 9000);
+    assert.equal(c.databasePath, resolve('data/aspen.db'));
+    assert.equal(c.sqliteSynchronous, 'FULL');
+    assert.equal(c.apiKey, undefined);
+    assert.equal(c.logLevel, 'info');
+    assert.equal(c.userAuthenticate, 'decline');
+    assert.equal(c.returnToService, null);
+  });
+
+  it('accepts a SQLite path or sqlite: URL in DATABASE_URL', () => {
+    assert.equal(loadConfig({ DATABASE_URL: '/var/lib/aspen/a.db' }).databasePath, '/var/lib/aspen/a.db');
+    assert.equal(loadConfig({ DATABASE_URL: 'sqlite:///var/lib/aspen/b.db' }).databasePath, '/var/lib/aspen/b.db');
+    assert.equal(loadConfig({ DATABASE_URL: 'sqlite:rel/c.db' }).databasePath, resolve('rel/c.db'));
+  });
+
+  for (const [variable, value] of [
+    ['PORT', 'ninety'],
+    ['PORT', '70000'],
+    ['LOG_LEVEL', 'loud'],
+    ['SQLITE_SYNCHRONOUS', 'OFF'],
+    ['API_KEY', 'short'],
+    ['DATABASE_URL', 'postgres://db/aspen'],
+    ['USER_AUTHENTICATE', 'maybe'],
+    ['RETURN_TO_SERVICE_WIFI_PROFILE', '/nonexistent/wifi.mobileconfig'],
+  ] as const) {
+    it(`refuses ${variable}=${value} with a message naming the variable`, () => {
+      assert.throws(
+        () => loadConfig({ [variable]: value }),
+        (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${variable}:`) && !err.message.includes('\n'),
+      );
+    });
+  }
+});

@@ -1,0 +1,81 @@
+// `npm start` as an operator runs it: a real process in a fresh directory, no configuration.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(cwd: string, env: Record<string, string> = {}): Started {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return { child, output: () => out, exited };
+}
+
+async function listeningUrl(s: Started): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(s.output());
+    if (m) return m[1]!;
+    if (s.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`server did not start:\n${s.output()}`);
+}
+
+describe('npm start', () => {
+  it('serves with no configuration, generating and keeping an API key, and stops cleanly on SIGTERM', async (t) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'aspen-start-'));
+    t.after(() => rmSync(cwd, { recursive: true, force: true }));
+
+    const first = start(cwd);
+    t.after(() => first.child.kill('SIGKILL'));
+    const url = await listeningUrl(first);
+    const keyFile = join(cwd, 'data', 'api-key');
+    const key = readFileSync(keyFile, 'utf8').trim();
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    assert.ok(first.output().includes(key), 'the generated key is printed once');
+    assert.ok(statSync(join(cwd, 'data', 'aspen.db')).isFile());
+
+    const version = await fetch(`${url}/version`);
+    assert.equal(version.status, 200);
+    const authed = await fetch(`${url}/v1/commands/x`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(authed.status, 404);
+
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+
+    const second = start(cwd);
+    t.after(() => second.child.kill('SIGKILL'));
+    const url2 = await listeningUrl(second);
+    assert.ok(!second.output().includes(key), 'the key is not printed again');
+    assert.equal((await fetch(`${url2}/v1/commands/x`, { headers: { authorization: `Bearer ${key}` } })).status, 404);
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
+  });
+
+  it('reads .env, and stops with one clear line for a bad value', async (t) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'aspen-start-'));
+    t.after(() => rmSync(cwd, { recursive: true, force: true }));
+    writeFileSync(join(cwd, '.env'), 'LOG_LEVEL=chatty\n');
+    const bad = start(cwd);
+    assert.equal(await bad.exited, 1);
+    assert.match(bad.output().trim(), /^aspen: invalid configuration: LOG_LEVEL: [^\n]+$/);
+  });
+});

@@ -1,0 +1,166 @@
+// The storage contract: every backend must pass this suite (SQLite today, PostgreSQL next).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DuplicateCommandError, type Storage, type TokenUpdateRecord } from '../../src/storage/storage.ts';
+
+export interface BackendUnderTest {
+  storage: Storage;
+  /** Closes and opens the same database again (to check durability). */
+  reopen(): Promise<Storage>;
+  destroy(): Promise<void>;
+}
+
+const AT = '2026-01-01T00:00:00.000Z';
+const LATER = '2026-01-02T00:00:00.000Z';
+const bytes = (s: string) => new Uint8Array(Buffer.from(s));
+
+function tokenUpdate(id: string, extra: Partial<TokenUpdateRecord> = {}): TokenUpdateRecord {
+  return {
+    id,
+    deviceId: id,
+    channel: 'device',
+    type: 'device',
+    userId: null,
+    userShortName: null,
+    userLongName: null,
+    topic: 'com.apple.mgmt.test',
+    pushToken: bytes('token'),
+    pushMagic: 'magic',
+    unlockToken: null,
+    awaitingConfiguration: false,
+    at: AT,
+    ...extra,
+  };
+}
+
+export function storageContract(name: string, open: () => Promise<BackendUnderTest>): void {
+  describe(`storage contract: ${name}`, () => {
+    let backend: BackendUnderTest;
+    let s: Storage;
+    before(async () => {
+      backend = await open();
+      s = backend.storage;
+    });
+    after(() => backend.destroy());
+
+    async function enrolled(id: string): Promise<void> {
+      await s.authenticate({ id, type: 'device', serialNumber: 'SN', facts: { Model: 'x' }, topic: 't', at: AT });
+      assert.equal(await s.tokenUpdate(tokenUpdate(id)), true);
+    }
+    const cmd = (uuid: string) => ({ uuid, requestType: 'ProfileList', payload: bytes(`<${uuid}>`) });
+
+    it('creates an enrollment at Authenticate and enrolls it at TokenUpdate', async () => {
+      await s.authenticate({ id: 'D1', type: 'device', serialNumber: 'SN1', facts: { Model: 'iPad' }, topic: 't', at: AT });
+      let e = await s.getEnrollment('D1');
+      assert.equal(e?.state, 'authenticated');
+      assert.equal(e?.serialNumber, 'SN1');
+      assert.deepEqual(e?.facts, { Model: 'iPad' });
+      assert.equal(e?.firstSeenAt, AT);
+      assert.equal(await s.tokenUpdate(tokenUpdate('D1', { unlockToken: bytes('unlock'), at: LATER })), true);
+      e = await s.getEnrollment('D1');
+      assert.equal(e?.state, 'enrolled');
+      assert.equal(e?.pushMagic, 'magic');
+      assert.deepEqual(Buffer.from(e!.pushToken!), Buffer.from('token'));
+      assert.equal(e?.hasUnlockToken, true);
+      assert.equal(e?.lastSeenAt, LATER);
+      assert.equal(e?.firstSeenAt, AT);
+    });
+
+    it('never erases an UnlockToken with a TokenUpdate that has none', async () => {
+      await s.tokenUpdate(tokenUpdate('D1', { pushMagic: 'magic-2' }));
+      const e = await s.getEnrollment('D1');
+      assert.equal(e?.hasUnlockToken, true);
+      assert.equal(e?.pushMagic, 'magic-2');
+    });
+
+    it('refuses a TokenUpdate for an unknown device, and a user channel of one', async () => {
+      assert.equal(await s.tokenUpdate(tokenUpdate('NOPE')), false);
+      const user = tokenUpdate('NOPE:U', { deviceId: 'NOPE', channel: 'user', type: 'user', userId: 'U' });
+      assert.equal(await s.tokenUpdate(user), false);
+      assert.equal(await s.getEnrollment('NOPE:U'), undefined);
+    });
+
+    it('creates user channels at their TokenUpdate and checks them out with the device', async () => {
+      await enrolled('D2');
+      const user = tokenUpdate('D2:U', { deviceId: 'D2', channel: 'user', type: 'user', userId: 'U', userShortName: 'u' });
+      assert.equal(await s.tokenUpdate(user), true);
+      assert.equal((await s.getEnrollment('D2:U'))?.state, 'enrolled');
+      assert.equal(await s.checkOut('D2', LATER), true);
+      assert.equal((await s.getEnrollment('D2'))?.state, 'checked-out');
+      assert.equal((await s.getEnrollment('D2:U'))?.state, 'checked-out');
+      assert.equal(await s.checkOut('NOPE', LATER), false);
+    });
+
+    it('queues to known enrollments only, and keeps nothing when none is known', async () => {
+      await enrolled('Q1');
+      const out = await s.enqueue(cmd('q-1'), ['Q1', 'NOPE', 'Q1'], AT);
+      assert.deepEqual([...out], [['Q1', 'queued'], ['NOPE', 'unknown-enrollment']]);
+      const none = await s.enqueue(cmd('q-none'), ['NOPE'], AT);
+      assert.deepEqual([...none], [['NOPE', 'unknown-enrollment']]);
+      assert.equal(await s.getCommand('q-none'), undefined);
+      await assert.rejects(s.enqueue(cmd('q-1'), ['Q1'], AT), DuplicateCommandError);
+    });
+
+    it('hands out commands in queue order and completes them idempotently', async () => {
+      await s.enqueue(cmd('q-2'), ['Q1'], AT);
+      assert.equal((await s.nextCommand('Q1'))?.uuid, 'q-1');
+      const ack = { enrollmentId: 'Q1', commandUuid: 'q-1', status: 'Acknowledged' as const, raw: bytes('r1'), errorChain: null, at: LATER };
+      assert.equal(await s.recordResult(ack), 'completed');
+      assert.equal(await s.recordResult({ ...ack, raw: bytes('r2') }), 'replayed');
+      assert.deepEqual(Buffer.from((await s.getCommand('q-1'))!.targets[0]!.result!), Buffer.from('r1'));
+      assert.equal((await s.nextCommand('Q1'))?.uuid, 'q-2');
+      assert.equal(await s.recordResult({ ...ack, commandUuid: 'never' }), 'unknown-command');
+      assert.equal(await s.recordResult({ ...ack, enrollmentId: 'NOPE' }), 'unknown-enrollment');
+      assert.equal((await s.getEnrollment('Q1'))?.lastStatus, 'Acknowledged');
+    });
+
+    it('defers a NotNow command for the session and re-queues it when the next session starts', async () => {
+      const notNow = { enrollmentId: 'Q1', commandUuid: 'q-2', status: 'NotNow' as const, raw: bytes('nn'), errorChain: null, at: LATER };
+      assert.equal(await s.recordResult(notNow), 'notnow');
+      assert.equal(await s.nextCommand('Q1'), undefined);
+      assert.equal(await s.startSession('Q1', LATER), true);
+      assert.equal((await s.nextCommand('Q1'))?.uuid, 'q-2');
+      assert.equal((await s.getCommand('q-2'))!.targets[0]!.notNowCount, 1);
+      assert.equal(await s.startSession('NOPE', LATER), false);
+    });
+
+    it('stores Error results with their ErrorChain', async () => {
+      const chain = [{ ErrorCode: 1, ErrorDomain: 'd' }];
+      await s.recordResult({ enrollmentId: 'Q1', commandUuid: 'q-2', status: 'Error', raw: bytes('e'), errorChain: chain, at: LATER });
+      const target = (await s.getCommand('q-2'))!.targets[0]!;
+      assert.equal(target.state, 'error');
+      assert.deepEqual(target.errorChain, chain);
+    });
+
+    it('cancels the pending queue of a re-enrolling device, but stores a result for a cancelled command', async () => {
+      await s.enqueue(cmd('q-3'), ['Q1'], AT);
+      await s.authenticate({ id: 'Q1', type: 'device', serialNumber: 'SN', facts: {}, topic: 't', at: LATER });
+      assert.equal((await s.getEnrollment('Q1'))?.state, 'authenticated');
+      assert.equal(await s.nextCommand('Q1'), undefined);
+      assert.equal((await s.getCommand('q-3'))!.targets[0]!.state, 'cancelled');
+      const ack = { enrollmentId: 'Q1', commandUuid: 'q-3', status: 'Acknowledged' as const, raw: bytes('late'), errorChain: null, at: LATER };
+      assert.equal(await s.recordResult(ack), 'completed');
+      assert.equal((await s.getCommand('q-3'))!.targets[0]!.state, 'acknowledged');
+    });
+
+    it('escrows, returns and deletes bootstrap tokens', async () => {
+      await enrolled('B1');
+      assert.equal(await s.getBootstrapToken('B1', AT), null);
+      assert.equal(await s.setBootstrapToken('B1', bytes('bt'), AT), true);
+      assert.deepEqual(Buffer.from((await s.getBootstrapToken('B1', AT))!), Buffer.from('bt'));
+      assert.equal(await s.setBootstrapToken('B1', null, AT), true);
+      assert.equal(await s.getBootstrapToken('B1', AT), null);
+      assert.equal(await s.getBootstrapToken('NOPE', AT), undefined);
+      assert.equal(await s.setBootstrapToken('NOPE', bytes('x'), AT), false);
+    });
+
+    it('keeps everything committed across a reopen', async () => {
+      await enrolled('R1');
+      await s.enqueue(cmd('r-1'), ['R1'], AT);
+      s = await backend.reopen();
+      assert.equal((await s.getEnrollment('R1'))?.state, 'enrolled');
+      assert.equal((await s.nextCommand('R1'))?.uuid, 'r-1');
+      assert.equal((await s.getCommand('q-1'))?.targets[0]?.state, 'acknowledged');
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { migrate, readMigrations } from '../../src/storage/sqlite/migrate.ts';
+import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
+import { storageContract } from './contract.ts';
+
+storageContract('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aspen-sqlite-'));
+  const path = join(dir, 'aspen.db');
+  let storage = new SqliteStorage({ path });
+  return {
+    storage,
+    async reopen() {
+      await storage.close();
+      storage = new SqliteStorage({ path });
+      return storage;
+    },
+    async destroy() {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SQLite specifics', () => {
+  it('applies each migration once, in WAL mode with synchronous=FULL by default', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aspen-sqlite-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'a.db');
+    const first = new SqliteStorage({ path });
+    assert.equal(first.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(first.db.pragma('synchronous', { simple: true }), 2, 'FULL');
+    const versions = first.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+    assert.deepEqual(versions, readMigrations().map((m) => m.version));
+    await first.close();
+    const second = new SqliteStorage({ path, synchronous: 'NORMAL' });
+    assert.equal(second.db.pragma('synchronous', { simple: true }), 1, 'NORMAL');
+    assert.equal(migrate(second.db).length, 0, 'nothing applied twice');
+    await second.close();
+  });
+
+  it('rolls a failing migration back completely', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aspen-sqlite-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const storage = new SqliteStorage({ path: join(dir, 'b.db') });
+    t.after(() => storage.close());
+    const broken = [{ version: 999, name: '999_broken.sql', sql: 'CREATE TABLE half (x); INSERT INTO nowhere VALUES (1);' }];
+    assert.throws(() => migrate(storage.db, broken));
+    assert.equal(storage.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half'").pluck().get(), 0);
+    assert.equal(storage.db.prepare('SELECT count(*) FROM schema_migrations WHERE version = 999').pluck().get(), 0);
+  });
+
+  it('reads the head of a queue through the partial index, not by scanning history', () => {
+    const storage = new SqliteStorage({ path: ':memory:' });
+    const plan = storage.db
+      .prepare(`EXPLAIN QUERY PLAN SELECT c.uuid FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+        WHERE t.enrollment_id = ? AND t.state = 'queued' ORDER BY t.seq LIMIT 1`)
+      .all('x') as { detail: string }[];
+    assert.ok(plan.some((p) => p.detail.includes('command_targets_queued')), JSON.stringify(plan));
+    void storage.close();
+  });
+});
