@@ -123,6 +123,33 @@ export interface CommandRecord {
   targets: CommandTarget[];
 }
 
+export interface EnrollmentFilter {
+  type?: EnrollmentType;
+  channel?: Channel;
+  state?: EnrollmentState;
+  /** The device and all its user channels. */
+  deviceId?: string;
+  lastSeenBefore?: string;
+  lastSeenAfter?: string;
+}
+
+/** A pending command in one enrollment's queue. */
+export interface QueueEntry {
+  commandUuid: string;
+  requestType: string;
+  state: 'queued' | 'notnow';
+  queuedAt: string;
+  updatedAt: string;
+  notNowCount: number;
+}
+
+/** One command in an enrollment's history; `seq` orders the history (and pages it). */
+export interface HistoryEntry extends CommandTarget {
+  seq: number;
+  commandUuid: string;
+  requestType: string;
+}
+
 export interface Storage {
   /** Creates the device-channel enrollment or resets it (and its user channels) for re-enrollment:
    *  channels return to `authenticated` and every pending command of theirs is cancelled. */
@@ -151,6 +178,17 @@ export interface Storage {
   /** The head of the enrollment's queue, passing over commands deferred (NotNow) this session. */
   nextCommand(enrollmentId: string): Promise<QueuedCommand | undefined>;
   getCommand(uuid: string): Promise<CommandRecord | undefined>;
+
+  /** Enrollments ordered by id, starting after `after`. */
+  listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]>;
+  /** The pending commands of an enrollment in queue order; undefined when it is unknown. */
+  listQueue(enrollmentId: string): Promise<QueueEntry[] | undefined>;
+  /** Cancels one pending command (or with null, all of them); returns how many were cancelled,
+   *  undefined when the enrollment is unknown. */
+  cancelPending(enrollmentId: string, commandUuid: string | null, at: string): Promise<number | undefined>;
+  /** An enrollment's commands, newest first, those older than `before` (a seq); undefined when
+   *  the enrollment is unknown. */
+  listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined>;
 
   close(): Promise<void>;
 }

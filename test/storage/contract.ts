@@ -154,6 +154,42 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(await s.setBootstrapToken('NOPE', bytes('x'), AT), false);
     });
 
+    it('lists enrollments with filters and pages them by id', async () => {
+      const all = await s.listEnrollments({}, { limit: 1000 });
+      assert.deepEqual(all.map((e) => e.id), [...all.map((e) => e.id)].sort());
+      const firstPage = await s.listEnrollments({}, { limit: 2 });
+      const secondPage = await s.listEnrollments({}, { after: firstPage[1]!.id, limit: 2 });
+      assert.deepEqual([...firstPage, ...secondPage].map((e) => e.id), all.slice(0, 4).map((e) => e.id));
+      assert.deepEqual((await s.listEnrollments({ channel: 'user' }, { limit: 10 })).map((e) => e.id), ['D2:U']);
+      assert.deepEqual((await s.listEnrollments({ deviceId: 'D2' }, { limit: 10 })).map((e) => e.id), ['D2', 'D2:U']);
+      assert.ok((await s.listEnrollments({ state: 'checked-out' }, { limit: 10 })).every((e) => e.state === 'checked-out'));
+      assert.equal((await s.listEnrollments({ lastSeenBefore: AT }, { limit: 10 })).length, 0);
+      assert.ok((await s.listEnrollments({ lastSeenAfter: AT }, { limit: 10 })).every((e) => e.lastSeenAt > AT));
+    });
+
+    it('lists, cancels one of, and clears a pending queue', async () => {
+      await enrolled('C1');
+      for (const uuid of ['c-1', 'c-2', 'c-3']) await s.enqueue(cmd(uuid), ['C1'], AT);
+      await s.recordResult({ enrollmentId: 'C1', commandUuid: 'c-1', status: 'NotNow', raw: bytes('n'), errorChain: null, at: AT });
+      const queue = await s.listQueue('C1');
+      assert.deepEqual(queue?.map((q) => [q.commandUuid, q.state, q.notNowCount]), [['c-1', 'notnow', 1], ['c-2', 'queued', 0], ['c-3', 'queued', 0]]);
+      assert.equal(await s.cancelPending('C1', 'c-2', LATER), 1);
+      assert.equal(await s.cancelPending('C1', 'c-2', LATER), 0, 'already cancelled');
+      assert.deepEqual((await s.listQueue('C1'))?.map((q) => q.commandUuid), ['c-1', 'c-3']);
+      assert.equal(await s.cancelPending('C1', null, LATER), 2);
+      assert.deepEqual(await s.listQueue('C1'), []);
+      assert.equal(await s.listQueue('NOPE'), undefined);
+      assert.equal(await s.cancelPending('NOPE', null, LATER), undefined);
+    });
+
+    it("pages an enrollment's command history newest first", async () => {
+      const history = await s.listEnrollmentCommands('C1', { limit: 2 });
+      assert.deepEqual(history?.map((h) => h.commandUuid), ['c-3', 'c-2']);
+      const older = await s.listEnrollmentCommands('C1', { before: history![1]!.seq, limit: 2 });
+      assert.deepEqual(older?.map((h) => [h.commandUuid, h.state, h.requestType]), [['c-1', 'cancelled', 'ProfileList']]);
+      assert.equal(await s.listEnrollmentCommands('NOPE', { limit: 2 }), undefined);
+    });
+
     it('keeps everything committed across a reopen', async () => {
       await enrolled('R1');
       await s.enqueue(cmd('r-1'), ['R1'], AT);

@@ -1,6 +1,6 @@
 // Row shapes of the SQLite tables and their mapping to the storage contract's types.
 import type { Channel, EnrollmentType } from '../../protocol/enrollment-id.ts';
-import type { CommandTarget, Enrollment, EnrollmentState, TargetState } from '../storage.ts';
+import type { CommandTarget, Enrollment, EnrollmentState, HistoryEntry, QueueEntry, TargetState } from '../storage.ts';
 
 export interface EnrollmentRow {
   id: string;
@@ -55,7 +55,9 @@ export function toEnrollment(r: EnrollmentRow): Enrollment {
 }
 
 export interface TargetRow {
+  seq: number;
   enrollment_id: string;
+  command_uuid: string;
   state: TargetState;
   queued_at: string;
   updated_at: string;
@@ -73,5 +75,26 @@ export function toCommandTarget(r: TargetRow): CommandTarget {
     notNowCount: r.notnow_count,
     result: r.result,
     errorChain: r.error_chain === null ? null : (JSON.parse(r.error_chain) as unknown[]),
+  };
+}
+
+export interface HistoryRow extends TargetRow {
+  request_type: string;
+}
+
+export function toHistoryEntry(r: HistoryRow): HistoryEntry {
+  return { ...toCommandTarget(r), seq: r.seq, commandUuid: r.command_uuid, requestType: r.request_type };
+}
+
+export type QueueRow = HistoryRow & { state: 'queued' | 'notnow' };
+
+export function toQueueEntry(r: QueueRow): QueueEntry {
+  return {
+    commandUuid: r.command_uuid,
+    requestType: r.request_type,
+    state: r.state,
+    queuedAt: r.queued_at,
+    updatedAt: r.updated_at,
+    notNowCount: r.notnow_count,
   };
 }

@@ -10,6 +10,9 @@ import {
   type CommandRecord,
   type EnqueueOutcome,
   type Enrollment,
+  type EnrollmentFilter,
+  type HistoryEntry,
+  type QueueEntry,
   type NewCommand,
   type QueuedCommand,
   type ResultOutcome,
@@ -18,7 +21,16 @@ import {
   type TokenUpdateRecord,
 } from '../storage.ts';
 import { migrate } from './migrate.ts';
-import { toCommandTarget, toEnrollment, type EnrollmentRow, type TargetRow } from './rows.ts';
+import {
+  toCommandTarget,
+  toEnrollment,
+  toHistoryEntry,
+  toQueueEntry,
+  type EnrollmentRow,
+  type HistoryRow,
+  type QueueRow,
+  type TargetRow,
+} from './rows.ts';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -190,6 +202,47 @@ export class SqliteStorage implements Storage {
     return { uuid: cmd.uuid, requestType: cmd.request_type, payload: cmd.payload, createdAt: cmd.created_at, targets };
   }
 
+  async listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {
+    const where: string[] = [];
+    const params: Record<string, string | number> = { limit: page.limit };
+    const add = (sql: string, name: string, value: string | undefined) => {
+      if (value === undefined) return;
+      where.push(sql);
+      params[name] = value;
+    };
+    add('type = @type', 'type', filter.type);
+    add('channel = @channel', 'channel', filter.channel);
+    add('state = @state', 'state', filter.state);
+    add('device_id = @deviceId', 'deviceId', filter.deviceId);
+    add('last_seen_at < @before', 'before', filter.lastSeenBefore);
+    add('last_seen_at > @afterSeen', 'afterSeen', filter.lastSeenAfter);
+    add('id > @after', 'after', page.after);
+    const sql = `SELECT * FROM enrollments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as EnrollmentRow[]).map(toEnrollment);
+  }
+
+  async listQueue(enrollmentId: string): Promise<QueueEntry[] | undefined> {
+    return this.db.transaction(() => {
+      if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
+      return (this.stmt.listQueue.all(enrollmentId) as QueueRow[]).map(toQueueEntry);
+    })();
+  }
+
+  async cancelPending(enrollmentId: string, commandUuid: string | null, at: string): Promise<number | undefined> {
+    return this.db.transaction(() => {
+      if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
+      return this.stmt.cancelPending.run({ id: enrollmentId, uuid: commandUuid, at }).changes;
+    })();
+  }
+
+  async listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined> {
+    return this.db.transaction(() => {
+      if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
+      const rows = this.stmt.history.all({ id: enrollmentId, before: page.before ?? null, limit: page.limit }) as HistoryRow[];
+      return rows.map(toHistoryEntry);
+    })();
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -265,5 +318,14 @@ function prepareStatements(db: Database) {
       WHERE t.enrollment_id = ? AND t.state = 'queued' ORDER BY t.seq LIMIT 1`),
     getCommand: db.prepare('SELECT * FROM commands WHERE uuid = ?'),
     getTargets: db.prepare('SELECT * FROM command_targets WHERE command_uuid = ? ORDER BY enrollment_id'),
+    listQueue: db.prepare(`
+      SELECT t.*, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+      WHERE t.enrollment_id = ? AND t.${PENDING} ORDER BY t.seq`),
+    cancelPending: db.prepare(`
+      UPDATE command_targets SET state = 'cancelled', updated_at = @at
+      WHERE enrollment_id = @id AND ${PENDING} AND (@uuid IS NULL OR command_uuid = @uuid)`),
+    history: db.prepare(`
+      SELECT t.*, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+      WHERE t.enrollment_id = @id AND (@before IS NULL OR t.seq < @before) ORDER BY t.seq DESC LIMIT @limit`),
   };
 }
