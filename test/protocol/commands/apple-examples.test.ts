@@ -22,12 +22,7 @@ const defectiveRequests = new Set(
   [...readme.matchAll(/^\* \*\*(\w+)\*\*: (.*)$/gm)].filter(([, , text]) => /Example request/.test(text!)).map(([, name]) => name!),
 );
 
-/**
- * Defects the README does not list yet (found by this test; to be added there). Apple's schema allows
- * ManagementFlags 1, 4 or 5 only; its InstallApplication examples send 0, which we reject.
- */
-const unlistedDefects = new Set(['InstallApplication']);
-const expectedFailures = new Set([...defectiveRequests, ...unlistedDefects]);
+const expectedFailures = defectiveRequests;
 
 /** A request passes when it validates and carries the CommandUUID a device needs. */
 function check(xml: string): { ok: true; commandUuid: string; command: ReturnType<typeof decodePlistDict> } | { ok: false; why: string } {
