@@ -32,6 +32,7 @@ export const authenticateSchema = z.looseObject({
   MessageType: z.literal('Authenticate'),
   Topic: str.optional(),
   SerialNumber: str.optional(),
+  OSVersion: str.optional(),
 });
 
 export const tokenUpdateSchema = z.looseObject({

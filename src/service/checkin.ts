@@ -1,6 +1,7 @@
 // What each check-in MessageType does (SPEC.md section 3). The replies follow checkin.json.
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
+import { detectPlatform } from '../protocol/commands/index.ts';
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import {
   authenticateSchema,
@@ -45,6 +46,8 @@ const handlers: Record<string, Handler> = {
       id: who.id,
       type: who.type,
       serialNumber: msg.SerialNumber ?? null,
+      platform: detectPlatform({ ProductName: msg.ProductName, Model: msg.Model }) ?? null,
+      osVersion: msg.OSVersion ?? null,
       facts,
       topic: msg.Topic ?? null,
       at: ctx.at,

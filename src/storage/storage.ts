@@ -15,6 +15,9 @@ export interface Enrollment {
   type: EnrollmentType;
   state: EnrollmentState;
   serialNumber: string | null;
+  /** iOS, macOS, tvOS, visionOS or watchOS, from the device channel's Authenticate; null if unknown. */
+  platform: string | null;
+  osVersion: string | null;
   /** The Authenticate message as JSON (device channel only). */
   facts: Record<string, unknown> | null;
   userId: string | null;
@@ -38,6 +41,8 @@ export interface AuthenticateRecord {
   id: string;
   type: EnrollmentType;
   serialNumber: string | null;
+  platform: string | null;
+  osVersion: string | null;
   facts: Record<string, unknown>;
   topic: string | null;
   at: string;
@@ -133,6 +138,16 @@ export interface EnrollmentFilter {
   lastSeenAfter?: string;
 }
 
+/** What deciding whether a command may be queued to an enrollment needs to know. */
+export interface EnrollmentTraits {
+  id: string;
+  type: EnrollmentType;
+  channel: Channel;
+  state: EnrollmentState;
+  platform: string | null;
+  osVersion: string | null;
+}
+
 /** A pending command in one enrollment's queue. */
 export interface QueueEntry {
   commandUuid: string;
@@ -166,6 +181,8 @@ export interface Storage {
   /** Records that a known enrollment was heard from. Returns false when it is unknown. */
   recordSeen(id: string, status: string, at: string): Promise<boolean>;
   getEnrollment(id: string): Promise<Enrollment | undefined>;
+  /** Traits of the known enrollments among `ids` (unknown ids are absent from the map). */
+  getTraits(ids: string[]): Promise<Map<string, EnrollmentTraits>>;
 
   /** Queues one command to many enrollments in one transaction; when none of them is known,
    *  nothing is stored. Throws DuplicateCommandError. */

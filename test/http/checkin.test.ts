@@ -25,6 +25,8 @@ describe('check-ins', () => {
     assert.equal(e?.state, 'authenticated');
     assert.equal(e?.type, 'device');
     assert.equal(e?.facts?.ProductName, 'iPad2,5');
+    assert.equal(e?.platform, 'iOS');
+    assert.equal(e?.osVersion, '9.3.5');
 
     const tu = await checkin(server, fixture('nanomdm/mdm/testdata/TokenUpdate.1.plist'));
     assert.equal(tu.status, 200);
@@ -47,6 +49,7 @@ describe('check-ins', () => {
     assert.equal(e?.hasUnlockToken, true);
     assert.equal(e?.pushMagic, '888CEB39-BFFA-40F6-89FA-B60752EB63C2');
     assert.equal(e?.facts?.Model, 'iMac14,2');
+    assert.equal(e?.platform, 'macOS');
   });
 
   it('re-enrollment (a new Authenticate) clears the stale queue', async () => {

@@ -44,16 +44,18 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
     after(() => backend.destroy());
 
     async function enrolled(id: string): Promise<void> {
-      await s.authenticate({ id, type: 'device', serialNumber: 'SN', facts: { Model: 'x' }, topic: 't', at: AT });
+      await s.authenticate({ id, type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: { Model: 'x' }, topic: 't', at: AT });
       assert.equal(await s.tokenUpdate(tokenUpdate(id)), true);
     }
     const cmd = (uuid: string) => ({ uuid, requestType: 'ProfileList', payload: bytes(`<${uuid}>`) });
 
     it('creates an enrollment at Authenticate and enrolls it at TokenUpdate', async () => {
-      await s.authenticate({ id: 'D1', type: 'device', serialNumber: 'SN1', facts: { Model: 'iPad' }, topic: 't', at: AT });
+      await s.authenticate({ id: 'D1', type: 'device', serialNumber: 'SN1', platform: 'iOS', osVersion: '18.0', facts: { Model: 'iPad' }, topic: 't', at: AT });
       let e = await s.getEnrollment('D1');
       assert.equal(e?.state, 'authenticated');
       assert.equal(e?.serialNumber, 'SN1');
+      assert.equal(e?.platform, 'iOS');
+      assert.equal(e?.osVersion, '18.0');
       assert.deepEqual(e?.facts, { Model: 'iPad' });
       assert.equal(e?.firstSeenAt, AT);
       assert.equal(await s.tokenUpdate(tokenUpdate('D1', { unlockToken: bytes('unlock'), at: LATER })), true);
@@ -89,6 +91,12 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal((await s.getEnrollment('D2'))?.state, 'checked-out');
       assert.equal((await s.getEnrollment('D2:U'))?.state, 'checked-out');
       assert.equal(await s.checkOut('NOPE', LATER), false);
+    });
+
+    it('gives the traits of known enrollments; a user channel has its device platform', async () => {
+      const traits = await s.getTraits(['D2', 'D2:U', 'NOPE']);
+      assert.deepEqual([...traits.keys()], ['D2', 'D2:U']);
+      assert.deepEqual(traits.get('D2:U'), { id: 'D2:U', type: 'user', channel: 'user', state: 'checked-out', platform: 'macOS', osVersion: '15.1' });
     });
 
     it('queues to known enrollments only, and keeps nothing when none is known', async () => {
@@ -134,7 +142,7 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
 
     it('cancels the pending queue of a re-enrolling device, but stores a result for a cancelled command', async () => {
       await s.enqueue(cmd('q-3'), ['Q1'], AT);
-      await s.authenticate({ id: 'Q1', type: 'device', serialNumber: 'SN', facts: {}, topic: 't', at: LATER });
+      await s.authenticate({ id: 'Q1', type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: {}, topic: 't', at: LATER });
       assert.equal((await s.getEnrollment('Q1'))?.state, 'authenticated');
       assert.equal(await s.nextCommand('Q1'), undefined);
       assert.equal((await s.getCommand('q-3'))!.targets[0]!.state, 'cancelled');

@@ -9,6 +9,8 @@ export interface EnrollmentRow {
   type: EnrollmentType;
   state: EnrollmentState;
   serial_number: string | null;
+  platform: string | null;
+  os_version: string | null;
   facts: string | null;
   user_id: string | null;
   user_short_name: string | null;
@@ -35,6 +37,8 @@ export function toEnrollment(r: EnrollmentRow): Enrollment {
     type: r.type,
     state: r.state,
     serialNumber: r.serial_number,
+    platform: r.platform,
+    osVersion: r.os_version,
     facts: r.facts === null ? null : (JSON.parse(r.facts) as Record<string, unknown>),
     userId: r.user_id,
     userShortName: r.user_short_name,

@@ -11,6 +11,7 @@ import {
   type EnqueueOutcome,
   type Enrollment,
   type EnrollmentFilter,
+  type EnrollmentTraits,
   type HistoryEntry,
   type QueueEntry,
   type NewCommand,
@@ -64,6 +65,8 @@ export class SqliteStorage implements Storage {
         id: rec.id,
         type: rec.type,
         serial: rec.serialNumber,
+        platform: rec.platform,
+        osVersion: rec.osVersion,
         facts: JSON.stringify(rec.facts),
         topic: rec.topic,
         at: rec.at,
@@ -124,6 +127,17 @@ export class SqliteStorage implements Storage {
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
     const row = this.stmt.getEnrollment.get(id) as EnrollmentRow | undefined;
     return row && toEnrollment(row);
+  }
+
+  async getTraits(ids: string[]): Promise<Map<string, EnrollmentTraits>> {
+    return this.db.transaction(() => {
+      const traits = new Map<string, EnrollmentTraits>();
+      for (const id of ids) {
+        const row = this.stmt.traits.get(id) as EnrollmentTraits | undefined;
+        if (row) traits.set(id, row);
+      }
+      return traits;
+    })();
   }
 
   async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
@@ -256,11 +270,13 @@ function blob(bytes: Uint8Array): Buffer {
 function prepareStatements(db: Database) {
   return {
     upsertAuthenticate: db.prepare(`
-      INSERT INTO enrollments (id, device_id, channel, type, state, serial_number, facts, topic,
-        first_seen_at, last_seen_at, last_status, authenticated_at)
-      VALUES (@id, @id, 'device', @type, 'authenticated', @serial, @facts, @topic, @at, @at, 'Authenticate', @at)
+      INSERT INTO enrollments (id, device_id, channel, type, state, serial_number, platform, os_version,
+        facts, topic, first_seen_at, last_seen_at, last_status, authenticated_at)
+      VALUES (@id, @id, 'device', @type, 'authenticated', @serial, @platform, @osVersion,
+        @facts, @topic, @at, @at, 'Authenticate', @at)
       ON CONFLICT (id) DO UPDATE SET type = excluded.type, state = 'authenticated',
-        serial_number = excluded.serial_number, facts = excluded.facts, topic = excluded.topic,
+        serial_number = excluded.serial_number, platform = excluded.platform, os_version = excluded.os_version,
+        facts = excluded.facts, topic = excluded.topic,
         last_seen_at = excluded.last_seen_at, last_status = 'Authenticate',
         authenticated_at = excluded.authenticated_at, checked_out_at = NULL, awaiting_configuration = 0`),
     resetUserChannels: db.prepare(`
@@ -298,6 +314,10 @@ function prepareStatements(db: Database) {
       WHERE id = @id AND channel = 'device'`),
     getBootstrapToken: db.prepare('SELECT bootstrap_token FROM enrollments WHERE id = ?'),
     getEnrollment: db.prepare('SELECT * FROM enrollments WHERE id = ?'),
+    // A user channel runs on its device channel's platform.
+    traits: db.prepare(`
+      SELECT e.id, e.type, e.channel, e.state, d.platform, d.os_version AS osVersion
+      FROM enrollments e JOIN enrollments d ON d.id = e.device_id WHERE e.id = ?`),
     insertCommand: db.prepare(`
       INSERT INTO commands (uuid, request_type, payload, created_at) VALUES (@uuid, @requestType, @payload, @at)
       ON CONFLICT (uuid) DO NOTHING`),
