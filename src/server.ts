@@ -6,6 +6,7 @@ import { resolveApiKey } from './api-key.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { CommandQueue } from './service/command-queue.ts';
+import { EnrollmentDirectory } from './service/enrollment-directory.ts';
 import { MdmService } from './service/mdm-service.ts';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.ts';
 import { VERSION } from './version.ts';
@@ -39,6 +40,8 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     const app = await buildApp({
       service,
       commands: new CommandQueue(storage),
+      directory: new EnrollmentDirectory(storage),
+      push: null,
       apiKey: key,
       bodyLimit: config.bodyLimit,
       logger,

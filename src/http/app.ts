@@ -2,6 +2,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CommandQueue } from '../service/command-queue.ts';
+import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
+import type { PushGateway } from '../service/push-gateway.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
@@ -9,6 +11,8 @@ import { deviceRoutes } from './device-routes.ts';
 export interface AppDeps {
   service: MdmService;
   commands: CommandQueue;
+  directory: EnrollmentDirectory;
+  push: PushGateway | null;
   apiKey: string;
   bodyLimit: number;
   logger: Logger;
@@ -24,7 +28,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimit,
   });
   await app.register(deviceRoutes, { service: deps.service });
-  await app.register(adminRoutes, { apiKey: deps.apiKey, commands: deps.commands });
+  await app.register(adminRoutes, {
+    apiKey: deps.apiKey,
+    version: deps.version,
+    commands: deps.commands,
+    directory: deps.directory,
+    push: deps.push,
+  });
   app.get('/version', async () => ({ version: deps.version }));
   return app;
 }

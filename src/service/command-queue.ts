@@ -1,11 +1,58 @@
 // Queueing commands and reading them back, for the admin API.
+import { randomUUID } from 'node:crypto';
+import {
+  buildCommandPlist,
+  commandAllowed,
+  PLATFORMS,
+  validateCommandJson,
+  validateCommandPlist,
+  type CommandIssue,
+  type Platform,
+} from '../protocol/commands/index.ts';
 import { prepareRawCommand, type CommandEnvelope } from '../protocol/command-envelope.ts';
 import { decodePlistDict, plistToJson, type JsonValue } from '../protocol/plist.ts';
-import type { EnqueueOutcome, Storage, TargetState } from '../storage/storage.ts';
+import type {
+  CommandTarget,
+  EnqueueOutcome,
+  EnrollmentTraits,
+  QueueEntry,
+  Storage,
+  TargetState,
+} from '../storage/storage.ts';
 
 export interface EnqueueResult {
   command: CommandEnvelope;
   outcomes: Map<string, EnqueueOutcome>;
+}
+
+/** A command as an admin submits it: a JSON `Command` dictionary or a raw plist. */
+export interface CommandSubmission {
+  targets: string[];
+  command?: Record<string, unknown>;
+  plist?: string;
+  commandUuid?: string;
+}
+
+export type TargetOutcome = { status: 'queued' } | { status: 'unknown_enrollment' } | { status: 'not_allowed'; reason: string };
+
+export type SubmitResult =
+  | { ok: false; errors: CommandIssue[] }
+  | { ok: true; command: CommandEnvelope; targets: Map<string, TargetOutcome> };
+
+export interface TargetView {
+  enrollmentId: string;
+  state: TargetState;
+  queuedAt: string;
+  updatedAt: string;
+  notNowCount: number;
+  result: JsonValue | null;
+  errorChain: unknown[] | null;
+}
+
+export interface HistoryView extends TargetView {
+  commandUuid: string;
+  requestType: string;
+  seq: number;
 }
 
 export interface CommandView {
@@ -13,15 +60,7 @@ export interface CommandView {
   requestType: string;
   createdAt: string;
   command: JsonValue;
-  targets: {
-    enrollmentId: string;
-    state: TargetState;
-    queuedAt: string;
-    updatedAt: string;
-    notNowCount: number;
-    result: JsonValue | null;
-    errorChain: unknown[] | null;
-  }[];
+  targets: TargetView[];
 }
 
 export class CommandQueue {
@@ -30,11 +69,35 @@ export class CommandQueue {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Queues a raw command plist (throws PlistError for a bad one, DuplicateCommandError). */
+  /** Queues a raw command plist as it is (NanoMDM-compatible; throws PlistError for a bad one,
+   *  DuplicateCommandError). Only the envelope is checked, so commands newer than our schema pass. */
   async enqueueRaw(body: Uint8Array, enrollmentIds: string[]): Promise<EnqueueResult> {
     const command = prepareRawCommand(body);
     const outcomes = await this.storage.enqueue(command, enrollmentIds, this.now().toISOString());
     return { command, outcomes };
+  }
+
+  /** Validates a command against the schema and each target's platform and channel, then queues
+   *  it to the targets that may run it (throws DuplicateCommandError). */
+  async submit(submission: CommandSubmission): Promise<SubmitResult> {
+    const built = buildCommand(submission);
+    if (!built.ok) return built;
+    const { command } = built;
+    const targets = [...new Set(submission.targets)];
+    const traits = await this.storage.getTraits(targets);
+    const outcomes = new Map<string, TargetOutcome>();
+    for (const id of targets) {
+      const t = traits.get(id);
+      if (t === undefined) {
+        outcomes.set(id, { status: 'unknown_enrollment' });
+        continue;
+      }
+      const gate = commandAllowed(command.requestType, gateTarget(t));
+      outcomes.set(id, gate.ok ? { status: 'queued' } : { status: 'not_allowed', reason: gate.reason });
+    }
+    const allowed = targets.filter((id) => outcomes.get(id)!.status === 'queued');
+    if (allowed.length > 0) await this.storage.enqueue(command, allowed, this.now().toISOString());
+    return { ok: true, command, targets: outcomes };
   }
 
   async view(uuid: string): Promise<CommandView | undefined> {
@@ -45,15 +108,65 @@ export class CommandQueue {
       requestType: record.requestType,
       createdAt: record.createdAt,
       command: plistToJson(decodePlistDict(record.payload)),
-      targets: record.targets.map((t) => ({
-        enrollmentId: t.enrollmentId,
-        state: t.state,
-        queuedAt: t.queuedAt,
-        updatedAt: t.updatedAt,
-        notNowCount: t.notNowCount,
-        result: t.result === null ? null : plistToJson(decodePlistDict(t.result)),
-        errorChain: t.errorChain,
-      })),
+      targets: record.targets.map(targetView),
     };
   }
+
+  /** An enrollment's commands, newest first; undefined when the enrollment is unknown. */
+  async history(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryView[] | undefined> {
+    const entries = await this.storage.listEnrollmentCommands(enrollmentId, page);
+    return entries?.map((e) => ({ ...targetView(e), commandUuid: e.commandUuid, requestType: e.requestType, seq: e.seq }));
+  }
+
+  /** The pending commands of an enrollment in the order the device will get them. */
+  queue(enrollmentId: string): Promise<QueueEntry[] | undefined> {
+    return this.storage.listQueue(enrollmentId);
+  }
+
+  /** Cancels one pending command, or all of them (commandUuid null); returns how many. */
+  cancel(enrollmentId: string, commandUuid: string | null): Promise<number | undefined> {
+    return this.storage.cancelPending(enrollmentId, commandUuid, this.now().toISOString());
+  }
+}
+
+function targetView(t: CommandTarget): TargetView {
+  return {
+    enrollmentId: t.enrollmentId,
+    state: t.state,
+    queuedAt: t.queuedAt,
+    updatedAt: t.updatedAt,
+    notNowCount: t.notNowCount,
+    result: t.result === null ? null : plistToJson(decodePlistDict(t.result)),
+    errorChain: t.errorChain,
+  };
+}
+
+function buildCommand(s: CommandSubmission): { ok: false; errors: CommandIssue[] } | { ok: true; command: CommandEnvelope } {
+  const issue = (path: string, message: string) => ({ ok: false as const, errors: [{ path, message }] });
+  if ((s.command === undefined) === (s.plist === undefined)) return issue('$', 'give exactly one of "command" and "plist"');
+  if (s.command !== undefined) {
+    const valid = validateCommandJson(s.command);
+    if (!valid.ok) return valid;
+    const uuid = s.commandUuid ?? randomUUID();
+    const xml = buildCommandPlist({ commandUuid: uuid, command: valid.command });
+    return { ok: true, command: { uuid, requestType: valid.requestType, payload: Buffer.from(xml, 'utf8') } };
+  }
+  const valid = validateCommandPlist(s.plist!);
+  if (!valid.ok) return valid;
+  if (valid.commandUuid !== undefined && s.commandUuid !== undefined && valid.commandUuid !== s.commandUuid) {
+    return issue('command_uuid', `differs from the plist's CommandUUID "${valid.commandUuid}"`);
+  }
+  // The admin's own bytes are what the device gets (a re-encode could change value types).
+  return { ok: true, command: prepareRawCommand(s.plist!, () => s.commandUuid ?? randomUUID()) };
+}
+
+function gateTarget(t: EnrollmentTraits) {
+  return {
+    platform: (PLATFORMS as readonly string[]).includes(t.platform ?? '') ? (t.platform as Platform) : undefined,
+    channel: t.channel,
+    userEnrollment: t.type === 'user-enrollment-device' || t.type === 'user-enrollment-user',
+    // A Shared iPad user channel implies a Shared iPad; for anything else we do not know.
+    sharedIPad: t.type === 'shared-ipad-user' ? true : undefined,
+    osVersion: t.osVersion ?? undefined,
+  };
 }

@@ -1,4 +1,4 @@
-// The one shape every admin API error has: {"error": {"code", "message"}}.
+// The one shape every admin API error has: {"error": {"code", "message", "details"?}}.
 import type { FastifyReply } from 'fastify';
 
 export type ApiErrorCode =
@@ -6,6 +6,7 @@ export type ApiErrorCode =
   | 'unauthorized'
   | 'not_found'
   | 'conflict'
+  | 'unprocessable'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'internal';
@@ -15,13 +16,15 @@ const STATUS: Record<ApiErrorCode, number> = {
   unauthorized: 401,
   not_found: 404,
   conflict: 409,
+  unprocessable: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,
 };
 
-export function sendApiError(reply: FastifyReply, code: ApiErrorCode, message: string): FastifyReply {
-  return reply.code(STATUS[code]).send({ error: { code, message } });
+/** `details` carries structured context, e.g. every validation problem with its key path. */
+export function sendApiError(reply: FastifyReply, code: ApiErrorCode, message: string, details?: unknown): FastifyReply {
+  return reply.code(STATUS[code]).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
 }
 
 export function codeForStatus(status: number): ApiErrorCode {

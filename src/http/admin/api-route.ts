@@ -1,0 +1,82 @@
+// Admin API routes are declared once, with zod schemas for their inputs and outputs: the same
+// declaration validates requests and generates the OpenAPI document (openapi.ts), so the two
+// cannot drift apart.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { sendApiError } from './errors.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ApiResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+export interface ApiRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: HttpMethod;
+  /** OpenAPI form: `/v1/enrollments/{id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  /** A JSON body schema, or `raw` for a body taken as bytes whatever its content type. */
+  body?: B | { raw: string };
+  responses: Record<number, ApiResponseSpec>;
+  handler: (
+    input: { params: z.infer<P>; query: z.infer<Q>; body: B extends z.ZodType ? z.infer<B> : Buffer },
+    reply: FastifyReply,
+    request: FastifyRequest,
+  ) => Promise<unknown>;
+}
+
+/** Identity function that lets TypeScript infer a route's schema types. */
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(route: ApiRoute<P, Q, B>): ApiRoute {
+  return route as unknown as ApiRoute;
+}
+
+export function isRawBody(body: ApiRoute['body']): body is { raw: string } {
+  return body !== undefined && 'raw' in body;
+}
+
+/** Registers routes on an (encapsulated) Fastify instance. */
+export function registerRoutes(app: FastifyInstance, routes: ApiRoute[]): void {
+  const json = routes.filter((r) => !isRawBody(r.body));
+  const raw = routes.filter((r) => isRawBody(r.body));
+  for (const route of json) register(app, route);
+  if (raw.length === 0) return;
+  app.register(async (child) => {
+    // These routes take their body as bytes, whatever content type the client sends.
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    for (const route of raw) register(child, route);
+  });
+}
+
+function register(app: FastifyInstance, route: ApiRoute): void {
+  app.route({
+    method: route.method,
+    url: route.path.replace(/\{(\w+)\}/g, ':$1'),
+    handler: async (request, reply) => {
+      const params = parsePart(route.params, request.params, 'path');
+      const query = parsePart(route.query, request.query, 'query');
+      const body = isRawBody(route.body) ? request.body : parsePart(route.body, request.body, 'body');
+      const failed = [params, query, body].find((p): p is InputError => p instanceof InputError);
+      if (failed) return sendApiError(reply, 'bad_request', failed.message);
+      return route.handler({ params, query, body } as never, reply, request);
+    },
+  });
+}
+
+class InputError {
+  constructor(readonly message: string) {}
+}
+
+function parsePart(schema: z.ZodType | undefined, value: unknown, where: string): unknown {
+  if (schema === undefined) return value;
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`);
+  return new InputError(issues.join('; '));
+}

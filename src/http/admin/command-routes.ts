@@ -1,0 +1,173 @@
+// Admin routes for commands: JSON commands for every MDM command, NanoMDM-compatible raw enqueue,
+// and reading a command's per-enrollment results.
+import { z } from 'zod';
+import { PlistError } from '../../protocol/plist.ts';
+import type { CommandQueue, TargetOutcome } from '../../service/command-queue.ts';
+import type { EnrollmentPushResult, PushGateway } from '../../service/push-gateway.ts';
+import { DuplicateCommandError } from '../../storage/storage.ts';
+import { defineRoute, type ApiRoute } from './api-route.ts';
+import { sendApiError } from './errors.ts';
+import { commandJson, commandSchema } from './views.ts';
+
+export interface CommandRoutesDeps {
+  commands: CommandQueue;
+  push: PushGateway | null;
+}
+
+const pushResultSchema = z.object({ status: z.enum(['pushed', 'failed', 'skipped']), reason: z.string().optional(), apns_id: z.string().optional() });
+
+const submitBody = z
+  .object({
+    targets: z.array(z.string().min(1)).min(1).max(100_000).describe('enrollment ids'),
+    command: z.record(z.string(), z.unknown()).optional().describe('the Command dictionary as JSON, e.g. {"RequestType": "DeviceInformation", "Queries": ["SerialNumber"]}; data as base64, dates as ISO 8601'),
+    plist: z.string().optional().describe('alternatively, a whole command plist ({CommandUUID?, Command})'),
+    command_uuid: z.string().min(1).max(200).optional().describe('chosen by the client; a duplicate is refused with 409'),
+    push: z.boolean().default(true),
+  })
+  .strict();
+
+const submitResponse = z.object({
+  command_uuid: z.string(),
+  request_type: z.string(),
+  targets: z.record(
+    z.string(),
+    z.object({
+      status: z.enum(['queued', 'unknown_enrollment', 'not_allowed']),
+      reason: z.string().optional(),
+      push: pushResultSchema.optional(),
+    }),
+  ),
+  push_error: z.string().optional(),
+});
+
+const enqueueResponse = z.object({
+  command_uuid: z.string(),
+  request_type: z.string(),
+  status: z.record(z.string(), z.object({ queued: z.boolean(), command_error: z.string().optional(), push_result: z.string().optional(), push_error: z.string().optional() })),
+  no_push: z.boolean().optional(),
+  push_error: z.string().optional(),
+});
+
+const PUSH_NOT_CONFIGURED = 'push is not configured (no push certificate)';
+
+export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[] {
+  /** Pushes the ids that were queued, if asked and possible. */
+  async function pushQueued(ids: string[], wanted: boolean): Promise<{ results?: Map<string, EnrollmentPushResult>; error?: string }> {
+    if (!wanted || ids.length === 0) return {};
+    if (push === null) return { error: PUSH_NOT_CONFIGURED };
+    return { results: await push.push(ids) };
+  }
+
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/v1/commands',
+      tag: 'commands',
+      summary: 'Queue a command (JSON or plist) to enrollments',
+      description:
+        'Validates the command against the schema of its RequestType and each target against the platforms and channels ' +
+        'the command supports, queues it to every target that may run it, and pushes those unless push is false.',
+      body: submitBody,
+      responses: {
+        201: { description: 'queued to at least one target; per-target outcomes', schema: submitResponse },
+        400: { description: 'the command or request is invalid (details lists each problem with its key path)' },
+        409: { description: 'command_uuid already exists' },
+        422: { description: 'no target could take the command (details has the per-target outcomes)' },
+      },
+      handler: async ({ body }, reply) => {
+        let result;
+        try {
+          result = await commands.submit({ targets: body.targets, command: body.command, plist: body.plist, commandUuid: body.command_uuid });
+        } catch (err) {
+          if (err instanceof DuplicateCommandError) return sendApiError(reply, 'conflict', err.message);
+          throw err;
+        }
+        if (!result.ok) {
+          const message = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+          return sendApiError(reply, 'bad_request', message, result.errors);
+        }
+        const targets = Object.fromEntries([...result.targets].map(([id, o]) => [id, outcomeJson(o)]));
+        const queued = [...result.targets].filter(([, o]) => o.status === 'queued').map(([id]) => id);
+        if (queued.length === 0) return sendApiError(reply, 'unprocessable', 'no target could take this command', targets);
+        const pushed = await pushQueued(queued, body.push);
+        for (const [id, r] of pushed.results ?? []) {
+          targets[id]!.push = { status: r.status, ...(r.reason ? { reason: r.reason } : {}), ...(r.apnsId ? { apns_id: r.apnsId } : {}) };
+        }
+        return reply.code(201).send({
+          command_uuid: result.command.uuid,
+          request_type: result.command.requestType,
+          targets,
+          ...(pushed.error ? { push_error: pushed.error } : {}),
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'PUT',
+      path: '/v1/enqueue/{ids}',
+      tag: 'commands',
+      summary: 'Queue a raw command plist (NanoMDM-compatible)',
+      description:
+        'The body is a command plist; a missing CommandUUID is generated. Only the envelope is checked (CommandUUID, ' +
+        'Command.RequestType), so commands newer than the schema pass. Pushes the queued ids unless nopush=1.',
+      params: z.object({ ids: z.string().min(1).describe('comma-separated enrollment ids') }),
+      query: z.object({ nopush: z.enum(['0', '1', 'true', 'false']).optional() }),
+      body: { raw: '<?xml version="1.0"?><plist version="1.0"><dict><key>Command</key><dict><key>RequestType</key><string>ProfileList</string></dict></dict></plist>' },
+      responses: {
+        200: { description: 'queued to at least one id; per-id outcomes', schema: enqueueResponse },
+        400: { description: 'not a command plist' },
+        404: { description: 'none of the ids is a known enrollment', schema: enqueueResponse },
+        409: { description: 'CommandUUID already exists' },
+      },
+      handler: async ({ params, query, body }, reply) => {
+        const ids = params.ids.split(',').filter((id) => id !== '');
+        if (ids.length === 0) return sendApiError(reply, 'bad_request', 'no enrollment ids in the path');
+        if (!Buffer.isBuffer(body) || body.length === 0) return sendApiError(reply, 'bad_request', 'the body must be a command plist');
+        let result;
+        try {
+          result = await commands.enqueueRaw(body, ids);
+        } catch (err) {
+          if (err instanceof PlistError) return sendApiError(reply, 'bad_request', err.message);
+          if (err instanceof DuplicateCommandError) return sendApiError(reply, 'conflict', err.message);
+          throw err;
+        }
+        const queued = [...result.outcomes].filter(([, o]) => o === 'queued').map(([id]) => id);
+        const noPush = query.nopush === '1' || query.nopush === 'true';
+        const pushed = await pushQueued(queued, !noPush);
+        const status: z.infer<typeof enqueueResponse>['status'] = {};
+        for (const [id, outcome] of result.outcomes) {
+          const r = pushed.results?.get(id);
+          status[id] =
+            outcome === 'queued'
+              ? { queued: true, ...(r?.status === 'pushed' && r.apnsId ? { push_result: r.apnsId } : {}), ...(r && r.status !== 'pushed' ? { push_error: r.reason ?? r.status } : {}) }
+              : { queued: false, command_error: 'unknown enrollment' };
+        }
+        return reply.code(queued.length > 0 ? 200 : 404).send({
+          command_uuid: result.command.uuid,
+          request_type: result.command.requestType,
+          status,
+          ...(noPush ? { no_push: true } : {}),
+          ...(pushed.error ? { push_error: pushed.error } : {}),
+        });
+      },
+    }),
+
+    defineRoute({
+      method: 'GET',
+      path: '/v1/commands/{uuid}',
+      tag: 'commands',
+      summary: "A command and each target's state and result",
+      params: z.object({ uuid: z.string().min(1) }),
+      responses: { 200: { description: 'the command', schema: commandSchema }, 404: { description: 'no such command' } },
+      handler: async ({ params }, reply) => {
+        const view = await commands.view(params.uuid);
+        if (view === undefined) return sendApiError(reply, 'not_found', `no command ${params.uuid}`);
+        return commandJson(view);
+      },
+    }),
+  ];
+}
+
+function outcomeJson(o: TargetOutcome): { status: TargetOutcome['status']; reason?: string; push?: z.infer<typeof pushResultSchema> } {
+  return o.status === 'not_allowed' ? { status: o.status, reason: o.reason } : { status: o.status };
+}

@@ -1,0 +1,151 @@
+// Admin routes for enrollments: list and inspect them, and see, cancel or clear their queues and
+// command history.
+import { z } from 'zod';
+import type { CommandQueue } from '../../service/command-queue.ts';
+import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts';
+import { defineRoute, type ApiRoute } from './api-route.ts';
+import { sendApiError } from './errors.ts';
+import {
+  cursor,
+  enrollmentDetail,
+  enrollmentDetailSchema,
+  enrollmentSummary,
+  enrollmentSummarySchema,
+  historyEntry,
+  historySchema,
+  queueJson,
+  queueSchema,
+} from './views.ts';
+
+export interface EnrollmentRoutesDeps {
+  directory: EnrollmentDirectory;
+  commands: CommandQueue;
+}
+
+const ENROLLMENT_TYPES = ['device', 'user-enrollment-device', 'user', 'user-enrollment-user', 'shared-ipad-user'] as const;
+const limit = z.coerce.number().int().min(1).max(1000).default(100);
+const isoTime = z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString());
+const idParam = z.object({ id: z.string().min(1).describe('enrollment id (URL-encoded; user channels contain ":")') });
+
+export function enrollmentRoutes({ directory, commands }: EnrollmentRoutesDeps): ApiRoute[] {
+  const notFound = (id: string) => `no enrollment ${id}`;
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/v1/enrollments',
+      tag: 'enrollments',
+      summary: 'List enrollments',
+      description: 'Ordered by id. Pass next_cursor back as cursor for the next page; it is null on the last page.',
+      query: z.object({
+        type: z.enum(ENROLLMENT_TYPES).optional(),
+        channel: z.enum(['device', 'user']).optional(),
+        state: z.enum(['authenticated', 'enrolled', 'checked-out']).optional(),
+        device_id: z.string().optional().describe('a device and its user channels'),
+        last_seen_before: isoTime.optional(),
+        last_seen_after: isoTime.optional(),
+        cursor: z.string().optional(),
+        limit,
+      }),
+      responses: {
+        200: { description: 'a page of enrollments', schema: z.object({ enrollments: z.array(enrollmentSummarySchema), next_cursor: z.string().nullable() }) },
+        400: { description: 'a bad filter or cursor' },
+      },
+      handler: async ({ query }, reply) => {
+        const after = query.cursor === undefined ? undefined : cursor.decode<string>(query.cursor, 'string');
+        if (query.cursor !== undefined && after === undefined) return sendApiError(reply, 'bad_request', 'query.cursor: not a cursor from this API');
+        const page = await directory.list(
+          {
+            type: query.type,
+            channel: query.channel,
+            state: query.state,
+            deviceId: query.device_id,
+            lastSeenBefore: query.last_seen_before,
+            lastSeenAfter: query.last_seen_after,
+          },
+          { after, limit: query.limit },
+        );
+        const last = page.at(-1);
+        return { enrollments: page.map(enrollmentSummary), next_cursor: page.length === query.limit && last ? cursor.encode(last.id) : null };
+      },
+    }),
+
+    defineRoute({
+      method: 'GET',
+      path: '/v1/enrollments/{id}',
+      tag: 'enrollments',
+      summary: 'One enrollment: device facts, channels, push topic, state and timestamps',
+      params: idParam,
+      responses: { 200: { description: 'the enrollment', schema: enrollmentDetailSchema }, 404: { description: 'no such enrollment' } },
+      handler: async ({ params }, reply) => {
+        const detail = await directory.get(params.id);
+        if (detail === undefined) return sendApiError(reply, 'not_found', notFound(params.id));
+        return enrollmentDetail(detail);
+      },
+    }),
+
+    defineRoute({
+      method: 'GET',
+      path: '/v1/enrollments/{id}/queue',
+      tag: 'queues',
+      summary: 'Pending commands in the order the device will get them',
+      params: idParam,
+      responses: { 200: { description: 'the queue', schema: queueSchema }, 404: { description: 'no such enrollment' } },
+      handler: async ({ params }, reply) => {
+        const queue = await commands.queue(params.id);
+        if (queue === undefined) return sendApiError(reply, 'not_found', notFound(params.id));
+        return queueJson(params.id, queue);
+      },
+    }),
+
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/enrollments/{id}/queue',
+      tag: 'queues',
+      summary: 'Clear the queue: cancel every pending command',
+      params: idParam,
+      responses: { 200: { description: 'how many were cancelled', schema: z.object({ cancelled: z.number().int() }) }, 404: { description: 'no such enrollment' } },
+      handler: async ({ params }, reply) => {
+        const cancelled = await commands.cancel(params.id, null);
+        if (cancelled === undefined) return sendApiError(reply, 'not_found', notFound(params.id));
+        return { cancelled };
+      },
+    }),
+
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/enrollments/{id}/queue/{uuid}',
+      tag: 'queues',
+      summary: 'Cancel one pending command',
+      description: 'A device that already received the command may still run it; its result is stored all the same.',
+      params: idParam.extend({ uuid: z.string().min(1) }),
+      responses: {
+        200: { description: 'cancelled', schema: z.object({ cancelled: z.number().int() }) },
+        404: { description: 'no such enrollment, or the command is not pending for it' },
+      },
+      handler: async ({ params }, reply) => {
+        const cancelled = await commands.cancel(params.id, params.uuid);
+        if (cancelled === undefined) return sendApiError(reply, 'not_found', notFound(params.id));
+        if (cancelled === 0) return sendApiError(reply, 'not_found', `command ${params.uuid} is not pending for ${params.id}`);
+        return { cancelled };
+      },
+    }),
+
+    defineRoute({
+      method: 'GET',
+      path: '/v1/enrollments/{id}/commands',
+      tag: 'queues',
+      summary: "An enrollment's command history, newest first, with results",
+      params: idParam,
+      query: z.object({ cursor: z.string().optional(), limit }),
+      responses: { 200: { description: 'a page of history', schema: historySchema }, 400: { description: 'a bad cursor' }, 404: { description: 'no such enrollment' } },
+      handler: async ({ params, query }, reply) => {
+        const before = query.cursor === undefined ? undefined : cursor.decode<number>(query.cursor, 'number');
+        if (query.cursor !== undefined && before === undefined) return sendApiError(reply, 'bad_request', 'query.cursor: not a cursor from this API');
+        const page = await commands.history(params.id, { before, limit: query.limit });
+        if (page === undefined) return sendApiError(reply, 'not_found', notFound(params.id));
+        const last = page.at(-1);
+        return { commands: page.map(historyEntry), next_cursor: page.length === query.limit && last ? cursor.encode(last.seq) : null };
+      },
+    }),
+  ];
+}
