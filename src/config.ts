@@ -3,6 +3,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import {
+  loadPushCertificate,
+  loadPushCertificateFromPkcs12,
+  PushCertificateError,
+  type PushCertificate,
+} from './push/push-certificate.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,7 +31,23 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_PRETTY: bool.default(false),
   BODY_LIMIT: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  METRICS_REQUIRE_API_KEY: bool.default(false),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  RESULT_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
+  CHECKED_OUT_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  PRUNE_INTERVAL_MINUTES: z.coerce.number().min(1).default(60),
   USER_AUTHENTICATE: z.enum(['decline', 'allow']).default('decline'),
+  APNS_CERT: optionalString,
+  APNS_KEY: optionalString,
+  APNS_KEY_PASSPHRASE: optionalString,
+  APNS_P12: optionalString,
+  APNS_P12_PASSPHRASE: optionalString,
+  APNS_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
+  APNS_CA: optionalString,
+  APNS_EXPIRATION_SECONDS: z.coerce.number().int().min(0).default(3 * 24 * 3600),
+  APNS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
+  APNS_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  APNS_TRANSPORT: z.enum(['http2', 'node-apn']).default('http2'),
   RETURN_TO_SERVICE_WIFI_PROFILE: optionalString,
   RETURN_TO_SERVICE_MDM_PROFILE: optionalString,
 });
@@ -40,7 +62,20 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   logPretty: boolean;
   bodyLimit: number;
+  metricsRequireApiKey: boolean;
+  shutdownTimeoutMs: number;
+  retention: { resultDays: number; checkedOutDays: number; intervalMs: number };
   userAuthenticate: 'decline' | 'allow';
+  apns: {
+    /** From APNS_CERT/APNS_KEY or APNS_P12; one uploaded through the API takes precedence. */
+    certificate: PushCertificate | null;
+    url: string | undefined;
+    caPem: string | undefined;
+    expirationSeconds: number;
+    concurrency: number;
+    retryAttempts: number;
+    transport: 'http2' | 'node-apn';
+  };
   returnToService: { wifiProfile: Uint8Array; mdmProfile: Uint8Array | null } | null;
 }
 
@@ -66,7 +101,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
     bodyLimit: e.BODY_LIMIT,
+    metricsRequireApiKey: e.METRICS_REQUIRE_API_KEY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    retention: {
+      resultDays: e.RESULT_RETENTION_DAYS,
+      checkedOutDays: e.CHECKED_OUT_RETENTION_DAYS,
+      intervalMs: e.PRUNE_INTERVAL_MINUTES * 60_000,
+    },
     userAuthenticate: e.USER_AUTHENTICATE,
+    apns: {
+      certificate: pushCertificate(e),
+      url: e.APNS_URL,
+      caPem: e.APNS_CA === undefined ? undefined : readFile('APNS_CA', e.APNS_CA).toString('utf8'),
+      expirationSeconds: e.APNS_EXPIRATION_SECONDS,
+      concurrency: e.APNS_CONCURRENCY,
+      retryAttempts: e.APNS_RETRY_ATTEMPTS,
+      transport: e.APNS_TRANSPORT,
+    },
     returnToService: returnToService(e.RETURN_TO_SERVICE_WIFI_PROFILE, e.RETURN_TO_SERVICE_MDM_PROFILE),
   };
 }
@@ -82,18 +133,38 @@ function databasePath(url: string | undefined, dataDir: string): string {
   return path === ':memory:' || isAbsolute(path) ? path : resolve(path);
 }
 
+function pushCertificate(e: z.infer<typeof envSchema>): PushCertificate | null {
+  try {
+    if (e.APNS_P12 !== undefined) {
+      if (e.APNS_CERT !== undefined || e.APNS_KEY !== undefined) throw new ConfigError('APNS_P12: set either APNS_P12 or APNS_CERT and APNS_KEY, not both');
+      return loadPushCertificateFromPkcs12(readFile('APNS_P12', e.APNS_P12), e.APNS_P12_PASSPHRASE);
+    }
+    if (e.APNS_CERT === undefined && e.APNS_KEY === undefined) return null;
+    if (e.APNS_CERT === undefined) throw new ConfigError('APNS_CERT: needed with APNS_KEY');
+    if (e.APNS_KEY === undefined) throw new ConfigError('APNS_KEY: needed with APNS_CERT');
+    return loadPushCertificate({
+      certPem: readFile('APNS_CERT', e.APNS_CERT).toString('utf8'),
+      keyPem: readFile('APNS_KEY', e.APNS_KEY).toString('utf8'),
+      passphrase: e.APNS_KEY_PASSPHRASE,
+    });
+  } catch (err) {
+    if (err instanceof PushCertificateError) throw new ConfigError(`${e.APNS_P12 !== undefined ? 'APNS_P12' : 'APNS_CERT'}: ${err.message}`);
+    throw err;
+  }
+}
+
 function returnToService(wifiPath: string | undefined, mdmPath: string | undefined): Config['returnToService'] {
   if (wifiPath === undefined) {
     if (mdmPath !== undefined) throw new ConfigError('RETURN_TO_SERVICE_MDM_PROFILE: needs RETURN_TO_SERVICE_WIFI_PROFILE');
     return null;
   }
   return {
-    wifiProfile: readProfile('RETURN_TO_SERVICE_WIFI_PROFILE', wifiPath),
-    mdmProfile: mdmPath === undefined ? null : readProfile('RETURN_TO_SERVICE_MDM_PROFILE', mdmPath),
+    wifiProfile: readFile('RETURN_TO_SERVICE_WIFI_PROFILE', wifiPath),
+    mdmProfile: mdmPath === undefined ? null : readFile('RETURN_TO_SERVICE_MDM_PROFILE', mdmPath),
   };
 }
 
-function readProfile(variable: string, path: string): Uint8Array {
+function readFile(variable: string, path: string): Buffer {
   if (!existsSync(path)) throw new ConfigError(`${variable}: no file at ${path}`);
   return readFileSync(path);
 }

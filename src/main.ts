@@ -21,9 +21,17 @@ logger.info({ database: config.databasePath }, 'aspen is ready');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    // Bounded: a request that never finishes must not keep the service from stopping.
+    setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting with requests unfinished');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     aspen.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -1,18 +1,22 @@
 // Assembles the HTTP server from its parts. No listening here: main.ts and the tests do that.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.ts';
 import type { CommandQueue } from '../service/command-queue.ts';
 import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
-import type { PushGateway } from '../service/push-gateway.ts';
+import type { PushService } from '../service/push-service.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
+import { operationsRoutes, type OperationsRoutesOptions } from './operations-routes.ts';
 
 export interface AppDeps {
   service: MdmService;
   commands: CommandQueue;
   directory: EnrollmentDirectory;
-  push: PushGateway | null;
+  push: PushService;
+  metrics: Metrics;
+  operations: Omit<OperationsRoutesOptions, 'metrics'>;
   apiKey: string;
   bodyLimit: number;
   logger: Logger;
@@ -27,7 +31,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
   });
-  await app.register(deviceRoutes, { service: deps.service });
+  await app.register(deviceRoutes, { service: deps.service, metrics: deps.metrics });
+  await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
   await app.register(adminRoutes, {
     apiKey: deps.apiKey,
     version: deps.version,

@@ -3,6 +3,7 @@
 // service and back; the raw body bytes go to the service untouched.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceRequestError, type DeviceReply, type RequestSummary } from '../service/device-reply.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 
 export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
@@ -14,8 +15,8 @@ declare module 'fastify' {
   }
 }
 
-export async function deviceRoutes(app: FastifyInstance, opts: { service: MdmService }): Promise<void> {
-  const { service } = opts;
+export async function deviceRoutes(app: FastifyInstance, opts: { service: MdmService; metrics: Metrics }): Promise<void> {
+  const { service, metrics } = opts;
   app.decorateRequest('deviceSummary', null);
   for (const type of [CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE]) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -52,6 +53,7 @@ export async function deviceRoutes(app: FastifyInstance, opts: { service: MdmSer
       { ...request.deviceSummary, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'device request',
     );
+    metrics.deviceRequest(request.deviceSummary?.message ?? 'unreadable', reply.statusCode, reply.elapsedTime / 1000);
   });
 }
 

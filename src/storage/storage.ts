@@ -35,6 +35,37 @@ export interface Enrollment {
   authenticatedAt: string | null;
   tokenUpdatedAt: string | null;
   checkedOutAt: string | null;
+  pushTokenInvalid: boolean;
+  lastPushAt: string | null;
+  /** `pushed <apns-id>`, or why the last push failed. */
+  lastPushResult: string | null;
+}
+
+/** What pushing a channel needs. */
+export interface PushTargetRecord {
+  id: string;
+  state: EnrollmentState;
+  topic: string | null;
+  pushToken: Uint8Array | null;
+  pushMagic: string | null;
+  pushTokenInvalid: boolean;
+}
+
+export interface PushResultRecord {
+  id: string;
+  /** The token that was pushed. */
+  pushToken: Uint8Array;
+  result: string;
+  /** APNs said the token is dead: stop pushing until the next TokenUpdate. */
+  tokenInvalid: boolean;
+}
+
+export interface StoredPushCertificate {
+  certPem: string;
+  keyPem: string;
+  topic: string;
+  notAfter: string;
+  updatedAt: string;
 }
 
 export interface AuthenticateRecord {
@@ -165,6 +196,18 @@ export interface HistoryEntry extends CommandTarget {
   requestType: string;
 }
 
+export interface PruneCounts {
+  results: number;
+  commands: number;
+  enrollments: number;
+}
+
+/** Counts for metrics. */
+export interface StorageStats {
+  commandTargetsByState: Record<TargetState, number>;
+  enrollments: { state: EnrollmentState; channel: Channel; count: number }[];
+}
+
 export interface Storage {
   /** Creates the device-channel enrollment or resets it (and its user channels) for re-enrollment:
    *  channels return to `authenticated` and every pending command of theirs is cancelled. */
@@ -181,6 +224,11 @@ export interface Storage {
   /** Records that a known enrollment was heard from. Returns false when it is unknown. */
   recordSeen(id: string, status: string, at: string): Promise<boolean>;
   getEnrollment(id: string): Promise<Enrollment | undefined>;
+  /** Push credentials of the known enrollments among `ids` (unknown ids are absent). */
+  getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>>;
+  recordPushResults(results: PushResultRecord[], at: string): Promise<void>;
+  getPushCertificate(): Promise<StoredPushCertificate | undefined>;
+  savePushCertificate(cert: StoredPushCertificate): Promise<void>;
   /** Traits of the known enrollments among `ids` (unknown ids are absent from the map). */
   getTraits(ids: string[]): Promise<Map<string, EnrollmentTraits>>;
 
@@ -206,6 +254,14 @@ export interface Storage {
   /** An enrollment's commands, newest first, those older than `before` (a seq); undefined when
    *  the enrollment is unknown. */
   listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined>;
+
+  /** Deletes final results last changed before `resultsBefore` (and commands left with no
+   *  target), and enrollments checked out before `checkedOutBefore`. Either may be null (keep).
+   *  Works in small batches so device requests are not held up. */
+  prune(cutoffs: { resultsBefore: string | null; checkedOutBefore: string | null }): Promise<PruneCounts>;
+  /** Proves the database accepts a durable write (for readiness checks); throws if it does not. */
+  heartbeat(at: string): Promise<void>;
+  stats(): Promise<StorageStats>;
 
   close(): Promise<void>;
 }

@@ -198,13 +198,71 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(await s.listEnrollmentCommands('NOPE', { limit: 2 }), undefined);
     });
 
+    it('counts commands and enrollments by state, and takes a heartbeat write', async () => {
+      const stats = await s.stats();
+      const history = await s.listEnrollmentCommands('C1', { limit: 100 });
+      assert.ok(stats.commandTargetsByState.cancelled >= history!.filter((h) => h.state === 'cancelled').length);
+      assert.equal(stats.commandTargetsByState.acknowledged >= 1, true);
+      const users = stats.enrollments.filter((e) => e.channel === 'user').reduce((n, e) => n + e.count, 0);
+      assert.equal(users, (await s.listEnrollments({ channel: 'user' }, { limit: 1000 })).length);
+      await s.heartbeat(LATER);
+    });
+
+    it('prunes old final results, commands left without targets, and long checked-out enrollments', async () => {
+      await enrolled('P1');
+      await enrolled('P2');
+      await s.enqueue(cmd('p-old'), ['P1', 'P2'], AT);
+      await s.enqueue(cmd('p-pending'), ['P1'], AT);
+      await s.recordResult({ enrollmentId: 'P1', commandUuid: 'p-old', status: 'Acknowledged', raw: bytes('r'), errorChain: null, at: AT });
+      await s.checkOut('P2', AT);
+      const counts = await s.prune({ resultsBefore: LATER, checkedOutBefore: LATER });
+      assert.ok(counts.results >= 1);
+      assert.ok(counts.enrollments >= 1);
+      assert.equal(await s.getEnrollment('P2'), undefined, 'checked out before the cutoff');
+      assert.equal(await s.getCommand('p-old'), undefined, 'its last target went with P2 and its result with the cutoff');
+      assert.deepEqual((await s.listQueue('P1'))?.map((q) => q.commandUuid), ['p-pending'], 'pending commands are never pruned');
+      assert.ok(await s.getEnrollment('P1'));
+      assert.deepEqual(await s.prune({ resultsBefore: null, checkedOutBefore: null }), { results: 0, commands: 0, enrollments: 0 });
+    });
+
+    it('gives push credentials, records push results, and only a TokenUpdate revives a dead token', async () => {
+      await enrolled('PUSH-1');
+      const targets = await s.getPushTargets(['PUSH-1', 'NOPE']);
+      assert.deepEqual([...targets.keys()], ['PUSH-1']);
+      const t = targets.get('PUSH-1')!;
+      assert.equal(t.state, 'enrolled');
+      assert.equal(t.pushMagic, 'magic');
+      assert.equal(t.pushTokenInvalid, false);
+
+      await s.recordPushResults([{ id: 'PUSH-1', pushToken: t.pushToken!, result: 'Unregistered', tokenInvalid: true }], LATER);
+      let e = await s.getEnrollment('PUSH-1');
+      assert.equal(e?.pushTokenInvalid, true);
+      assert.equal(e?.lastPushResult, 'Unregistered');
+      assert.equal(e?.lastPushAt, LATER);
+
+      await s.tokenUpdate(tokenUpdate('PUSH-1', { pushToken: bytes('new-token') }));
+      assert.equal((await s.getEnrollment('PUSH-1'))?.pushTokenInvalid, false);
+      // A late verdict about the old token does not kill the new one.
+      await s.recordPushResults([{ id: 'PUSH-1', pushToken: t.pushToken!, result: 'Unregistered', tokenInvalid: true }], LATER);
+      e = await s.getEnrollment('PUSH-1');
+      assert.equal(e?.pushTokenInvalid, false);
+    });
+
+    it('stores one push certificate, replacing it on upload', async () => {
+      assert.equal(await s.getPushCertificate(), undefined);
+      const cert = { certPem: 'C1', keyPem: 'K1', topic: 'com.apple.mgmt.x', notAfter: LATER, updatedAt: AT };
+      await s.savePushCertificate(cert);
+      await s.savePushCertificate({ ...cert, certPem: 'C2', updatedAt: LATER });
+      assert.deepEqual(await s.getPushCertificate(), { ...cert, certPem: 'C2', updatedAt: LATER });
+    });
+
     it('keeps everything committed across a reopen', async () => {
       await enrolled('R1');
       await s.enqueue(cmd('r-1'), ['R1'], AT);
       s = await backend.reopen();
       assert.equal((await s.getEnrollment('R1'))?.state, 'enrolled');
       assert.equal((await s.nextCommand('R1'))?.uuid, 'r-1');
-      assert.equal((await s.getCommand('q-1'))?.targets[0]?.state, 'acknowledged');
+      assert.equal((await s.getEnrollment('Q1'))?.state, 'authenticated');
     });
   });
 }

@@ -3,26 +3,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { CommandQueue } from '../../service/command-queue.ts';
 import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts';
-import type { PushGateway } from '../../service/push-gateway.ts';
+import type { PushService } from '../../service/push-service.ts';
 import { registerRoutes, type ApiRoute } from './api-route.ts';
 import { keyMatches, presentedKey } from './auth.ts';
 import { commandRoutes } from './command-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { codeForStatus, sendApiError } from './errors.ts';
 import { docsPage, openApiDocument } from './openapi.ts';
+import { pushRoutes } from './push-routes.ts';
 
 export interface AdminRoutesOptions {
   apiKey: string;
   version: string;
   commands: CommandQueue;
   directory: EnrollmentDirectory;
-  push: PushGateway | null;
+  push: PushService;
 }
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
   const routes: ApiRoute[] = [
     ...commandRoutes({ commands: opts.commands, push: opts.push }),
     ...enrollmentRoutes({ directory: opts.directory, commands: opts.commands }),
+    ...pushRoutes(opts.push),
   ];
 
   const document = openApiDocument(routes, opts.version);

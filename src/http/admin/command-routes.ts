@@ -7,11 +7,12 @@ import type { EnrollmentPushResult, PushGateway } from '../../service/push-gatew
 import { DuplicateCommandError } from '../../storage/storage.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
 import { sendApiError } from './errors.ts';
+import { nanoPushStatus } from './push-routes.ts';
 import { commandJson, commandSchema } from './views.ts';
 
 export interface CommandRoutesDeps {
   commands: CommandQueue;
-  push: PushGateway | null;
+  push: PushGateway;
 }
 
 const pushResultSchema = z.object({ status: z.enum(['pushed', 'failed', 'skipped']), reason: z.string().optional(), apns_id: z.string().optional() });
@@ -54,7 +55,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
   /** Pushes the ids that were queued, if asked and possible. */
   async function pushQueued(ids: string[], wanted: boolean): Promise<{ results?: Map<string, EnrollmentPushResult>; error?: string }> {
     if (!wanted || ids.length === 0) return {};
-    if (push === null) return { error: PUSH_NOT_CONFIGURED };
+    if (!push.configured()) return { error: PUSH_NOT_CONFIGURED };
     return { results: await push.push(ids) };
   }
 
@@ -134,13 +135,10 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
         const queued = [...result.outcomes].filter(([, o]) => o === 'queued').map(([id]) => id);
         const noPush = query.nopush === '1' || query.nopush === 'true';
         const pushed = await pushQueued(queued, !noPush);
+        const pushStatus = pushed.results ? nanoPushStatus(pushed.results) : {};
         const status: z.infer<typeof enqueueResponse>['status'] = {};
         for (const [id, outcome] of result.outcomes) {
-          const r = pushed.results?.get(id);
-          status[id] =
-            outcome === 'queued'
-              ? { queued: true, ...(r?.status === 'pushed' && r.apnsId ? { push_result: r.apnsId } : {}), ...(r && r.status !== 'pushed' ? { push_error: r.reason ?? r.status } : {}) }
-              : { queued: false, command_error: 'unknown enrollment' };
+          status[id] = outcome === 'queued' ? { queued: true, ...pushStatus[id] } : { queued: false, command_error: 'unknown enrollment' };
         }
         return reply.code(queued.length > 0 ? 200 : 404).send({
           command_uuid: result.command.uuid,

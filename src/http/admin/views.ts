@@ -29,6 +29,9 @@ export const enrollmentSummarySchema = z.object({
   authenticated_at: nullableTimestamp,
   token_updated_at: nullableTimestamp,
   checked_out_at: nullableTimestamp,
+  push_token_invalid: z.boolean().describe('APNs rejected the token; no pushes until the next TokenUpdate'),
+  last_push_at: nullableTimestamp,
+  last_push_result: z.string().nullable(),
 });
 
 export const enrollmentDetailSchema = enrollmentSummarySchema.extend({
@@ -57,6 +60,9 @@ export function enrollmentSummary(e: Enrollment): z.infer<typeof enrollmentSumma
     authenticated_at: e.authenticatedAt,
     token_updated_at: e.tokenUpdatedAt,
     checked_out_at: e.checkedOutAt,
+    push_token_invalid: e.pushTokenInvalid,
+    last_push_at: e.lastPushAt,
+    last_push_result: e.lastPushResult,
   };
 }
 

@@ -27,6 +27,9 @@ export interface EnrollmentRow {
   authenticated_at: string | null;
   token_updated_at: string | null;
   checked_out_at: string | null;
+  push_token_invalid: number;
+  last_push_at: string | null;
+  last_push_result: string | null;
 }
 
 export function toEnrollment(r: EnrollmentRow): Enrollment {
@@ -55,6 +58,9 @@ export function toEnrollment(r: EnrollmentRow): Enrollment {
     authenticatedAt: r.authenticated_at,
     tokenUpdatedAt: r.token_updated_at,
     checkedOutAt: r.checked_out_at,
+    pushTokenInvalid: r.push_token_invalid === 1,
+    lastPushAt: r.last_push_at,
+    lastPushResult: r.last_push_result,
   };
 }
 

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import {
   DuplicateCommandError,
   type AuthenticateRecord,
@@ -18,7 +18,14 @@ import {
   type QueuedCommand,
   type ResultOutcome,
   type ResultRecord,
+  type PruneCounts,
+  type PushResultRecord,
+  type PushTargetRecord,
+  type StoredPushCertificate,
+  type EnrollmentState,
   type Storage,
+  type StorageStats,
+  type TargetState,
   type TokenUpdateRecord,
 } from '../storage.ts';
 import { migrate } from './migrate.ts';
@@ -43,6 +50,8 @@ export interface SqliteOptions {
 
 const PENDING = `state IN ('queued', 'notnow')`;
 const NOTHING_QUEUED = Symbol('nothing queued');
+/** Rows deleted per pruning statement: each batch is its own short transaction. */
+const PRUNE_BATCH = 2000;
 
 export class SqliteStorage implements Storage {
   readonly db: Database;
@@ -127,6 +136,46 @@ export class SqliteStorage implements Storage {
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
     const row = this.stmt.getEnrollment.get(id) as EnrollmentRow | undefined;
     return row && toEnrollment(row);
+  }
+
+  async getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>> {
+    return this.db.transaction(() => {
+      const targets = new Map<string, PushTargetRecord>();
+      for (const id of ids) {
+        const row = this.stmt.pushTarget.get(id) as
+          | { id: string; state: EnrollmentState; topic: string | null; push_token: Buffer | null; push_magic: string | null; push_token_invalid: number }
+          | undefined;
+        if (row === undefined) continue;
+        targets.set(id, {
+          id: row.id,
+          state: row.state,
+          topic: row.topic,
+          pushToken: row.push_token,
+          pushMagic: row.push_magic,
+          pushTokenInvalid: row.push_token_invalid === 1,
+        });
+      }
+      return targets;
+    })();
+  }
+
+  async recordPushResults(results: PushResultRecord[], at: string): Promise<void> {
+    this.db.transaction(() => {
+      for (const r of results) {
+        this.stmt.recordPush.run({ id: r.id, result: r.result, invalid: r.tokenInvalid ? 1 : 0, token: blob(r.pushToken), at });
+      }
+    })();
+  }
+
+  async getPushCertificate(): Promise<StoredPushCertificate | undefined> {
+    const row = this.stmt.getPushCertificate.get() as
+      | { cert_pem: string; key_pem: string; topic: string; not_after: string; updated_at: string }
+      | undefined;
+    return row && { certPem: row.cert_pem, keyPem: row.key_pem, topic: row.topic, notAfter: row.not_after, updatedAt: row.updated_at };
+  }
+
+  async savePushCertificate(cert: StoredPushCertificate): Promise<void> {
+    this.stmt.savePushCertificate.run(cert);
   }
 
   async getTraits(ids: string[]): Promise<Map<string, EnrollmentTraits>> {
@@ -257,6 +306,43 @@ export class SqliteStorage implements Storage {
     })();
   }
 
+  async prune(cutoffs: { resultsBefore: string | null; checkedOutBefore: string | null }): Promise<PruneCounts> {
+    const counts = { results: 0, commands: 0, enrollments: 0 };
+    const batches = (stmt: Statement, params: unknown) => {
+      let total = 0;
+      for (let n = -1; n !== 0; total += n) n = stmt.run(params).changes;
+      return total;
+    };
+    if (cutoffs.checkedOutBefore !== null) {
+      counts.enrollments = batches(this.stmt.pruneCheckedOut, { before: cutoffs.checkedOutBefore, batch: PRUNE_BATCH });
+    }
+    if (cutoffs.resultsBefore !== null) {
+      counts.results = batches(this.stmt.pruneResults, { before: cutoffs.resultsBefore, batch: PRUNE_BATCH });
+    }
+    counts.commands = batches(this.stmt.pruneOrphanCommands, { batch: PRUNE_BATCH });
+    return counts;
+  }
+
+  async heartbeat(at: string): Promise<void> {
+    this.stmt.heartbeat.run(at);
+  }
+
+  async stats(): Promise<StorageStats> {
+    const commandTargetsByState: StorageStats['commandTargetsByState'] = {
+      queued: 0,
+      notnow: 0,
+      acknowledged: 0,
+      error: 0,
+      commandformaterror: 0,
+      cancelled: 0,
+    };
+    for (const row of this.stmt.targetsByState.all() as { state: TargetState; count: number }[]) {
+      commandTargetsByState[row.state] = row.count;
+    }
+    const enrollments = this.stmt.enrollmentsByState.all() as StorageStats['enrollments'];
+    return { commandTargetsByState, enrollments };
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -288,7 +374,7 @@ function prepareStatements(db: Database) {
     deviceTokenUpdate: db.prepare(`
       UPDATE enrollments SET topic = @topic, push_token = @token, push_magic = @magic,
         unlock_token = COALESCE(@unlock, unlock_token), awaiting_configuration = @awaiting,
-        state = 'enrolled', token_updated_at = @at, checked_out_at = NULL,
+        state = 'enrolled', token_updated_at = @at, checked_out_at = NULL, push_token_invalid = 0,
         last_seen_at = @at, last_status = 'TokenUpdate'
       WHERE id = @id AND channel = 'device'`),
     upsertUserTokenUpdate: db.prepare(`
@@ -302,7 +388,7 @@ function prepareStatements(db: Database) {
         user_long_name = excluded.user_long_name, topic = excluded.topic,
         push_token = excluded.push_token, push_magic = excluded.push_magic,
         awaiting_configuration = excluded.awaiting_configuration,
-        token_updated_at = excluded.token_updated_at, checked_out_at = NULL,
+        token_updated_at = excluded.token_updated_at, checked_out_at = NULL, push_token_invalid = 0,
         last_seen_at = excluded.last_seen_at, last_status = 'TokenUpdate'`),
     touch: db.prepare('UPDATE enrollments SET last_seen_at = @at, last_status = @status WHERE id = @id'),
     // Checking out the device channel ends its user channels too; a user channel ends alone.
@@ -314,6 +400,19 @@ function prepareStatements(db: Database) {
       WHERE id = @id AND channel = 'device'`),
     getBootstrapToken: db.prepare('SELECT bootstrap_token FROM enrollments WHERE id = ?'),
     getEnrollment: db.prepare('SELECT * FROM enrollments WHERE id = ?'),
+    pushTarget: db.prepare('SELECT id, state, topic, push_token, push_magic, push_token_invalid FROM enrollments WHERE id = ?'),
+    // A dead-token verdict applies to the token that was pushed: if a TokenUpdate replaced it while
+    // the push was in flight, the new token stays valid. Only a TokenUpdate clears the flag.
+    recordPush: db.prepare(`
+      UPDATE enrollments SET last_push_at = @at, last_push_result = @result,
+        push_token_invalid = CASE WHEN @invalid = 1 AND push_token = @token THEN 1 ELSE push_token_invalid END
+      WHERE id = @id`),
+    getPushCertificate: db.prepare('SELECT * FROM push_certificate WHERE id = 1'),
+    savePushCertificate: db.prepare(`
+      INSERT INTO push_certificate (id, cert_pem, key_pem, topic, not_after, updated_at)
+      VALUES (1, @certPem, @keyPem, @topic, @notAfter, @updatedAt)
+      ON CONFLICT (id) DO UPDATE SET cert_pem = excluded.cert_pem, key_pem = excluded.key_pem,
+        topic = excluded.topic, not_after = excluded.not_after, updated_at = excluded.updated_at`),
     // A user channel runs on its device channel's platform.
     traits: db.prepare(`
       SELECT e.id, e.type, e.channel, e.state, d.platform, d.os_version AS osVersion
@@ -337,6 +436,23 @@ function prepareStatements(db: Database) {
       SELECT c.uuid, c.request_type, c.payload FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = ? AND t.state = 'queued' ORDER BY t.seq LIMIT 1`),
     getCommand: db.prepare('SELECT * FROM commands WHERE uuid = ?'),
+    // A checked-out device goes with its user channels; ON DELETE CASCADE takes their commands.
+    pruneCheckedOut: db.prepare(`
+      DELETE FROM enrollments WHERE id IN (
+        SELECT id FROM enrollments WHERE state = 'checked-out' AND checked_out_at < @before
+          AND (channel = 'user' OR NOT EXISTS (
+            SELECT 1 FROM enrollments u WHERE u.device_id = enrollments.id AND u.channel = 'user' AND u.state <> 'checked-out'))
+        LIMIT @batch)`),
+    pruneResults: db.prepare(`
+      DELETE FROM command_targets WHERE seq IN (
+        SELECT seq FROM command_targets WHERE state NOT IN ('queued', 'notnow') AND updated_at < @before LIMIT @batch)`),
+    pruneOrphanCommands: db.prepare(`
+      DELETE FROM commands WHERE uuid IN (
+        SELECT uuid FROM commands c WHERE NOT EXISTS (SELECT 1 FROM command_targets t WHERE t.command_uuid = c.uuid)
+        LIMIT @batch)`),
+    heartbeat: db.prepare('INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
+    targetsByState: db.prepare('SELECT state, count(*) AS count FROM command_targets GROUP BY state'),
+    enrollmentsByState: db.prepare('SELECT state, channel, count(*) AS count FROM enrollments GROUP BY state, channel ORDER BY state, channel'),
     getTargets: db.prepare('SELECT * FROM command_targets WHERE command_uuid = ? ORDER BY enrollment_id'),
     listQueue: db.prepare(`
       SELECT t.*, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid

@@ -1,0 +1,106 @@
+// Admin routes for push: the push certificate (NanoMDM-compatible upload) and pushing on demand.
+import { z } from 'zod';
+import { loadPushCertificate, PushCertificateError } from '../../push/push-certificate.ts';
+import type { EnrollmentPushResult } from '../../service/push-gateway.ts';
+import { TopicChangeError, type PushService } from '../../service/push-service.ts';
+import { defineRoute, type ApiRoute } from './api-route.ts';
+import { sendApiError } from './errors.ts';
+
+const certificateSchema = z.object({ topic: z.string(), not_after: z.string().describe('ISO 8601') });
+const pushStatusSchema = z.object({
+  status: z.record(z.string(), z.object({ push_result: z.string().optional(), push_error: z.string().optional() })),
+  push_error: z.string().optional(),
+});
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
+
+/** Splits a body holding a PEM certificate and a PEM private key (in either order). */
+function splitPem(body: string): { certPem: string; keyPem: string } | undefined {
+  const blocks = [...body.matchAll(PEM_BLOCK)];
+  const cert = blocks.find((b) => b[1] === 'CERTIFICATE');
+  const key = blocks.find((b) => b[1]!.endsWith('PRIVATE KEY'));
+  return cert && key ? { certPem: cert[0], keyPem: key[0] } : undefined;
+}
+
+export function nanoPushStatus(results: Map<string, EnrollmentPushResult>): z.infer<typeof pushStatusSchema>['status'] {
+  const status: z.infer<typeof pushStatusSchema>['status'] = {};
+  for (const [id, r] of results) {
+    status[id] = r.status === 'pushed' ? { push_result: r.apnsId ?? 'pushed' } : { push_error: r.reason ?? r.status };
+  }
+  return status;
+}
+
+export function pushRoutes(push: PushService): ApiRoute[] {
+  const pushIds = async (idList: string) => {
+    const ids = idList.split(',').filter((id) => id !== '');
+    const results = await push.push(ids);
+    return { status: nanoPushStatus(results), ...(push.configured() ? {} : { push_error: 'push is not configured' }) };
+  };
+  const idsParam = z.object({ ids: z.string().min(1).describe('comma-separated enrollment ids') });
+  const pushResponses = { 200: { description: 'per-id push outcome (NanoMDM shape)', schema: pushStatusSchema } };
+
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/v1/pushcert',
+      tag: 'push',
+      summary: "The push certificate's topic and expiry",
+      responses: { 200: { description: 'loaded', schema: certificateSchema }, 404: { description: 'no push certificate' } },
+      handler: async (_input, reply) => {
+        const current = push.current();
+        if (current === null) return sendApiError(reply, 'not_found', 'no push certificate is loaded');
+        return { topic: current.topic, not_after: current.notAfter.toISOString() };
+      },
+    }),
+
+    defineRoute({
+      method: 'PUT',
+      path: '/v1/pushcert',
+      tag: 'push',
+      summary: 'Upload the MDM push certificate (NanoMDM-compatible)',
+      description:
+        'The body is the PEM certificate followed by its unencrypted PEM private key. It is stored in the database and ' +
+        'used at once. A certificate for another topic is refused unless force=1: every enrolled device listens on the current topic.',
+      query: z.object({ force: z.enum(['0', '1', 'true', 'false']).optional() }),
+      body: { raw: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----' },
+      responses: {
+        200: { description: 'stored and in use', schema: certificateSchema },
+        400: { description: 'not a certificate and key, no com.apple.mgmt UID, or a key that does not match' },
+        409: { description: 'the topic differs from the current one (use force=1)' },
+      },
+      handler: async ({ query, body }, reply) => {
+        const pem = splitPem(Buffer.isBuffer(body) ? body.toString('utf8') : '');
+        if (pem === undefined) return sendApiError(reply, 'bad_request', 'the body must hold a PEM certificate and its PEM private key');
+        try {
+          const certificate = loadPushCertificate(pem);
+          await push.upload(certificate, query.force === '1' || query.force === 'true');
+          return { topic: certificate.topic, not_after: certificate.notAfter.toISOString() };
+        } catch (err) {
+          if (err instanceof PushCertificateError) return sendApiError(reply, 'bad_request', err.message);
+          if (err instanceof TopicChangeError) return sendApiError(reply, 'conflict', err.message);
+          throw err;
+        }
+      },
+    }),
+
+    defineRoute({
+      method: 'GET',
+      path: '/v1/push/{ids}',
+      tag: 'push',
+      summary: 'Push enrollments now (NanoMDM-compatible)',
+      params: idsParam,
+      responses: pushResponses,
+      handler: async ({ params }) => pushIds(params.ids),
+    }),
+
+    defineRoute({
+      method: 'POST',
+      path: '/v1/push/{ids}',
+      tag: 'push',
+      summary: 'Push enrollments now',
+      params: idsParam,
+      responses: pushResponses,
+      handler: async ({ params }) => pushIds(params.ids),
+    }),
+  ];
+}

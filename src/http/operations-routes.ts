@@ -1,0 +1,54 @@
+// Endpoints for operators: liveness, readiness and Prometheus metrics.
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Storage } from '../storage/storage.ts';
+import { keyMatches, presentedKey } from './admin/auth.ts';
+import { sendApiError } from './admin/errors.ts';
+
+export interface PushCertificateState {
+  topic: string;
+  notAfter: Date;
+}
+
+export interface OperationsRoutesOptions {
+  storage: Storage;
+  metrics: Metrics;
+  /** The loaded push certificate, or null when none is configured. */
+  pushCertificate: () => PushCertificateState | null;
+  /** Set when /metrics needs the API key. */
+  metricsApiKey: string | null;
+  now?: () => Date;
+}
+
+export async function operationsRoutes(app: FastifyInstance, opts: OperationsRoutesOptions): Promise<void> {
+  const now = opts.now ?? (() => new Date());
+
+  // Liveness: the process answers. Nothing else is checked, so a slow disk does not get it killed.
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  // Readiness: the database takes a write, and a push certificate is loaded and not expired
+  // (without one, queued commands never reach devices).
+  app.get('/readyz', async (request, reply) => {
+    const checks: Record<string, { ok: boolean; detail: string }> = {};
+    try {
+      await opts.storage.heartbeat(now().toISOString());
+      checks.database = { ok: true, detail: 'writable' };
+    } catch (err) {
+      request.log.error({ err }, 'readiness: database write failed');
+      checks.database = { ok: false, detail: `write failed: ${(err as Error).message}` };
+    }
+    const cert = opts.pushCertificate();
+    if (cert === null) checks.push_certificate = { ok: false, detail: 'no push certificate configured' };
+    else if (cert.notAfter <= now()) checks.push_certificate = { ok: false, detail: `expired ${cert.notAfter.toISOString()}` };
+    else checks.push_certificate = { ok: true, detail: `topic ${cert.topic}, expires ${cert.notAfter.toISOString()}` };
+    const ready = Object.values(checks).every((c) => c.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  app.get('/metrics', async (request, reply) => {
+    if (opts.metricsApiKey !== null && !keyMatches(presentedKey(request.headers.authorization), opts.metricsApiKey)) {
+      return sendApiError(reply, 'unauthorized', 'a valid API key is required for /metrics');
+    }
+    return reply.type(opts.metrics.contentType).send(await opts.metrics.render());
+  });
+}

@@ -1,0 +1,85 @@
+// Prometheus metrics. Request counts and latencies are recorded as requests finish; queue depth,
+// commands by state and enrollments by state are read from storage when scraped, so they are
+// always true rather than drifting counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StorageStats } from '../storage/storage.ts';
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly deviceRequests: Counter<'message' | 'status'>;
+  private readonly deviceLatency: Histogram<'message'>;
+  private readonly pushes: Counter<'outcome' | 'reason'>;
+
+  constructor(stats: () => Promise<StorageStats>) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'aspen_' });
+    this.deviceRequests = new Counter({
+      name: 'aspen_device_requests_total',
+      help: 'Device requests by check-in MessageType or report Status, and HTTP status',
+      labelNames: ['message', 'status'],
+      registers: [this.registry],
+    });
+    this.deviceLatency = new Histogram({
+      name: 'aspen_device_request_duration_seconds',
+      help: 'Time to answer a device request',
+      labelNames: ['message'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.pushes = new Counter({
+      name: 'aspen_pushes_total',
+      help: 'APNs pushes by outcome (pushed, failed, skipped) and reason',
+      labelNames: ['outcome', 'reason'],
+      registers: [this.registry],
+    });
+
+    // The three storage-backed gauges share one query per scrape.
+    let pending: Promise<StorageStats> | null = null;
+    const current = () => (pending ??= stats().finally(() => setImmediate(() => (pending = null))));
+    new Gauge({
+      name: 'aspen_queue_depth',
+      help: 'Pending commands (queued or deferred by NotNow) over all enrollments',
+      registers: [this.registry],
+      async collect() {
+        const s = await current();
+        this.set(s.commandTargetsByState.queued + s.commandTargetsByState.notnow);
+      },
+    });
+    new Gauge({
+      name: 'aspen_commands',
+      help: 'Per-enrollment commands by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const s = await current();
+        for (const [state, count] of Object.entries(s.commandTargetsByState)) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'aspen_enrollments',
+      help: 'Enrollment channels by state and channel',
+      labelNames: ['state', 'channel'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const e of (await current()).enrollments) this.set({ state: e.state, channel: e.channel }, e.count);
+      },
+    });
+  }
+
+  deviceRequest(message: string, status: number, seconds: number): void {
+    this.deviceRequests.inc({ message, status: String(status) });
+    this.deviceLatency.observe({ message }, seconds);
+  }
+
+  push(outcome: string, reason: string): void {
+    this.pushes.inc({ outcome, reason });
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,152 @@
+// Waking enrollments through APNs: which channels may be pushed, with which certificate, and what
+// came of it. The push certificate lives in the database once uploaded (so it survives restarts);
+// one from the configuration is used while the database has none.
+import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.ts';
+import type { ApnsPusher, PushOutcome, PushTarget } from '../push/apns-pusher.ts';
+import type { PushCertificate } from '../push/push-certificate.ts';
+import type { PushResultRecord, Storage } from '../storage/storage.ts';
+import type { EnrollmentPushResult, PushGateway } from './push-gateway.ts';
+
+export type PusherFactory = (certificate: PushCertificate) => ApnsPusher;
+
+export class TopicChangeError extends Error {
+  override readonly name = 'TopicChangeError';
+  constructor(
+    readonly current: string,
+    readonly proposed: string,
+  ) {
+    super(
+      `the certificate's topic ${proposed} differs from the current ${current}; every enrolled device ` +
+        'listens on the current topic and would stop getting pushes (force to replace it anyway)',
+    );
+  }
+}
+
+const EXPIRY_WARNING_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export class PushService implements PushGateway {
+  private certificate: PushCertificate | null = null;
+  private pusher: ApnsPusher | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly createPusher: PusherFactory,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Loads the stored certificate, or else the configured one, and starts the expiry watch. */
+  async start(configured: PushCertificate | null): Promise<void> {
+    const stored = await this.storage.getPushCertificate();
+    const certificate = stored
+      ? { certPem: stored.certPem, keyPem: stored.keyPem, topic: stored.topic, notAfter: new Date(stored.notAfter) }
+      : configured;
+    if (stored && configured && configured.topic !== stored.topic) {
+      this.log.warn({ stored: stored.topic, configured: configured.topic }, 'push: using the uploaded certificate; the configured one has another topic');
+    }
+    if (certificate) this.use(certificate);
+    this.expiryTimer = setInterval(() => this.warnIfExpiring(), DAY_MS);
+    this.expiryTimer.unref();
+  }
+
+  configured(): boolean {
+    return this.pusher !== null;
+  }
+
+  /** The loaded certificate's topic and expiry, or null. */
+  current(): { topic: string; notAfter: Date } | null {
+    return this.certificate && { topic: this.certificate.topic, notAfter: this.certificate.notAfter };
+  }
+
+  /** Stores and switches to a new certificate. A different topic needs `force`: changing it
+   *  silently cuts off every enrolled device. */
+  async upload(certificate: PushCertificate, force: boolean): Promise<void> {
+    const current = this.certificate?.topic;
+    if (current !== undefined && current !== certificate.topic && !force) throw new TopicChangeError(current, certificate.topic);
+    await this.storage.savePushCertificate({
+      certPem: certificate.certPem,
+      keyPem: certificate.keyPem,
+      topic: certificate.topic,
+      notAfter: certificate.notAfter.toISOString(),
+      updatedAt: this.now().toISOString(),
+    });
+    const previous = this.pusher;
+    this.use(certificate);
+    await previous?.close();
+  }
+
+  async push(enrollmentIds: string[]): Promise<Map<string, EnrollmentPushResult>> {
+    const results = new Map<string, EnrollmentPushResult>();
+    const skip = (id: string, reason: string, label: string) => {
+      results.set(id, { status: 'skipped', reason });
+      this.metrics.push('skipped', label);
+    };
+    const pusher = this.pusher;
+    const topic = this.certificate?.topic;
+    if (pusher === null || topic === undefined) {
+      for (const id of enrollmentIds) skip(id, 'push is not configured', 'not_configured');
+      return results;
+    }
+
+    const records = await this.storage.getPushTargets([...new Set(enrollmentIds)]);
+    const targets: PushTarget[] = [];
+    for (const id of new Set(enrollmentIds)) {
+      const r = records.get(id);
+      if (r === undefined) skip(id, 'unknown enrollment', 'unknown_enrollment');
+      // Never before the first TokenUpdate, nor after CheckOut.
+      else if (r.state !== 'enrolled' || r.pushToken === null || r.pushMagic === null) skip(id, `not enrolled (${r.state})`, 'not_enrolled');
+      else if (r.pushTokenInvalid) skip(id, 'push token rejected by APNs; waiting for a new TokenUpdate', 'token_invalid');
+      else if (r.topic !== topic) skip(id, `enrolled on topic ${r.topic}, not the certificate's ${topic}`, 'topic_mismatch');
+      else targets.push({ id, token: r.pushToken, pushMagic: r.pushMagic });
+    }
+    if (targets.length === 0) return results;
+
+    const outcomes = await pusher.push(targets);
+    const pushResults: PushResultRecord[] = outcomes.map((o, i) => ({
+      id: o.id,
+      pushToken: targets[i]!.token,
+      result: o.ok ? `pushed ${o.apnsId ?? ''}`.trim() : failureReason(o),
+      tokenInvalid: o.tokenInvalid,
+    }));
+    await this.storage.recordPushResults(pushResults, this.now().toISOString());
+    for (const o of outcomes) {
+      if (o.ok) {
+        results.set(o.id, { status: 'pushed', ...(o.apnsId ? { apnsId: o.apnsId } : {}) });
+        this.metrics.push('pushed', 'ok');
+      } else {
+        results.set(o.id, { status: 'failed', reason: failureReason(o) });
+        this.metrics.push('failed', o.reason ?? (o.status ? `http_${o.status}` : 'no_response'));
+      }
+    }
+    return results;
+  }
+
+  async close(): Promise<void> {
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    await this.pusher?.close();
+    this.pusher = null;
+  }
+
+  private use(certificate: PushCertificate): void {
+    this.certificate = certificate;
+    this.pusher = this.createPusher(certificate);
+    this.log.info({ topic: certificate.topic, notAfter: certificate.notAfter.toISOString() }, 'push: certificate loaded');
+    this.warnIfExpiring();
+  }
+
+  private warnIfExpiring(): void {
+    if (this.certificate === null) return;
+    const days = (this.certificate.notAfter.getTime() - this.now().getTime()) / DAY_MS;
+    const fields = { topic: this.certificate.topic, notAfter: this.certificate.notAfter.toISOString() };
+    if (days <= 0) this.log.error(fields, 'push: the push certificate has EXPIRED; devices cannot be woken until it is renewed');
+    else if (days <= EXPIRY_WARNING_DAYS) this.log.warn({ ...fields, daysLeft: Math.floor(days) }, 'push: the push certificate expires soon; renew it (same topic)');
+  }
+}
+
+function failureReason(o: PushOutcome): string {
+  return o.reason ?? o.error ?? (o.status ? `HTTP ${o.status}` : 'no response');
+}
