@@ -3,7 +3,7 @@
 // nginx's $ssl_client_escaped_cert (the PEM, URL-encoded). Either way the result is DER; anything
 // else is refused rather than guessed at, since this header is the device's whole identity.
 import { decodeBase64Strict } from './base64.ts';
-import { assertBerShape } from './ber.ts';
+import { decodeBer } from './ber.ts';
 import { IdentityError } from './errors.ts';
 
 /** A certificate is a few KiB at most; URL-encoded PEM roughly doubles that. */
@@ -19,7 +19,7 @@ export function decodeForwardedCert(headerValue: string): Buffer {
   if (der === undefined) throw refused('neither RFC 9440 nor URL-encoded PEM');
   // Only the outer shape is checked here; whether it is a usable certificate is the verifier's job.
   if (der[0] !== 0x30) throw refused('not a DER SEQUENCE');
-  assertBerShape(der, 'forwarded certificate');
+  decodeBer(der, 'forwarded certificate');
   return der;
 }
 

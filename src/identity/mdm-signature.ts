@@ -5,9 +5,8 @@
 // The signature itself is checked with node:crypto: pkijs's SignedData.verify costs milliseconds
 // per call, too slow for a path every device request takes.
 import { createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import type * as asn1js from 'asn1js';
 import { decodeBase64Strict } from './base64.ts';
-import { childrenOf, contentOf, decodeBer, encodingOf, hasTag, malformed, oidOf, Tag } from './ber.ts';
+import { assertDerLengths, childrenOf, contentOf, decodeBer, encodingOf, hasTag, malformed, oidOf, Tag, type BerNode } from './ber.ts';
 import { IdentityError } from './errors.ts';
 import { identifiesCertificate, parseSignerIdentifier } from './signer-identifier.ts';
 import { digestByOid, signatureByOid, type DigestName, type SignerKeyType } from './signature-algorithms.ts';
@@ -59,7 +58,7 @@ export function parseMdmSignature(headerValue: string): MdmSignature {
   return parseSignerInfo(signerInfos[0], certificates);
 }
 
-function parseSignerInfo(signerInfo: asn1js.AsnType | undefined, certificates: asn1js.AsnType[]): MdmSignature {
+function parseSignerInfo(signerInfo: BerNode | undefined, certificates: readonly BerNode[]): MdmSignature {
   // SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT OPTIONAL,
   //   signatureAlgorithm, signature, unsignedAttrs [1] IMPLICIT OPTIONAL }
   const fields = childrenOf(signerInfo, Tag.SEQUENCE, 'SignerInfo');
@@ -68,6 +67,9 @@ function parseSignerInfo(signerInfo: asn1js.AsnType | undefined, certificates: a
   // can never be the signer, so they are skipped rather than refused.
   const signerCert = certificates.find((c) => hasTag(c, Tag.SEQUENCE) && identifiesCertificate(sid, c));
   if (signerCert === undefined) throw malformed('SignedData', 'no included certificate matches the SignerInfo');
+  // Its bytes become the device's identity (fingerprint) and go to X509Certificate, which wants DER.
+  // CMS encoders copy certificates verbatim, so a re-encoded one is not worth repairing: refuse it.
+  assertDerLengths(signerCert, 'signer certificate');
 
   const digestOid = algorithmOid(fields[2], 'SignerInfo.digestAlgorithm');
   const digest = digestByOid(digestOid);
@@ -91,15 +93,15 @@ function parseSignerInfo(signerInfo: asn1js.AsnType | undefined, certificates: a
   };
 }
 
-function parseSignedAttributes(signedAttrs: asn1js.AsnType): { der: Buffer; messageDigest: Uint8Array } {
+function parseSignedAttributes(signedAttrs: BerNode): { der: Buffer; messageDigest: Uint8Array } {
   // The signature covers the DER encoding with the SET tag, not the [0] IMPLICIT tag it travels
   // under (RFC 5652 §5.4). RFC 5652 requires signers to DER-encode signedAttrs, so swapping the tag
-  // byte of the received encoding yields exactly what was signed; an indefinite length cannot be DER.
-  if (signedAttrs.lenBlock.isIndefiniteForm) throw malformed('SignerInfo.signedAttrs', 'not DER');
+  // byte of the received encoding yields exactly what was signed, provided its lengths are DER.
+  assertDerLengths(signedAttrs, 'SignerInfo.signedAttrs');
   const der = Buffer.from(encodingOf(signedAttrs));
   der[0] = 0x31;
 
-  const values = new Map<string, asn1js.AsnType[]>();
+  const values = new Map<string, readonly BerNode[]>();
   for (const attribute of childrenOf(signedAttrs, Tag.context(0), 'SignerInfo.signedAttrs')) {
     const [type, attrValues] = childrenOf(attribute, Tag.SEQUENCE, 'Attribute');
     const oid = oidOf(type, 'Attribute.attrType');
@@ -157,8 +159,8 @@ export function verifyMdmSignature(headerValue: string, body: Uint8Array): { cer
   return { certDer: signature.signerCertDer };
 }
 
-function algorithmOid(block: asn1js.AsnType | undefined, what: string): string {
-  return oidOf(childrenOf(block, Tag.SEQUENCE, what)[0], `${what}.algorithm`);
+function algorithmOid(node: BerNode | undefined, what: string): string {
+  return oidOf(childrenOf(node, Tag.SEQUENCE, what)[0], `${what}.algorithm`);
 }
 
 function unsupported(what: string): IdentityError {

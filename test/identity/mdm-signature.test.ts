@@ -4,6 +4,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as asn1js from 'asn1js';
 import { join } from 'node:path';
+import { decodeBer, type BerNode } from '../../src/identity/ber.ts';
 import { IdentityError, type IdentityFailure } from '../../src/identity/errors.ts';
 import { MAX_MDM_SIGNATURE_LENGTH, parseMdmSignature, verifyMdmSignature } from '../../src/identity/mdm-signature.ts';
 import { OpensslPki, type Issued, type KeyType, type SignOptions } from './openssl-pki.ts';
@@ -138,6 +139,64 @@ describe('openssl cms signatures', () => {
     const signer = signers.get('rsa') as Issued;
     const der = pki.openssl(['cms', '-sign', '-nodetach', '-binary', '-in', input, '-signer', signer.cert, '-inkey', signer.key, '-outform', 'DER']);
     assert.throws(() => verifyMdmSignature(der.toString('base64'), body), refusedWith('malformed'));
+  });
+});
+
+/** How `reencode` writes an element's length: DER, indefinite, or in four bytes where one would do. */
+type LengthForm = 'der' | 'indefinite' | 'long';
+
+/** Re-encodes a decoded element, choosing each constructed element's length form. Low tag numbers only. */
+function reencode(node: BerNode, form: (node: BerNode) => LengthForm): Buffer {
+  const identifier = node.bytes.subarray(node.start, node.start + 1);
+  const content = node.constructed
+    ? Buffer.concat(node.children.map((child) => reencode(child, form)))
+    : Buffer.from(node.bytes.subarray(node.valueStart, node.valueEnd));
+  const chosen = node.constructed ? form(node) : 'der';
+  if (chosen === 'indefinite') return Buffer.concat([identifier, Buffer.from([0x80]), content, Buffer.alloc(2)]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(content.length);
+  if (chosen === 'long') return Buffer.concat([identifier, Buffer.from([0x84]), length, content]);
+  const significant = length.subarray(length.findIndex((byte) => byte !== 0));
+  const header = content.length < 0x80 ? Buffer.from([content.length]) : Buffer.concat([Buffer.from([0x80 | significant.length]), significant]);
+  return Buffer.concat([identifier, header, content]);
+}
+
+describe('BER encodings of an openssl signature', () => {
+  // The parts of a SignedData by position: ContentInfo > [0] > SignedData > fields.
+  function parts(header: string) {
+    const contentInfo = decodeBer(Buffer.from(header, 'base64'), 'test');
+    const signedData = contentInfo.children[1]?.children[0] as BerNode;
+    const signerInfo = signedData.children.at(-1)?.children[0] as BerNode;
+    return { contentInfo, signedData, signerCert: signedData.children[3]?.children[0] as BerNode, signedAttrs: signerInfo.children[3] as BerNode };
+  }
+  const signed = () => pki.sign(body, signers.get('rsa') as Issued, { md: 'sha256' });
+
+  test('indefinite lengths on the layers enclosing the certificate and signer are accepted, as devices send them', () => {
+    const header = signed();
+    const { contentInfo, signerCert, signedAttrs } = parts(header);
+    const encloses = (outer: BerNode, node: BerNode) => outer !== node && node.start >= outer.start && node.end <= outer.end;
+    const ber = reencode(contentInfo, (node) => (encloses(node, signerCert) || encloses(node, signedAttrs) ? 'indefinite' : 'der'));
+    assert.notDeepEqual(ber, Buffer.from(header, 'base64'));
+    assert.deepEqual(verifyMdmSignature(ber.toString('base64'), body).certDer, (signers.get('rsa') as Issued).der);
+  });
+
+  for (const form of ['indefinite', 'long'] as const) {
+    test(`a signer certificate with a ${form} length is refused: it would not be the DER its CA signed`, () => {
+      const { contentInfo, signerCert } = parts(signed());
+      const header = reencode(contentInfo, (node) => (node === signerCert ? form : 'der')).toString('base64');
+      assert.throws(() => parseMdmSignature(header), refusedWith('malformed'));
+    });
+
+    test(`signed attributes with a ${form} length are refused: the signature covers their DER`, () => {
+      const { contentInfo, signedAttrs } = parts(signed());
+      const header = reencode(contentInfo, (node) => (node === signedAttrs ? form : 'der')).toString('base64');
+      assert.throws(() => parseMdmSignature(header), refusedWith('malformed'));
+    });
+  }
+
+  test('the re-encoder reproduces the DER openssl wrote', () => {
+    const header = signed();
+    assert.equal(reencode(parts(header).contentInfo, () => 'der').toString('base64'), header);
   });
 });
 
