@@ -31,12 +31,20 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_PRETTY: bool.default(false),
   BODY_LIMIT: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
   METRICS_REQUIRE_API_KEY: bool.default(false),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RESULT_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
   CHECKED_OUT_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
   PRUNE_INTERVAL_MINUTES: z.coerce.number().min(1).default(60),
   USER_AUTHENTICATE: z.enum(['decline', 'allow']).default('decline'),
+  DEVICE_IDENTITY: z.enum(['required', 'off']).default('required'),
+  DEVICE_CA: optionalString,
+  DEVICE_CERT_HEADER: optionalString.pipe(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').optional()),
+  IDENTITY_RENEWAL_WINDOW_MINUTES: z.coerce.number().min(1).default(60),
+  TLS_CERT: optionalString,
+  TLS_KEY: optionalString,
   APNS_CERT: optionalString,
   APNS_KEY: optionalString,
   APNS_KEY_PASSPHRASE: optionalString,
@@ -62,10 +70,22 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   logPretty: boolean;
   bodyLimit: number;
+  /** A whole request, and its headers, must arrive within these (slow-client protection). */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
   metricsRequireApiKey: boolean;
   shutdownTimeoutMs: number;
   retention: { resultDays: number; checkedOutDays: number; intervalMs: number };
   userAuthenticate: 'decline' | 'allow';
+  identity: {
+    required: boolean;
+    /** PEM bundle of trusted device CAs; undefined: Aspen's own CA in the data directory. */
+    caPem: string | undefined;
+    certHeader: string | undefined;
+    renewalWindowMs: number;
+  };
+  /** Serve HTTPS (and accept client certificates) when set. */
+  tls: { certPem: string; keyPem: string } | null;
   apns: {
     /** From APNS_CERT/APNS_KEY or APNS_P12; one uploaded through the API takes precedence. */
     certificate: PushCertificate | null;
@@ -101,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
     bodyLimit: e.BODY_LIMIT,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     metricsRequireApiKey: e.METRICS_REQUIRE_API_KEY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     retention: {
@@ -109,6 +131,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       intervalMs: e.PRUNE_INTERVAL_MINUTES * 60_000,
     },
     userAuthenticate: e.USER_AUTHENTICATE,
+    identity: {
+      required: e.DEVICE_IDENTITY === 'required',
+      caPem: e.DEVICE_CA === undefined ? undefined : readFile('DEVICE_CA', e.DEVICE_CA).toString('utf8'),
+      certHeader: e.DEVICE_CERT_HEADER,
+      renewalWindowMs: e.IDENTITY_RENEWAL_WINDOW_MINUTES * 60_000,
+    },
+    tls: tls(e.TLS_CERT, e.TLS_KEY),
     apns: {
       certificate: pushCertificate(e),
       url: e.APNS_URL,
@@ -131,6 +160,13 @@ function databasePath(url: string | undefined, dataDir: string): string {
   }
   const path = match ? match[1]! : url;
   return path === ':memory:' || isAbsolute(path) ? path : resolve(path);
+}
+
+function tls(certPath: string | undefined, keyPath: string | undefined): Config['tls'] {
+  if (certPath === undefined && keyPath === undefined) return null;
+  if (certPath === undefined) throw new ConfigError('TLS_CERT: needed with TLS_KEY');
+  if (keyPath === undefined) throw new ConfigError('TLS_KEY: needed with TLS_CERT');
+  return { certPem: readFile('TLS_CERT', certPath).toString('utf8'), keyPem: readFile('TLS_KEY', keyPath).toString('utf8') };
 }
 
 function pushCertificate(e: z.infer<typeof envSchema>): PushCertificate | null {

@@ -1,13 +1,16 @@
 // Builds a running Aspen from a Config: storage, services, HTTP. Used by main.ts and by tests,
 // which start the real thing on 127.0.0.1.
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { resolveApiKey } from './api-key.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
+import { DeviceCertVerifier, ensureDeviceCa, IdentityVerifier } from './identity/index.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createApnsPusher } from './push/apns-pusher.ts';
 import { CommandQueue } from './service/command-queue.ts';
+import { DeviceAuth } from './service/device-auth.ts';
 import { EnrollmentDirectory } from './service/enrollment-directory.ts';
 import { PushService } from './service/push-service.ts';
 import { Retention } from './service/retention.ts';
@@ -30,6 +33,18 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>): Lo
   });
 }
 
+/** Trusts DEVICE_CA, or else Aspen's own device CA (created in the data directory on first start). */
+async function deviceAuth(config: Config, storage: SqliteStorage, logger: Logger): Promise<DeviceAuth> {
+  let caPem = config.identity.caPem;
+  if (caPem === undefined) {
+    const ca = await ensureDeviceCa(config.dataDir);
+    if (ca.created) logger.warn({ certificate: ca.certPath }, 'created a device CA: issue device identities from it, or set DEVICE_CA to your own');
+    else logger.info({ certificate: ca.certPath }, 'trusting the device CA in the data directory');
+    caPem = readFileSync(ca.certPath, 'utf8');
+  }
+  return new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(caPem)), storage, config.identity.renewalWindowMs);
+}
+
 export async function createAspen(config: Config, logger: Logger = createLogger(config)): Promise<Aspen> {
   const storage = new SqliteStorage({ path: config.databasePath, synchronous: config.sqliteSynchronous });
   try {
@@ -37,10 +52,13 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     if (generatedAt !== undefined) {
       logger.warn({ apiKey: key, file: generatedAt }, 'generated an admin API key (shown once; it is kept in this file)');
     }
-    const service = new MdmService(storage, {
-      userAuthenticate: config.userAuthenticate,
-      returnToService: config.returnToService,
-    });
+    const auth = config.identity.required ? await deviceAuth(config, storage, logger) : null;
+    if (auth === null) logger.warn('DEVICE_IDENTITY=off: device requests are NOT authenticated; anyone who reaches /mdm can speak for any device');
+    const service = new MdmService(
+      storage,
+      { userAuthenticate: config.userAuthenticate, returnToService: config.returnToService },
+      auth,
+    );
     const metrics = new Metrics(() => storage.stats());
     const push = new PushService(
       storage,
@@ -71,7 +89,11 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         metricsApiKey: config.metricsRequireApiKey ? key : null,
       },
       apiKey: key,
+      tls: config.tls,
+      deviceCertHeader: config.identity.certHeader,
       bodyLimit: config.bodyLimit,
+      requestTimeoutMs: config.requestTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
       logger,
       version: VERSION,
     });

@@ -18,20 +18,30 @@ export interface AppDeps {
   metrics: Metrics;
   operations: Omit<OperationsRoutesOptions, 'metrics'>;
   apiKey: string;
+  /** Serve HTTPS, asking (not requiring) each client for a certificate: device-auth decides. */
+  tls: { certPem: string; keyPem: string } | null;
+  deviceCertHeader: string | undefined;
   bodyLimit: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
   logger: Logger;
   version: string;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const https = deps.tls && { cert: deps.tls.certPem, key: deps.tls.keyPem, requestCert: true, rejectUnauthorized: false };
+  // The https variant of Fastify's instance type differs only in its raw server type.
   const app = Fastify({
+    ...(https ? { https } : {}),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Device requests get one summary line each (device-routes.ts); Fastify's two generic lines
     // per request would only repeat it.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
-  });
-  await app.register(deviceRoutes, { service: deps.service, metrics: deps.metrics });
+    requestTimeout: deps.requestTimeoutMs,
+  }) as unknown as FastifyInstance;
+  app.server.headersTimeout = deps.headersTimeoutMs;
+  await app.register(deviceRoutes, { service: deps.service, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
   await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
   await app.register(adminRoutes, {
     apiKey: deps.apiKey,

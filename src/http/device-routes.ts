@@ -1,9 +1,11 @@
 // Device endpoints: PUT /mdm (check-ins and command reports, told apart by content type) and
 // PUT /checkin (check-ins, for profiles with a separate CheckInURL). Only translates HTTP to the
 // service and back; the raw body bytes go to the service untouched.
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeviceRequestError, type DeviceReply, type RequestSummary } from '../service/device-reply.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { DeviceCredentials } from '../service/device-auth.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 
 export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
@@ -15,8 +17,29 @@ declare module 'fastify' {
   }
 }
 
-export async function deviceRoutes(app: FastifyInstance, opts: { service: MdmService; metrics: Metrics }): Promise<void> {
+export interface DeviceRoutesOptions {
+  service: MdmService;
+  metrics: Metrics;
+  /** The header a TLS-terminating proxy forwards the client certificate in, if any. */
+  deviceCertHeader?: string;
+}
+
+export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptions): Promise<void> {
   const { service, metrics } = opts;
+  const forwardedHeader = opts.deviceCertHeader?.toLowerCase();
+
+  /** The identity material of a request: what device-auth.ts checks. */
+  function credentials(request: FastifyRequest): DeviceCredentials {
+    const found: DeviceCredentials = {};
+    const signature = request.headers['mdm-signature'];
+    if (typeof signature === 'string') found.signature = signature;
+    const forwarded = forwardedHeader === undefined ? undefined : request.headers[forwardedHeader];
+    if (typeof forwarded === 'string' && forwarded !== '') found.forwardedCertificate = forwarded;
+    const socket = request.raw.socket as Partial<TLSSocket>;
+    const peer = socket.getPeerCertificate?.();
+    if (peer?.raw) found.peerCertificate = peer.raw;
+    return found;
+  }
   app.decorateRequest('deviceSummary', null);
   for (const type of [CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE]) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -25,10 +48,11 @@ export async function deviceRoutes(app: FastifyInstance, opts: { service: MdmSer
   app.put('/mdm', async (request, reply) => {
     const isCheckin = mediaType(request) === CHECKIN_CONTENT_TYPE;
     const body = request.body as Buffer;
-    return send(request, reply, await (isCheckin ? service.checkin(body) : service.report(body)));
+    const creds = credentials(request);
+    return send(request, reply, await (isCheckin ? service.checkin(body, creds) : service.report(body, creds)));
   });
 
-  app.put('/checkin', async (request, reply) => send(request, reply, await service.checkin(request.body as Buffer)));
+  app.put('/checkin', async (request, reply) => send(request, reply, await service.checkin(request.body as Buffer, credentials(request))));
 
   // Refusals are 4xx with a short reason; anything else is the server's fault: 5xx, which a device
   // retries later (never 401, which would make it unenroll).

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { detectPlatform } from '../protocol/commands/index.ts';
-import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
+import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import {
   authenticateSchema,
   checkOutSchema,
@@ -32,15 +32,16 @@ interface CheckinContext {
   storage: Storage;
   options: CheckinOptions;
   message: PlistDict;
+  who: ResolvedEnrollment;
   at: string;
 }
 
-type Handler = (ctx: CheckinContext) => Promise<DeviceReply>;
+export type Handler = (ctx: CheckinContext) => Promise<DeviceReply>;
 
 const handlers: Record<string, Handler> = {
   async Authenticate(ctx) {
     const msg = parse(authenticateSchema, ctx.message);
-    const who = deviceChannelOnly(msg, 'Authenticate');
+    const who = deviceChannelOnly(ctx, 'Authenticate');
     const { MessageType: _type, ...facts } = plistToJson(ctx.message) as Record<string, unknown>;
     await ctx.storage.authenticate({
       id: who.id,
@@ -57,7 +58,7 @@ const handlers: Record<string, Handler> = {
 
   async TokenUpdate(ctx) {
     const msg = parse(tokenUpdateSchema, ctx.message);
-    const who = resolve(msg);
+    const who = ctx.who;
     const known = await ctx.storage.tokenUpdate({
       ...who,
       userId: msg.UserID ?? msg.EnrollmentUserID ?? null,
@@ -75,14 +76,15 @@ const handlers: Record<string, Handler> = {
   },
 
   async CheckOut(ctx) {
-    const who = resolve(parse(checkOutSchema, ctx.message));
+    parse(checkOutSchema, ctx.message);
+    const who = ctx.who;
     if (!(await ctx.storage.checkOut(who.id, ctx.at))) throw unknownEnrollment(who, 'CheckOut');
     return emptyReply({ enrollmentId: who.id, message: 'CheckOut', outcome: 'checked out' });
   },
 
   async UserAuthenticate(ctx) {
     const msg = parse(userAuthenticateSchema, ctx.message);
-    const who = resolve(msg);
+    const who = ctx.who;
     const summary = { enrollmentId: who.id, message: 'UserAuthenticate' };
     if (ctx.options.userAuthenticate === 'decline') {
       // 410: "this user will not be managed" for this login session; the device asks again next login.
@@ -96,7 +98,7 @@ const handlers: Record<string, Handler> = {
 
   async SetBootstrapToken(ctx) {
     const msg = parse(setBootstrapTokenSchema, ctx.message);
-    const who = deviceChannelOnly(msg, 'SetBootstrapToken');
+    const who = deviceChannelOnly(ctx, 'SetBootstrapToken');
     // An absent or empty token means "delete the escrowed one".
     const token = msg.BootstrapToken && msg.BootstrapToken.length > 0 ? msg.BootstrapToken : null;
     if (!(await ctx.storage.setBootstrapToken(who.id, token, ctx.at))) throw unknownEnrollment(who, 'SetBootstrapToken');
@@ -105,7 +107,8 @@ const handlers: Record<string, Handler> = {
   },
 
   async GetBootstrapToken(ctx) {
-    const who = deviceChannelOnly(parse(getBootstrapTokenSchema, ctx.message), 'GetBootstrapToken');
+    parse(getBootstrapTokenSchema, ctx.message);
+    const who = deviceChannelOnly(ctx, 'GetBootstrapToken');
     const token = await ctx.storage.getBootstrapToken(who.id, ctx.at);
     if (token === undefined) throw unknownEnrollment(who, 'GetBootstrapToken');
     const summary = { enrollmentId: who.id, message: 'GetBootstrapToken' };
@@ -115,7 +118,7 @@ const handlers: Record<string, Handler> = {
 
   async GetToken(ctx) {
     const msg = parse(getTokenSchema, ctx.message);
-    const who = resolve(msg);
+    const who = ctx.who;
     // No token service (Managed Apple Account sign-in, watch pairing) is configured in Aspen yet,
     // so every TokenServiceType is one this server does not serve: 400, as the protocol asks.
     throw new DeviceRequestError(400, `unsupported TokenServiceType ${JSON.stringify(msg.TokenServiceType)}`, {
@@ -126,7 +129,7 @@ const handlers: Record<string, Handler> = {
 
   async DeclarativeManagement(ctx) {
     const msg = parse(declarativeManagementSchema, ctx.message);
-    const who = resolve(msg);
+    const who = ctx.who;
     const reply = declarativeManagementReply(msg.Endpoint, { enrollmentId: who.id, message: 'DeclarativeManagement' });
     if (!(await ctx.storage.recordSeen(who.id, 'DeclarativeManagement', ctx.at))) {
       throw unknownEnrollment(who, 'DeclarativeManagement');
@@ -135,7 +138,8 @@ const handlers: Record<string, Handler> = {
   },
 
   async ReturnToService(ctx) {
-    const who = deviceChannelOnly(parse(returnToServiceSchema, ctx.message), 'ReturnToService');
+    parse(returnToServiceSchema, ctx.message);
+    const who = deviceChannelOnly(ctx, 'ReturnToService');
     const rts = ctx.options.returnToService;
     const summary = { enrollmentId: who.id, message: 'ReturnToService' };
     if (rts === null) {
@@ -152,12 +156,13 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-export async function handleCheckin(storage: Storage, options: CheckinOptions, message: PlistDict, at: string): Promise<DeviceReply> {
+/** The handler of a check-in's MessageType (throws a 400 for a missing or unknown one). */
+export function checkinHandler(message: PlistDict): Handler {
   const type = message.MessageType;
   if (typeof type !== 'string') throw new DeviceRequestError(400, 'check-in without MessageType');
   const handler = Object.hasOwn(handlers, type) ? handlers[type] : undefined;
   if (handler === undefined) throw new DeviceRequestError(400, `unknown MessageType ${JSON.stringify(type)}`);
-  return handler({ storage, options, message, at });
+  return handler;
 }
 
 function parse<S extends z.ZodType>(schema: S, message: PlistDict): z.infer<S> {
@@ -168,16 +173,7 @@ function parse<S extends z.ZodType>(schema: S, message: PlistDict): z.infer<S> {
   return result.data;
 }
 
-export function resolve(msg: Parameters<typeof resolveEnrollment>[0]): ResolvedEnrollment {
-  try {
-    return resolveEnrollment(msg);
-  } catch (err) {
-    throw new DeviceRequestError(400, (err as Error).message);
-  }
-}
-
-function deviceChannelOnly(msg: Parameters<typeof resolveEnrollment>[0], messageType: string): ResolvedEnrollment {
-  const who = resolve(msg);
+function deviceChannelOnly({ who }: CheckinContext, messageType: string): ResolvedEnrollment {
   if (who.channel !== 'device') {
     throw new DeviceRequestError(400, `${messageType} is only valid on the device channel`, { enrollmentId: who.id, message: messageType });
   }

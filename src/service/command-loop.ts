@@ -8,14 +8,20 @@
 import { describeIssues, reportSchema } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
 import type { Storage } from '../storage/storage.ts';
-import { resolve, unknownEnrollment } from './checkin.ts';
+import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
+import { unknownEnrollment } from './checkin.ts';
 import { DeviceRequestError, emptyReply, type DeviceReply, type RequestSummary } from './device-reply.ts';
 
-export async function handleReport(storage: Storage, message: PlistDict, raw: Uint8Array, at: string): Promise<DeviceReply> {
+export async function handleReport(
+  storage: Storage,
+  message: PlistDict,
+  raw: Uint8Array,
+  who: ResolvedEnrollment,
+  at: string,
+): Promise<DeviceReply> {
   const parsed = reportSchema.safeParse(message);
   if (!parsed.success) throw new DeviceRequestError(400, `invalid report: ${describeIssues(parsed.error)}`);
   const report = parsed.data;
-  const who = resolve(report);
   const summary = { enrollmentId: who.id, message: report.Status, commandUuid: report.CommandUUID };
 
   let outcome: string;
@@ -42,6 +48,6 @@ function commandReply(next: Awaited<ReturnType<Storage['nextCommand']>>, summary
     status: 200,
     body: next.payload,
     contentType: 'application/xml; charset=UTF-8',
-    summary: { ...summary, nextCommandUuid: next.uuid },
+    summary: { ...summary, nextCommandUuid: next.uuid, nextRequestType: next.requestType },
   };
 }

@@ -18,6 +18,7 @@ export interface RequestSummary {
   commandUuid?: string;
   /** The command handed to the device in this reply. */
   nextCommandUuid?: string;
+  nextRequestType?: string;
   outcome: string;
 }
 

@@ -39,6 +39,16 @@ export interface Enrollment {
   lastPushAt: string | null;
   /** `pushed <apns-id>`, or why the last push failed. */
   lastPushResult: string | null;
+  /** Until when a new identity certificate may replace the bound ones at Authenticate. */
+  identityRenewalUntil: string | null;
+}
+
+export interface IdentityBinding {
+  fingerprint: string;
+  deviceId: string;
+  subject: string;
+  notAfter: string;
+  boundAt: string;
 }
 
 /** What pushing a channel needs. */
@@ -224,6 +234,12 @@ export interface Storage {
   /** Records that a known enrollment was heard from. Returns false when it is unknown. */
   recordSeen(id: string, status: string, at: string): Promise<boolean>;
   getEnrollment(id: string): Promise<Enrollment | undefined>;
+  /** The device a certificate is bound to. */
+  getIdentityBinding(fingerprint: string): Promise<IdentityBinding | undefined>;
+  listIdentityBindings(deviceId: string): Promise<IdentityBinding[]>;
+  /** Binds a certificate to a device; false when it is bound to another device already. */
+  bindIdentity(binding: IdentityBinding): Promise<boolean>;
+  openIdentityRenewal(deviceId: string, until: string): Promise<void>;
   /** Push credentials of the known enrollments among `ids` (unknown ids are absent). */
   getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>>;
   recordPushResults(results: PushResultRecord[], at: string): Promise<void>;

@@ -4,22 +4,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createAspen, type Aspen } from '../../src/server.ts';
+import { TestDevices } from './test-devices.ts';
 
 export interface TestServer {
   url: string;
   apiKey: string;
   dataDir: string;
   aspen: Aspen;
+  /** Headers that prove a device's identity for `body` (an Mdm-Signature by that device's own
+   *  certificate from the server's device CA), as an enrolled device with SignMessage sends. */
+  deviceHeaders(body: Uint8Array | string): Record<string, string>;
   /** Stops the server and starts a new one on the same data directory (and database). */
   restart(): Promise<TestServer>;
   close(): Promise<void>;
 }
 
+interface Placement {
+  dataDir: string;
+  /** Whether close() removes the data directory (only one this helper made). */
+  ownsDir: boolean;
+  /** A restarted server meets the same devices, holding the same certificates. */
+  devices?: TestDevices;
+}
+
 export async function startAspen(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'aspen-test-'));
-  const config = loadConfig({ DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
+  return start(env, dataDir ? { dataDir, ownsDir: false } : { dataDir: mkdtempSync(join(tmpdir(), 'aspen-test-')), ownsDir: true });
+}
+
+async function start(env: Record<string, string>, place: Placement): Promise<TestServer> {
+  const config = loadConfig({ DATA_DIR: place.dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
   const aspen = await createAspen(config);
   const address = await aspen.app.listen({ host: config.host, port: 0 });
+  const devices = place.devices ?? new TestDevices(place.dataDir);
   let closed = false;
   const stop = async () => {
     if (closed) return;
@@ -29,15 +45,16 @@ export async function startAspen(env: Record<string, string> = {}, dataDir?: str
   return {
     url: address,
     apiKey: aspen.apiKey,
-    dataDir: dir,
+    dataDir: place.dataDir,
     aspen,
+    deviceHeaders: (body) => devices.headersFor(body),
     async restart() {
       await stop();
-      return startAspen(env, dir);
+      return start(env, { ...place, devices });
     },
     async close() {
       await stop();
-      if (dataDir === undefined) rmSync(dir, { recursive: true, force: true });
+      if (place.ownsDir) rmSync(place.dataDir, { recursive: true, force: true });
     },
   };
 }

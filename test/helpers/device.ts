@@ -32,16 +32,27 @@ export async function put(url: string, body: string | Uint8Array, contentType: s
 export const CHECKIN = 'application/x-apple-aspen-mdm-checkin';
 export const REPORT = 'application/x-apple-aspen-mdm; charset=UTF-8';
 
-export function checkin(server: { url: string }, message: PlistDict | string | Uint8Array, path = '/mdm') {
-  return put(server.url + path, typeof message === 'object' && !(message instanceof Uint8Array) ? encodePlist(message) : message, CHECKIN);
+/** A server the test device talks to; `deviceHeaders` signs each body as its device would. */
+export interface DeviceTarget {
+  url: string;
+  deviceHeaders?: (body: Uint8Array | string) => Record<string, string>;
 }
 
-export function report(server: { url: string }, message: PlistDict | string | Uint8Array) {
-  return put(server.url + '/mdm', typeof message === 'object' && !(message instanceof Uint8Array) ? encodePlist(message) : message, REPORT);
+function send(server: DeviceTarget, path: string, message: PlistDict | string | Uint8Array, contentType: string) {
+  const body = typeof message === 'object' && !(message instanceof Uint8Array) ? encodePlist(message) : message;
+  return put(server.url + path, body, contentType, server.deviceHeaders?.(body));
+}
+
+export function checkin(server: DeviceTarget, message: PlistDict | string | Uint8Array, path = '/mdm') {
+  return send(server, path, message, CHECKIN);
+}
+
+export function report(server: DeviceTarget, message: PlistDict | string | Uint8Array) {
+  return send(server, '/mdm', message, REPORT);
 }
 
 /** Enrolls a device channel: Authenticate then TokenUpdate. */
-export async function enroll(server: { url: string }, udid: string, extra: PlistDict = {}): Promise<void> {
+export async function enroll(server: DeviceTarget, udid: string, extra: PlistDict = {}): Promise<void> {
   const auth = await checkin(server, { MessageType: 'Authenticate', UDID: udid, Topic: TOPIC, ...extra });
   if (auth.status !== 200) throw new Error(`Authenticate failed: ${auth.status} ${auth.text()}`);
   const tu = await checkin(server, tokenUpdate({ UDID: udid }));

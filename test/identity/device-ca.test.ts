@@ -15,7 +15,7 @@ import {
 } from '../../src/identity/device-ca.ts';
 import { DeviceCertVerifier } from '../../src/identity/device-cert-verifier.ts';
 import { IdentityVerifier } from '../../src/identity/identity-verifier.ts';
-import { OpensslPki } from './openssl-pki.ts';
+import { OpensslPki } from '../helpers/openssl-pki.ts';
 
 let pki: OpensslPki;
 let dataDir: string;

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeviceCertVerifier } from '../../src/identity/device-cert-verifier.ts';
 import { IdentityError, type IdentityFailure } from '../../src/identity/errors.ts';
-import { CLIENT_AUTH_EXTENSIONS, OpensslPki, opensslDate, type Issued } from './openssl-pki.ts';
+import { CLIENT_AUTH_EXTENSIONS, OpensslPki, opensslDate, type Issued } from '../helpers/openssl-pki.ts';
 
 const DAY = 86_400_000;
 

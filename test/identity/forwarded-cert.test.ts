@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { IdentityError } from '../../src/identity/errors.ts';
 import { decodeForwardedCert, MAX_FORWARDED_CERT_LENGTH } from '../../src/identity/forwarded-cert.ts';
-import { OpensslPki, type Issued } from './openssl-pki.ts';
+import { OpensslPki, type Issued } from '../helpers/openssl-pki.ts';
 
 let pki: OpensslPki;
 let device: Issued;

@@ -5,7 +5,7 @@ import { DeviceCertVerifier } from '../../src/identity/device-cert-verifier.ts';
 import { IdentityError, type IdentityFailure } from '../../src/identity/errors.ts';
 import { IdentityVerifier } from '../../src/identity/identity-verifier.ts';
 import { verifyMdmSignature } from '../../src/identity/mdm-signature.ts';
-import { OpensslPki, type Issued } from './openssl-pki.ts';
+import { OpensslPki, type Issued } from '../helpers/openssl-pki.ts';
 
 function refusedWith(reason: IdentityFailure) {
   return (error: unknown) => error instanceof IdentityError && error.reason === reason;

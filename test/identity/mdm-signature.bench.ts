@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { DeviceCertVerifier } from '../../src/identity/device-cert-verifier.ts';
 import { IdentityVerifier } from '../../src/identity/identity-verifier.ts';
 import { parseMdmSignature } from '../../src/identity/mdm-signature.ts';
-import { OpensslPki } from './openssl-pki.ts';
+import { OpensslPki } from '../helpers/openssl-pki.ts';
 
 const FIXTURES = new URL('../fixtures/nanomdm/cryptoutil-mdm-signature/', import.meta.url).pathname;
 const body = Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>Status</key><string>Idle</string></dict></plist>\n');

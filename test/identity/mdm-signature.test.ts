@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { decodeBer, type BerNode } from '../../src/identity/ber.ts';
 import { IdentityError, type IdentityFailure } from '../../src/identity/errors.ts';
 import { MAX_MDM_SIGNATURE_LENGTH, parseMdmSignature, verifyMdmSignature } from '../../src/identity/mdm-signature.ts';
-import { OpensslPki, type Issued, type KeyType, type SignOptions } from './openssl-pki.ts';
+import { OpensslPki, type Issued, type KeyType, type SignOptions } from '../helpers/openssl-pki.ts';
 
 const FIXTURES = new URL('../fixtures/nanomdm/cryptoutil-mdm-signature/', import.meta.url).pathname;
 const realHeader1 = readFileSync(join(FIXTURES, 'mdmSignatureHeader1.b64'), 'utf8').trim();

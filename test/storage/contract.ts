@@ -256,6 +256,20 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.deepEqual(await s.getPushCertificate(), { ...cert, certPem: 'C2', updatedAt: LATER });
     });
 
+    it('binds a certificate to one device only, and opens identity renewal windows', async () => {
+      await enrolled('ID-1');
+      const binding = { fingerprint: 'f1', deviceId: 'ID-1', subject: 'CN=x', notAfter: LATER, boundAt: AT };
+      assert.equal(await s.bindIdentity(binding), true);
+      assert.equal(await s.bindIdentity(binding), true, 'binding again to the same device is fine');
+      assert.equal(await s.bindIdentity({ ...binding, deviceId: 'OTHER' }), false);
+      assert.deepEqual(await s.getIdentityBinding('f1'), binding);
+      await s.bindIdentity({ ...binding, fingerprint: 'f2', boundAt: LATER });
+      assert.deepEqual((await s.listIdentityBindings('ID-1')).map((b) => b.fingerprint), ['f1', 'f2']);
+      assert.equal(await s.getIdentityBinding('nope'), undefined);
+      await s.openIdentityRenewal('ID-1', LATER);
+      assert.equal((await s.getEnrollment('ID-1'))?.identityRenewalUntil, LATER);
+    });
+
     it('keeps everything committed across a reopen', async () => {
       await enrolled('R1');
       await s.enqueue(cmd('r-1'), ['R1'], AT);

@@ -1,6 +1,14 @@
 // Row shapes of the SQLite tables and their mapping to the storage contract's types.
 import type { Channel, EnrollmentType } from '../../protocol/enrollment-id.ts';
-import type { CommandTarget, Enrollment, EnrollmentState, HistoryEntry, QueueEntry, TargetState } from '../storage.ts';
+import type {
+  CommandTarget,
+  Enrollment,
+  EnrollmentState,
+  HistoryEntry,
+  IdentityBinding,
+  QueueEntry,
+  TargetState,
+} from '../storage.ts';
 
 export interface EnrollmentRow {
   id: string;
@@ -30,6 +38,7 @@ export interface EnrollmentRow {
   push_token_invalid: number;
   last_push_at: string | null;
   last_push_result: string | null;
+  identity_renewal_until: string | null;
 }
 
 export function toEnrollment(r: EnrollmentRow): Enrollment {
@@ -61,6 +70,7 @@ export function toEnrollment(r: EnrollmentRow): Enrollment {
     pushTokenInvalid: r.push_token_invalid === 1,
     lastPushAt: r.last_push_at,
     lastPushResult: r.last_push_result,
+    identityRenewalUntil: r.identity_renewal_until,
   };
 }
 
@@ -107,4 +117,16 @@ export function toQueueEntry(r: QueueRow): QueueEntry {
     updatedAt: r.updated_at,
     notNowCount: r.notnow_count,
   };
+}
+
+export interface IdentityRow {
+  fingerprint: string;
+  device_id: string;
+  subject: string;
+  not_after: string;
+  bound_at: string;
+}
+
+export function toIdentityBinding(r: IdentityRow): IdentityBinding {
+  return { fingerprint: r.fingerprint, deviceId: r.device_id, subject: r.subject, notAfter: r.not_after, boundAt: r.bound_at };
 }

@@ -13,6 +13,7 @@ import {
   type EnrollmentFilter,
   type EnrollmentTraits,
   type HistoryEntry,
+  type IdentityBinding,
   type QueueEntry,
   type NewCommand,
   type QueuedCommand,
@@ -33,9 +34,11 @@ import {
   toCommandTarget,
   toEnrollment,
   toHistoryEntry,
+  toIdentityBinding,
   toQueueEntry,
   type EnrollmentRow,
   type HistoryRow,
+  type IdentityRow,
   type QueueRow,
   type TargetRow,
 } from './rows.ts';
@@ -136,6 +139,26 @@ export class SqliteStorage implements Storage {
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
     const row = this.stmt.getEnrollment.get(id) as EnrollmentRow | undefined;
     return row && toEnrollment(row);
+  }
+
+  async getIdentityBinding(fingerprint: string): Promise<IdentityBinding | undefined> {
+    const row = this.stmt.getIdentity.get(fingerprint) as IdentityRow | undefined;
+    return row && toIdentityBinding(row);
+  }
+
+  async listIdentityBindings(deviceId: string): Promise<IdentityBinding[]> {
+    return (this.stmt.listIdentities.all(deviceId) as IdentityRow[]).map(toIdentityBinding);
+  }
+
+  async bindIdentity(b: IdentityBinding): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.stmt.bindIdentity.run(b);
+      return (this.stmt.getIdentity.get(b.fingerprint) as IdentityRow).device_id === b.deviceId;
+    })();
+  }
+
+  async openIdentityRenewal(deviceId: string, until: string): Promise<void> {
+    this.stmt.openRenewal.run({ id: deviceId, until });
   }
 
   async getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>> {
@@ -320,6 +343,8 @@ export class SqliteStorage implements Storage {
       counts.results = batches(this.stmt.pruneResults, { before: cutoffs.resultsBefore, batch: PRUNE_BATCH });
     }
     counts.commands = batches(this.stmt.pruneOrphanCommands, { batch: PRUNE_BATCH });
+    // Bindings of devices that are gone would otherwise keep their certificates from re-enrolling.
+    batches(this.stmt.pruneIdentities, { batch: PRUNE_BATCH });
     return counts;
   }
 
@@ -400,6 +425,16 @@ function prepareStatements(db: Database) {
       WHERE id = @id AND channel = 'device'`),
     getBootstrapToken: db.prepare('SELECT bootstrap_token FROM enrollments WHERE id = ?'),
     getEnrollment: db.prepare('SELECT * FROM enrollments WHERE id = ?'),
+    getIdentity: db.prepare('SELECT * FROM device_identities WHERE fingerprint = ?'),
+    listIdentities: db.prepare('SELECT * FROM device_identities WHERE device_id = ? ORDER BY bound_at'),
+    bindIdentity: db.prepare(`
+      INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at)
+      VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt) ON CONFLICT (fingerprint) DO NOTHING`),
+    openRenewal: db.prepare(`UPDATE enrollments SET identity_renewal_until = @until WHERE id = @id AND channel = 'device'`),
+    pruneIdentities: db.prepare(`
+      DELETE FROM device_identities WHERE fingerprint IN (
+        SELECT fingerprint FROM device_identities d WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.id = d.device_id)
+        LIMIT @batch)`),
     pushTarget: db.prepare('SELECT id, state, topic, push_token, push_magic, push_token_invalid FROM enrollments WHERE id = ?'),
     // A dead-token verdict applies to the token that was pushed: if a TokenUpdate replaced it while
     // the push was in flight, the new token stays valid. Only a TokenUpdate clears the flag.
