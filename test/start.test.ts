@@ -5,7 +5,11 @@ import { mkdtempSync, rmSync, statSync, readFileSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
+import { encodePlist } from '../src/protocol/plist.ts';
+import { command, enqueue, enroll, getCommand, report, REPORT } from './helpers/device.ts';
+import { TestDevices } from './helpers/test-devices.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -69,6 +73,49 @@ describe('npm start', () => {
     const url2 = await listeningUrl(second);
     assert.ok(!second.output().includes(key), 'the key is not printed again');
     assert.equal((await fetch(`${url2}/v1/commands/x`, { headers: { authorization: `Bearer ${key}` } })).status, 404);
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
+  });
+
+  it('on SIGTERM finishes the request in flight, exits 0, and loses nothing', async (t) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'aspen-start-'));
+    t.after(() => rmSync(cwd, { recursive: true, force: true }));
+    const env = { API_KEY: 'sigterm-test-key-0123456789' };
+    const first = start(cwd, env);
+    t.after(() => first.child.kill('SIGKILL'));
+    const url = await listeningUrl(first);
+    const devices = new TestDevices(join(cwd, 'data'));
+    const device = { url, deviceHeaders: (body: Uint8Array | string) => devices.headersFor(body) };
+    await enroll(device, 'SIGTERM-DEV');
+    await enqueue({ url, apiKey: env.API_KEY }, ['SIGTERM-DEV'], command('sigterm-cmd', 'ProfileList'));
+    assert.equal((await report(device, { Status: 'Idle', UDID: 'SIGTERM-DEV' })).plist().CommandUUID, 'sigterm-cmd');
+
+    // The device's result is half uploaded when the service is told to stop.
+    const body = Buffer.from(encodePlist({ Status: 'Acknowledged', UDID: 'SIGTERM-DEV', CommandUUID: 'sigterm-cmd' }));
+    const answer = new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${url}/mdm`, {
+        method: 'PUT',
+        headers: { 'content-type': REPORT, 'content-length': body.length, ...devices.headersFor(body) },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, 40));
+      setTimeout(() => {
+        first.child.kill('SIGTERM');
+        setTimeout(() => req.end(body.subarray(40)), 300);
+      }, 100);
+    });
+    assert.equal(await answer, 200, 'the device gets its answer');
+    assert.equal(await first.exited, 0);
+
+    const second = start(cwd, env);
+    t.after(() => second.child.kill('SIGKILL'));
+    const url2 = await listeningUrl(second);
+    const view = await getCommand({ url: url2, apiKey: env.API_KEY }, 'sigterm-cmd');
+    assert.equal(view.json.targets[0]!.state, 'acknowledged', 'the acknowledged result survived the restart');
     second.child.kill('SIGTERM');
     assert.equal(await second.exited, 0);
   });
