@@ -47,6 +47,7 @@ async function deviceAuth(config: Config, storage: SqliteStorage, logger: Logger
 
 export async function createAspen(config: Config, logger: Logger = createLogger(config)): Promise<Aspen> {
   const storage = new SqliteStorage({ path: config.databasePath, synchronous: config.sqliteSynchronous });
+  let pushToClose: PushService | undefined; // closed if assembly fails after it started
   try {
     const { key, generatedAt } = resolveApiKey(config.apiKey, config.dataDir);
     if (generatedAt !== undefined) {
@@ -60,7 +61,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       auth,
     );
     const metrics = new Metrics(() => storage.stats());
-    const push = new PushService(
+    const pushService = new PushService(
       storage,
       (certificate) =>
         createApnsPusher({
@@ -76,16 +77,17 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       metrics,
       logger,
     );
-    await push.start(config.apns.certificate);
+    pushToClose = pushService;
+    await pushService.start(config.apns.certificate);
     const app = await buildApp({
       service,
       commands: new CommandQueue(storage),
       directory: new EnrollmentDirectory(storage),
-      push,
+      push: pushService,
       metrics,
       operations: {
         storage,
-        pushCertificate: () => push.current(),
+        pushCertificate: () => pushService.current(),
         metricsApiKey: config.metricsRequireApiKey ? key : null,
       },
       apiKey: key,
@@ -107,12 +109,13 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         // Fastify stops accepting, answers 503 to requests on kept-alive connections, and waits
         // for the requests in flight; only then does the database close.
         await app.close();
-        await push.close();
+        await pushService.close();
         await retention.stop();
         await storage.close();
       },
     };
   } catch (err) {
+    await pushToClose?.close();
     await storage.close();
     throw err;
   }
