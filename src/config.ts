@@ -60,6 +60,9 @@ const envSchema = z.object({
   RETURN_TO_SERVICE_MDM_PROFILE: optionalString,
 });
 
+/** Every variable Aspen reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   host: string;
   port: number;

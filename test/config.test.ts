@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config.ts';
 
 describe('configuration', () => {
   it('has working defaults with an empty environment', () => {
@@ -14,6 +16,12 @@ describe('configuration', () => {
     assert.equal(c.logLevel, 'info');
     assert.equal(c.userAuthenticate, 'decline');
     assert.equal(c.returnToService, null);
+  });
+
+  it('documents every variable in .env.example, whose values are the defaults', () => {
+    const example = parseEnv(readFileSync(new URL('../.env.example', import.meta.url), 'utf8'));
+    assert.deepEqual(Object.keys(example).sort(), [...CONFIG_VARIABLES].sort());
+    assert.deepEqual(loadConfig(example), loadConfig({}));
   });
 
   it('accepts a SQLite path or sqlite: URL in DATABASE_URL', () => {

@@ -1,10 +1,12 @@
 // Reading enrollments for admins: one enrollment with its channels, or a filtered page.
-import type { Enrollment, EnrollmentFilter, Storage } from '../storage/storage.ts';
+import type { Enrollment, EnrollmentFilter, IdentityBinding, Storage } from '../storage/storage.ts';
 
 export interface EnrollmentDetail {
   enrollment: Enrollment;
   /** For a device channel: its user channels. For a user channel: empty. */
   userChannels: Enrollment[];
+  /** The certificates bound to the device (a user channel speaks with its device's). */
+  identities: IdentityBinding[];
 }
 
 /** The most user channels a detail lists (a Shared iPad can have many users). */
@@ -20,7 +22,16 @@ export class EnrollmentDirectory {
       enrollment.channel === 'device'
         ? (await this.storage.listEnrollments({ deviceId: id, channel: 'user' }, { limit: MAX_LISTED_CHANNELS }))
         : [];
-    return { enrollment, userChannels };
+    const identities = await this.storage.listIdentityBindings(enrollment.deviceId);
+    return { enrollment, userChannels, identities };
+  }
+
+  /** Forgets the certificates bound to a device, so its next Authenticate binds a new one (for a
+   *  device that lost its identity outside the cases device-auth.ts accepts by itself). */
+  async unbindIdentities(deviceId: string): Promise<number | undefined> {
+    const enrollment = await this.storage.getEnrollment(deviceId);
+    if (enrollment === undefined || enrollment.channel !== 'device') return undefined;
+    return this.storage.unbindIdentities(deviceId);
   }
 
   list(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {

@@ -240,6 +240,8 @@ export interface Storage {
   /** Binds a certificate to a device; false when it is bound to another device already. */
   bindIdentity(binding: IdentityBinding): Promise<boolean>;
   openIdentityRenewal(deviceId: string, until: string): Promise<void>;
+  /** Removes a device's bindings (so its next Authenticate binds a new certificate); returns how many. */
+  unbindIdentities(deviceId: string): Promise<number>;
   /** Push credentials of the known enrollments among `ids` (unknown ids are absent). */
   getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>>;
   recordPushResults(results: PushResultRecord[], at: string): Promise<void>;

@@ -161,6 +161,25 @@ describe('device identity', () => {
       assert.equal(bindings.length, 2);
     });
 
+    it('shows the bound certificates, and lets an admin unbind them for a device that lost its identity', async () => {
+      const lost = pki.issue('lost-identity', ca);
+      const replacement = pki.issue('after-loss', ca);
+      await enrollWith('UDID-LOST', lost);
+      const admin = (method: string, path: string) =>
+        fetch(server.url + path, { method, headers: { authorization: `Bearer ${server.apiKey}` } }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, unknown> }));
+      const detail = await admin('GET', '/v1/enrollments/UDID-LOST');
+      const identities = detail.json.identities as { fingerprint: string; subject: string }[];
+      assert.equal(identities.length, 1);
+      assert.equal(identities[0]!.fingerprint, new MdmSigner(lost.pem, readFileSync(lost.key, 'utf8')).fingerprint);
+      assert.match(identities[0]!.subject, /lost-identity/);
+
+      assertRefused(await signed({ MessageType: 'Authenticate', UDID: 'UDID-LOST', Topic: TOPIC }, replacement), /not bound/);
+      assert.deepEqual((await admin('DELETE', '/v1/enrollments/UDID-LOST/identities')).json, { unbound: 1 });
+      await enrollWith('UDID-LOST', replacement);
+      assertRefused(await signed({ Status: 'Idle', UDID: 'UDID-LOST' }, pki.issue('latecomer', ca), REPORT), /not bound/);
+      assert.equal((await admin('DELETE', '/v1/enrollments/NOBODY/identities')).status, 404);
+    });
+
     it('accepts a renewed certificate that names the device, at any message', async () => {
       const renewed = await signed({ Status: 'Idle', UDID: 'UDID-NAMED' }, certs.namesDevice, REPORT);
       assert.equal(renewed.status, 400, 'unknown enrollment: identity passed, the enrollment does not exist');

@@ -268,6 +268,9 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(await s.getIdentityBinding('nope'), undefined);
       await s.openIdentityRenewal('ID-1', LATER);
       assert.equal((await s.getEnrollment('ID-1'))?.identityRenewalUntil, LATER);
+      assert.equal(await s.unbindIdentities('ID-1'), 2);
+      assert.deepEqual(await s.listIdentityBindings('ID-1'), []);
+      assert.equal(await s.bindIdentity({ ...binding, deviceId: 'OTHER' }), true, 'free again');
     });
 
     it('keeps everything committed across a reopen', async () => {

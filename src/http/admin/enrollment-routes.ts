@@ -84,6 +84,26 @@ export function enrollmentRoutes({ directory, commands }: EnrollmentRoutesDeps):
     }),
 
     defineRoute({
+      method: 'DELETE',
+      path: '/v1/enrollments/{id}/identities',
+      tag: 'enrollments',
+      summary: "Forget the device's bound certificates",
+      description:
+        'Lets a device that lost its identity re-enroll: its next Authenticate binds the certificate it presents. ' +
+        'Until then, the first trusted certificate to speak for this device takes it; use only right before re-enrolling.',
+      params: idParam,
+      responses: {
+        200: { description: 'how many bindings were removed', schema: z.object({ unbound: z.number().int() }) },
+        404: { description: 'no such device enrollment (user channels have no identity of their own)' },
+      },
+      handler: async ({ params }, reply) => {
+        const unbound = await directory.unbindIdentities(params.id);
+        if (unbound === undefined) return sendApiError(reply, 'not_found', `no device enrollment ${params.id}`);
+        return { unbound };
+      },
+    }),
+
+    defineRoute({
       method: 'GET',
       path: '/v1/enrollments/{id}/queue',
       tag: 'queues',

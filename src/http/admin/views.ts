@@ -37,6 +37,9 @@ export const enrollmentSummarySchema = z.object({
 export const enrollmentDetailSchema = enrollmentSummarySchema.extend({
   facts: z.record(z.string(), z.unknown()).nullable().describe('the Authenticate message (device channel)'),
   user_channels: z.array(z.string()),
+  identities: z
+    .array(z.object({ fingerprint: z.string().describe('SHA-256 of the DER, hex'), subject: z.string(), not_after: timestamp, bound_at: timestamp }))
+    .describe("certificates bound to the device (user channels speak with their device's)"),
 });
 
 export function enrollmentSummary(e: Enrollment): z.infer<typeof enrollmentSummarySchema> {
@@ -67,7 +70,12 @@ export function enrollmentSummary(e: Enrollment): z.infer<typeof enrollmentSumma
 }
 
 export function enrollmentDetail(d: EnrollmentDetail): z.infer<typeof enrollmentDetailSchema> {
-  return { ...enrollmentSummary(d.enrollment), facts: d.enrollment.facts, user_channels: d.userChannels.map((u) => u.id) };
+  return {
+    ...enrollmentSummary(d.enrollment),
+    facts: d.enrollment.facts,
+    user_channels: d.userChannels.map((u) => u.id),
+    identities: d.identities.map((i) => ({ fingerprint: i.fingerprint, subject: i.subject, not_after: i.notAfter, bound_at: i.boundAt })),
+  };
 }
 
 const targetState = z.enum(['queued', 'notnow', 'acknowledged', 'error', 'commandformaterror', 'cancelled']);

@@ -157,6 +157,10 @@ export class SqliteStorage implements Storage {
     })();
   }
 
+  async unbindIdentities(deviceId: string): Promise<number> {
+    return this.stmt.unbindIdentities.run(deviceId).changes;
+  }
+
   async openIdentityRenewal(deviceId: string, until: string): Promise<void> {
     this.stmt.openRenewal.run({ id: deviceId, until });
   }
@@ -430,6 +434,7 @@ function prepareStatements(db: Database) {
     bindIdentity: db.prepare(`
       INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at)
       VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt) ON CONFLICT (fingerprint) DO NOTHING`),
+    unbindIdentities: db.prepare('DELETE FROM device_identities WHERE device_id = ?'),
     openRenewal: db.prepare(`UPDATE enrollments SET identity_renewal_until = @until WHERE id = @id AND channel = 'device'`),
     pruneIdentities: db.prepare(`
       DELETE FROM device_identities WHERE fingerprint IN (
