@@ -1,0 +1,30 @@
+// Where the server is and which key to use: flags, then the environment (with .env already
+// loaded by main.ts), then the key file a fresh install generates in the data directory, so
+// `aspen` works with no set-up next to a server started with `npm start`.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { API_KEY_FILE } from '../api-key.ts';
+import { ApiClient } from './api-client.ts';
+import { stringOption, type ParsedArgs } from './args.ts';
+import { CliError } from './errors.ts';
+
+export const DEFAULT_URL = 'http://127.0.0.1:9000';
+
+export function connect(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): ApiClient {
+  const url = (stringOption(args, 'url') ?? nonEmpty(env.ASPEN_URL) ?? DEFAULT_URL).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]/.test(url)) throw new CliError(`not an http(s) URL: ${url}`);
+  const apiKey = stringOption(args, 'api-key') ?? nonEmpty(env.API_KEY) ?? keyFromFile(env);
+  if (apiKey === undefined) {
+    throw new CliError('no API key: set API_KEY, pass --api-key, or run aspen where the server keeps its data directory');
+  }
+  return new ApiClient(url, apiKey);
+}
+
+function keyFromFile(env: NodeJS.ProcessEnv): string | undefined {
+  const path = join(resolve(nonEmpty(env.DATA_DIR) ?? './data'), API_KEY_FILE);
+  return existsSync(path) ? nonEmpty(readFileSync(path, 'utf8').trim()) : undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

@@ -1,0 +1,122 @@
+// The commands that work on the installation itself: `aspen config check` and `aspen backup`.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { generateApnsTestCertificates } from '../helpers/apns-certs.ts';
+import { startAspen } from '../helpers/aspen-server.ts';
+import { enroll } from '../helpers/device.ts';
+import { aspen, tempDir } from './run-cli.ts';
+
+describe('aspen config check', () => {
+  it('prints the effective settings from the environment and .env, secrets masked', async (t) => {
+    const cwd = tempDir(t);
+    const certs = await generateApnsTestCertificates();
+    writeFileSync(join(cwd, 'push.crt'), certs.push.certPem);
+    writeFileSync(join(cwd, 'push.key'), certs.push.keyPem);
+    const key = 'config-check-secret-key-0123456789';
+    writeFileSync(join(cwd, '.env'), `PORT=9999\nAPI_KEY=${key}\nLOG_LEVEL=warn\nAPNS_CERT=push.crt\nAPNS_KEY=push.key\n`);
+    const run = await aspen(['config', 'check'], { cwd, env: { LOG_LEVEL: 'debug' } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^port\s+9999$/m);
+    assert.match(run.stdout, /^logLevel\s+debug$/m, 'the environment wins over .env');
+    assert.match(run.stdout, /^dataDir\s+\S+\/data$/m);
+    assert.match(run.stdout, /^databasePath\s+\S+\/data\/aspen\.db \(created on first start\)$/m);
+    assert.match(run.stdout, /^apiKey\s+conf\*+ \(34 characters\)$/m);
+    assert.ok(!run.stdout.includes(key), 'the API key itself is never printed');
+    assert.match(run.stdout, new RegExp(`^apns\\.certificate\\.topic\\s+${certs.push.topic.replaceAll('.', '\\.')}$`, 'm'));
+    assert.match(run.stdout, /^apns\.certificate\.keyPem\s+PEM, \d+ characters$/m);
+    assert.ok(!run.stdout.includes('PRIVATE KEY'), 'key material is never printed');
+    assert.match(run.stdout, /^configuration ok$/m);
+  });
+
+  it('prints the one-line error and exits 1 for a bad value, from the environment or .env', async (t) => {
+    const run = await aspen(['config', 'check'], { env: { PORT: 'ninety' } });
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^aspen: invalid configuration: PORT: [^\n]+\n$/);
+
+    const cwd = tempDir(t);
+    writeFileSync(join(cwd, '.env'), 'API_KEY=short\n');
+    const fromFile = await aspen(['config', 'check'], { cwd });
+    assert.equal(fromFile.code, 1);
+    assert.equal(fromFile.stderr, 'aspen: invalid configuration: API_KEY: must be at least 16 characters\n');
+  });
+});
+
+describe('aspen backup', () => {
+  it('copies the database consistently while the server keeps writing', async (t) => {
+    const server = await startAspen();
+    t.after(() => server.close());
+    const udids = ['BK-1', 'BK-2', 'BK-3'];
+    for (const udid of udids) await enroll(server, udid, { ProductName: 'iPhone14,2', OSVersion: '18.1' });
+
+    // The writer: queues commands back to back until the backup is done.
+    let writes = 0;
+    let stop = false;
+    const writer = (async () => {
+      while (!stop) {
+        const res = await fetch(`${server.url}/v1/commands`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ targets: udids, command: { RequestType: 'DeviceInformation', Queries: ['SerialNumber'] }, push: false }),
+        });
+        assert.equal(res.status, 201);
+        writes++;
+      }
+    })();
+
+    const dir = tempDir(t);
+    const file = join(dir, 'aspen-backup.db');
+    try {
+      while (writes < 20) await new Promise((r) => setTimeout(r, 10));
+      const writesBefore = writes;
+      const run = await aspen(['backup', file], { env: { DATA_DIR: server.dataDir } });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^backed up \S+aspen\.db to \S+aspen-backup\.db \(\d+\.\d KiB\)\n$/);
+      assert.ok(writes > writesBefore, 'the server kept writing during the backup');
+    } finally {
+      stop = true;
+      await writer;
+    }
+
+    assert.ok(!existsSync(`${file}-wal`), 'the backup is one self-contained file');
+    const copy = new BetterSqlite3(file, { readonly: true });
+    t.after(() => copy.close());
+    assert.equal(copy.pragma('integrity_check', { simple: true }), 'ok');
+    assert.equal(copy.pragma('journal_mode', { simple: true }), 'delete');
+    const ids = copy.prepare('SELECT id FROM enrollments ORDER BY id').all() as { id: string }[];
+    assert.deepEqual(ids.map((r) => r.id), udids);
+    const commands = (copy.prepare('SELECT count(*) AS n FROM commands').get() as { n: number }).n;
+    assert.ok(commands >= 20 && commands <= writes, `a snapshot: ${commands} of ${writes} commands`);
+    // Each command is in the copy with all its targets, or not at all.
+    const partial = copy.prepare('SELECT count(*) AS n FROM (SELECT command_uuid FROM command_targets GROUP BY command_uuid HAVING count(*) <> 3)').get() as { n: number };
+    assert.equal(partial.n, 0);
+  });
+
+  it('refuses to overwrite a file unless --force, and needs a database', async (t) => {
+    const server = await startAspen();
+    t.after(() => server.close());
+    const dir = tempDir(t);
+    const file = join(dir, 'existing.db');
+    writeFileSync(file, 'not a database');
+
+    const refused = await aspen(['backup', file], { env: { DATA_DIR: server.dataDir } });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `aspen: ${file} exists; pass --force to overwrite it\n`);
+    assert.equal(readFileSync(file, 'utf8'), 'not a database');
+
+    const forced = await aspen(['backup', file, '--force'], { env: { DATA_DIR: server.dataDir } });
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.ok(statSync(file).size > 0);
+    const copy = new BetterSqlite3(file, { readonly: true });
+    assert.equal(copy.pragma('integrity_check', { simple: true }), 'ok');
+    copy.close();
+
+    const empty = tempDir(t);
+    const none = await aspen(['backup', join(dir, 'other.db')], { env: { DATA_DIR: empty } });
+    assert.equal(none.code, 1);
+    assert.equal(none.stderr, `aspen: no database at ${join(empty, 'aspen.db')}\n`);
+  });
+});
