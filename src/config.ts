@@ -43,6 +43,7 @@ const envSchema = z.object({
   DEVICE_CA: optionalString,
   DEVICE_CERT_HEADER: optionalString.pipe(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').optional()),
   IDENTITY_RENEWAL_WINDOW_MINUTES: z.coerce.number().min(1).default(60),
+  IDENTITY_TRUST_COMMON_NAME: bool.default(false),
   TLS_CERT: optionalString,
   TLS_KEY: optionalString,
   APNS_CERT: optionalString,
@@ -56,6 +57,7 @@ const envSchema = z.object({
   APNS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
   APNS_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   APNS_TRANSPORT: z.enum(['http2', 'node-apn']).default('http2'),
+  NOTNOW_REPUSH_SECONDS: z.coerce.number().min(1).default(600),
   RETURN_TO_SERVICE_WIFI_PROFILE: optionalString,
   RETURN_TO_SERVICE_MDM_PROFILE: optionalString,
 });
@@ -86,6 +88,7 @@ export interface Config {
     caPem: string | undefined;
     certHeader: string | undefined;
     renewalWindowMs: number;
+    trustCommonName: boolean;
   };
   /** Serve HTTPS (and accept client certificates) when set. */
   tls: { certPem: string; keyPem: string } | null;
@@ -98,6 +101,8 @@ export interface Config {
     concurrency: number;
     retryAttempts: number;
     transport: 'http2' | 'node-apn';
+    /** After a session ends with NotNow-deferred commands on another status, push again after this. */
+    notNowRepushMs: number;
   };
   returnToService: { wifiProfile: Uint8Array; mdmProfile: Uint8Array | null } | null;
 }
@@ -139,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       caPem: e.DEVICE_CA === undefined ? undefined : readFile('DEVICE_CA', e.DEVICE_CA).toString('utf8'),
       certHeader: e.DEVICE_CERT_HEADER,
       renewalWindowMs: e.IDENTITY_RENEWAL_WINDOW_MINUTES * 60_000,
+      trustCommonName: e.IDENTITY_TRUST_COMMON_NAME,
     },
     tls: tls(e.TLS_CERT, e.TLS_KEY),
     apns: {
@@ -149,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.APNS_CONCURRENCY,
       retryAttempts: e.APNS_RETRY_ATTEMPTS,
       transport: e.APNS_TRANSPORT,
+      notNowRepushMs: e.NOTNOW_REPUSH_SECONDS * 1000,
     },
     returnToService: returnToService(e.RETURN_TO_SERVICE_WIFI_PROFILE, e.RETURN_TO_SERVICE_MDM_PROFILE),
   };

@@ -42,7 +42,10 @@ async function deviceAuth(config: Config, storage: SqliteStorage, logger: Logger
     else logger.info({ certificate: ca.certPath }, 'trusting the device CA in the data directory');
     caPem = readFileSync(ca.certPath, 'utf8');
   }
-  return new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(caPem)), storage, config.identity.renewalWindowMs);
+  return new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(caPem)), storage, {
+    renewalWindowMs: config.identity.renewalWindowMs,
+    trustCommonName: config.identity.trustCommonName,
+  });
 }
 
 export async function createAspen(config: Config, logger: Logger = createLogger(config)): Promise<Aspen> {
@@ -55,11 +58,6 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     }
     const auth = config.identity.required ? await deviceAuth(config, storage, logger) : null;
     if (auth === null) logger.warn('DEVICE_IDENTITY=off: device requests are NOT authenticated; anyone who reaches /mdm can speak for any device');
-    const service = new MdmService(
-      storage,
-      { userAuthenticate: config.userAuthenticate, returnToService: config.returnToService },
-      auth,
-    );
     const metrics = new Metrics(() => storage.stats());
     const pushService = new PushService(
       storage,
@@ -76,9 +74,16 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         }),
       metrics,
       logger,
+      config.apns.notNowRepushMs,
     );
     pushToClose = pushService;
     await pushService.start(config.apns.certificate);
+    const service = new MdmService(
+      storage,
+      { userAuthenticate: config.userAuthenticate, returnToService: config.returnToService },
+      auth,
+      (enrollmentId) => pushService.scheduleRepush(enrollmentId),
+    );
     const app = await buildApp({
       service,
       commands: new CommandQueue(storage),

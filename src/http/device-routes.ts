@@ -41,9 +41,16 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
     return found;
   }
   app.decorateRequest('deviceSummary', null);
+  // Only the two MDM content types are bodies here, taken as raw bytes (signatures cover them);
+  // Fastify's JSON and text parsers would hand the service something else, so they are removed.
+  app.removeAllContentTypeParsers();
   for (const type of [CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE]) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
+  app.addContentTypeParser('*', (request, _payload, done) => {
+    const error = new Error(`unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}`);
+    done(Object.assign(error, { statusCode: 415 }), undefined);
+  });
 
   app.put('/mdm', async (request, reply) => {
     const isCheckin = mediaType(request) === CHECKIN_CONTENT_TYPE;

@@ -16,3 +16,4 @@ export {
   type DeviceCertificateRequest,
   type EnsuredDeviceCa,
 } from './device-ca.ts';
+export { subjectCommonNames } from './subject.ts';

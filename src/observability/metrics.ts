@@ -4,6 +4,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StorageStats } from '../storage/storage.ts';
 
+const STATS_TTL_MS = 10_000;
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly deviceRequests: Counter<'message' | 'status'>;
@@ -32,9 +34,13 @@ export class Metrics {
       registers: [this.registry],
     });
 
-    // The three storage-backed gauges share one query per scrape.
-    let pending: Promise<StorageStats> | null = null;
-    const current = () => (pending ??= stats().finally(() => setImmediate(() => (pending = null))));
+    // The three storage-backed gauges share one query, reused for STATS_TTL_MS: counting states
+    // scans the command table, which should not run once per scraper per second.
+    let cached: { at: number; stats: Promise<StorageStats> } | null = null;
+    const current = () => {
+      if (cached === null || performance.now() - cached.at > STATS_TTL_MS) cached = { at: performance.now(), stats: stats() };
+      return cached.stats;
+    };
     new Gauge({
       name: 'aspen_queue_depth',
       help: 'Pending commands (queued or deferred by NotNow) over all enrollments',

@@ -35,3 +35,16 @@ export function prepareRawCommand(body: Uint8Array | string, newUuid: () => stri
   if (decodePlistDict(withUuid).CommandUUID !== uuid) throw new PlistError('could not add a CommandUUID to the plist');
   return { uuid, requestType, payload: Buffer.from(withUuid, 'utf8') };
 }
+
+const MDM_PAYLOAD_TYPE = Buffer.from('<string>com.apple.mdm</string>');
+
+/**
+ * Whether a command installs a profile with an MDM payload (which replaces the enrollment and, with
+ * SCEP/ACME, the device identity). Signed profiles keep their XML readable inside the CMS, so a
+ * byte search finds the payload type in both forms.
+ */
+export function installsMdmProfile(commandPlist: Uint8Array): boolean {
+  const command = decodePlistDict(commandPlist).Command;
+  if (!isDict(command) || command.RequestType !== 'InstallProfile' || !(command.Payload instanceof Uint8Array)) return false;
+  return Buffer.from(command.Payload).includes(MDM_PAYLOAD_TYPE);
+}

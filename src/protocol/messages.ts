@@ -15,18 +15,6 @@ const identifying = {
   EnrollmentUserID: str.optional(),
 };
 
-export const CHECKIN_MESSAGE_TYPES = [
-  'Authenticate',
-  'TokenUpdate',
-  'CheckOut',
-  'UserAuthenticate',
-  'SetBootstrapToken',
-  'GetBootstrapToken',
-  'GetToken',
-  'DeclarativeManagement',
-  'ReturnToService',
-] as const;
-
 export const authenticateSchema = z.looseObject({
   ...identifying,
   MessageType: z.literal('Authenticate'),
@@ -83,7 +71,7 @@ export const reportSchema = z
     ...identifying,
     Status: z.enum(REPORT_STATUSES),
     CommandUUID: str.min(1).optional(),
-    ErrorChain: z.array(z.unknown()).optional(),
+    ErrorChain: z.unknown().optional(),
   })
   .refine((r) => r.Status === 'Idle' || r.CommandUUID !== undefined, {
     message: 'CommandUUID is required unless Status is Idle',

@@ -18,7 +18,8 @@ import {
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
 import type { Storage } from '../storage/storage.ts';
 import { declarativeManagementReply } from './declarative.ts';
-import { DeviceRequestError, emptyReply, plistReply, type DeviceReply } from './device-reply.ts';
+import type { Authorization } from './device-auth.ts';
+import { DeviceRequestError, emptyReply, plistReply, unknownEnrollment, type DeviceReply } from './device-reply.ts';
 
 export interface CheckinOptions {
   /** UserAuthenticate: 'decline' answers 410 (do not manage network users); 'allow' manages them
@@ -33,6 +34,8 @@ interface CheckinContext {
   options: CheckinOptions;
   message: PlistDict;
   who: ResolvedEnrollment;
+  /** How the request's certificate was admitted; null when identity checks are off. */
+  authorization: Authorization | null;
   at: string;
 }
 
@@ -51,6 +54,8 @@ const handlers: Record<string, Handler> = {
       osVersion: msg.OSVersion ?? null,
       facts,
       topic: msg.Topic ?? null,
+      // A profile replacement re-enrolls a managed device: what the admin queued still applies.
+      keepPendingCommands: ctx.authorization === 'renewal',
       at: ctx.at,
     });
     return emptyReply({ enrollmentId: who.id, message: 'Authenticate', outcome: 'enrollment reset' });
@@ -85,6 +90,7 @@ const handlers: Record<string, Handler> = {
   async UserAuthenticate(ctx) {
     const msg = parse(userAuthenticateSchema, ctx.message);
     const who = ctx.who;
+    if (!(await ctx.storage.recordSeen(who.deviceId, 'UserAuthenticate', ctx.at))) throw unknownEnrollment(who, 'UserAuthenticate');
     const summary = { enrollmentId: who.id, message: 'UserAuthenticate' };
     if (ctx.options.userAuthenticate === 'decline') {
       // 410: "this user will not be managed" for this login session; the device asks again next login.
@@ -178,9 +184,4 @@ function deviceChannelOnly({ who }: CheckinContext, messageType: string): Resolv
     throw new DeviceRequestError(400, `${messageType} is only valid on the device channel`, { enrollmentId: who.id, message: messageType });
   }
   return who;
-}
-
-export function unknownEnrollment(who: ResolvedEnrollment, message: string): DeviceRequestError {
-  const hint = who.channel === 'user' ? 'the device channel must Authenticate first' : 'the device must Authenticate first';
-  return new DeviceRequestError(400, `unknown enrollment ${who.id}: ${hint}`, { enrollmentId: who.id, message });
 }

@@ -9,8 +9,7 @@ import { describeIssues, reportSchema } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
-import { unknownEnrollment } from './checkin.ts';
-import { DeviceRequestError, emptyReply, type DeviceReply, type RequestSummary } from './device-reply.ts';
+import { DeviceRequestError, emptyReply, unknownEnrollment, type DeviceReply, type RequestSummary } from './device-reply.ts';
 
 export async function handleReport(
   storage: Storage,
@@ -34,12 +33,20 @@ export async function handleReport(
       commandUuid: report.CommandUUID!,
       status: report.Status,
       raw,
-      errorChain: report.ErrorChain ? (plistToJson(message.ErrorChain!) as unknown[]) : null,
+      // Devices' responses are validated leniently (SPEC 4.3): a malformed ErrorChain is kept as
+      // it came rather than refusing the result, which the device would re-send forever.
+      errorChain: message.ErrorChain === undefined ? null : asArray(plistToJson(message.ErrorChain)),
       at,
     });
     if (outcome === 'unknown-enrollment') throw unknownEnrollment(who, report.Status);
   }
-  return commandReply(await storage.nextCommand(who.id), { ...summary, outcome });
+  const next = await storage.nextCommand(who.id);
+  if (next === undefined && report.Status !== 'NotNow' && report.Status !== 'Idle' && (await storage.hasDeferred(who.id))) {
+    // The device re-polls by itself only when NotNow was the last status of its session; this
+    // session ended on another status with deferred commands left, so they need a push later.
+    return emptyReply({ ...summary, outcome, deferredLeft: true });
+  }
+  return commandReply(next, { ...summary, outcome });
 }
 
 function commandReply(next: Awaited<ReturnType<Storage['nextCommand']>>, summary: RequestSummary): DeviceReply {
@@ -50,4 +57,8 @@ function commandReply(next: Awaited<ReturnType<Storage['nextCommand']>>, summary
     contentType: 'application/xml; charset=UTF-8',
     summary: { ...summary, nextCommandUuid: next.uuid, nextRequestType: next.requestType },
   };
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
 }

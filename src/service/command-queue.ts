@@ -100,8 +100,9 @@ export class CommandQueue {
     return { ok: true, command, targets: outcomes };
   }
 
-  async view(uuid: string): Promise<CommandView | undefined> {
-    const record = await this.storage.getCommand(uuid);
+  /** A command and one page of its targets (a command may have been queued to 100,000 devices). */
+  async view(uuid: string, page: { after?: string; limit: number }): Promise<CommandView | undefined> {
+    const record = await this.storage.getCommand(uuid, page);
     if (record === undefined) return undefined;
     return {
       commandUuid: record.uuid,

@@ -5,16 +5,17 @@
 // A certificate is bound to one device. These cases bind a new one, and no others:
 // 1. first use: the device has no bound certificate yet (a new enrollment, or one enrolled before
 //    identity checks were on);
-// 2. the certificate names the device (its subject CN is the UDID, EnrollmentID or serial number):
-//    the CA vouched for that device when it issued it, so renewal needs nothing more;
-// 3. at Authenticate, when the bound certificates can no longer speak: the device checked out, or
+// 2. at Authenticate, when the bound certificates can no longer speak: the device checked out, or
 //    every bound certificate has expired;
-// 4. at Authenticate, within the renewal window opened when the device (speaking with its bound
-//    certificate) was handed an InstallProfile command: replacing the MDM profile re-enrolls the
-//    device with a new identity.
+// 3. at Authenticate, within the renewal window opened when the device (speaking with its bound
+//    certificate) was handed an InstallProfile command carrying an MDM payload: replacing the MDM
+//    profile re-enrolls the device with a new identity. The window closes once used;
+// 4. only with IDENTITY_TRUST_COMMON_NAME=true: the certificate's subject CN is the device's UDID,
+//    EnrollmentID or stored serial number. Safe only when the CA issues a CN to nobody but that
+//    device (many SCEP servers sign whatever subject a request asks for).
 // Anything else, notably a fresh certificate trying to Authenticate as an enrolled device, is
-// refused: only the holder of a bound key, or the device it names, can speak for an enrollment.
-import { IdentityError, type DeviceIdentity, type IdentityVerifier } from '../identity/index.ts';
+// refused: only the holder of a bound key can speak for an enrollment.
+import { IdentityError, subjectCommonNames, type DeviceIdentity, type IdentityVerifier } from '../identity/index.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import type { Storage } from '../storage/storage.ts';
 import { DeviceRequestError } from './device-reply.ts';
@@ -29,11 +30,19 @@ export interface DeviceCredentials {
   peerCertificate?: Uint8Array;
 }
 
+export interface DeviceAuthOptions {
+  renewalWindowMs: number;
+  trustCommonName: boolean;
+}
+
+/** Why a new certificate may be bound; `bound` when it already is. */
+export type Authorization = 'bound' | 'first-use' | 're-enrollment' | 'renewal' | 'names-device';
+
 export class DeviceAuth {
   constructor(
     private readonly verifier: IdentityVerifier,
     private readonly storage: Storage,
-    private readonly renewalWindowMs: number,
+    private readonly options: DeviceAuthOptions,
   ) {}
 
   /** Step 1, before the body is parsed: a valid certificate, and a signature over these bytes. */
@@ -49,27 +58,27 @@ export class DeviceAuth {
     throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate');
   }
 
-  /** Step 2, once the body says which enrollment it speaks for. Returns whether the certificate
-   *  must be bound once the request succeeds. */
-  async authorize(identity: DeviceIdentity, who: ResolvedEnrollment, facts: { authenticate: boolean; serialNumber?: string }, now: Date): Promise<boolean> {
+  /** Step 2, once the body says which enrollment it speaks for; throws a 403 when it may not. */
+  async authorize(identity: DeviceIdentity, who: ResolvedEnrollment, authenticate: boolean, now: Date): Promise<Authorization> {
     const bound = await this.storage.getIdentityBinding(identity.fingerprint);
     if (bound !== undefined) {
-      if (bound.deviceId === who.deviceId) return false;
+      if (bound.deviceId === who.deviceId) return 'bound';
       throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, who);
     }
     const bindings = await this.storage.listIdentityBindings(who.deviceId);
-    if (bindings.length === 0) return true;
-    if (namesDevice(identity, who.deviceId, facts.serialNumber)) return true;
-    if (facts.authenticate) {
-      const device = await this.storage.getEnrollment(who.deviceId);
+    if (bindings.length === 0) return 'first-use';
+    const device = await this.storage.getEnrollment(who.deviceId);
+    if (authenticate) {
       const at = now.toISOString();
-      if (device?.state === 'checked-out') return true;
-      if (bindings.every((b) => b.notAfter <= at)) return true;
-      if (device?.identityRenewalUntil && device.identityRenewalUntil > at) return true;
+      if (device?.state === 'checked-out' || bindings.every((b) => b.notAfter <= at)) return 're-enrollment';
+      if (device?.identityRenewalUntil && device.identityRenewalUntil > at) return 'renewal';
     }
+    if (this.options.trustCommonName && this.namesDevice(identity, who.deviceId, device?.serialNumber ?? null)) return 'names-device';
     throw this.refuse('certificate is not bound to this enrollment', who);
   }
 
+  /** Binds the certificate to the device (before the request runs, so the two cannot be split by a
+   *  crash into "state changed, certificate not bound"; `unbind` undoes it if the request fails). */
   async bind(identity: DeviceIdentity, deviceId: string, now: Date): Promise<void> {
     const bound = await this.storage.bindIdentity({
       fingerprint: identity.fingerprint,
@@ -78,22 +87,28 @@ export class DeviceAuth {
       notAfter: identity.notAfter.toISOString(),
       boundAt: now.toISOString(),
     });
-    // Lost a race against another device binding the same certificate: the request that got here
-    // first keeps it. This one has already been answered by storage; say so loudly.
-    if (!bound) throw new Error(`certificate ${identity.fingerprint} was bound to another device concurrently`);
+    if (!bound) throw new DeviceRequestError(403, 'device identity refused: certificate was just bound to another enrollment');
+  }
+
+  async unbind(identity: DeviceIdentity, deviceId: string): Promise<void> {
+    await this.storage.unbindIdentity(identity.fingerprint, deviceId);
   }
 
   /** Opens the window in which the device may re-Authenticate with a new certificate. */
   async openRenewal(deviceId: string, now: Date): Promise<void> {
-    await this.storage.openIdentityRenewal(deviceId, new Date(now.getTime() + this.renewalWindowMs).toISOString());
+    await this.storage.setIdentityRenewal(deviceId, new Date(now.getTime() + this.options.renewalWindowMs).toISOString());
+  }
+
+  async closeRenewal(deviceId: string): Promise<void> {
+    await this.storage.setIdentityRenewal(deviceId, null);
+  }
+
+  private namesDevice(identity: DeviceIdentity, deviceId: string, serialNumber: string | null): boolean {
+    const names = subjectCommonNames(identity.certDer);
+    return names.length === 1 && (names[0] === deviceId || (serialNumber !== null && names[0] === serialNumber));
   }
 
   private refuse(reason: string, who: ResolvedEnrollment): DeviceRequestError {
     return new DeviceRequestError(403, `device identity refused: ${reason}`, { enrollmentId: who.id });
   }
-}
-
-function namesDevice(identity: DeviceIdentity, deviceId: string, serialNumber: string | undefined): boolean {
-  const cn = /(?:^|\n|, )CN=([^\n,]+)/.exec(identity.subject)?.[1];
-  return cn !== undefined && (cn === deviceId || (serialNumber !== undefined && cn === serialNumber));
 }

@@ -1,4 +1,5 @@
 // What the service answers a device, independent of HTTP framing.
+import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { encodePlist, type PlistDict } from '../protocol/plist.ts';
 
 export interface DeviceReply {
@@ -19,6 +20,8 @@ export interface RequestSummary {
   /** The command handed to the device in this reply. */
   nextCommandUuid?: string;
   nextRequestType?: string;
+  /** The session ended with commands the device deferred (NotNow) still waiting. */
+  deferredLeft?: boolean;
   outcome: string;
 }
 
@@ -36,6 +39,11 @@ export class DeviceRequestError extends Error {
     super(reason);
     if (status < 400 || status > 499 || status === 401) throw new Error(`not a device refusal status: ${status}`);
   }
+}
+
+export function unknownEnrollment(who: ResolvedEnrollment, message: string): DeviceRequestError {
+  const hint = who.channel === 'user' ? 'the device channel must Authenticate first' : 'the device must Authenticate first';
+  return new DeviceRequestError(400, `unknown enrollment ${who.id}: ${hint}`, { enrollmentId: who.id, message });
 }
 
 export function emptyReply(summary: RequestSummary): DeviceReply {

@@ -3,16 +3,21 @@
 //
 // Order matters: the identity is checked on the raw bytes before anything is parsed, and whether
 // it may speak for the enrollment is decided before anything is changed, so a refused request
-// changes nothing. A new certificate is bound only once the request has succeeded.
+// changes nothing. A newly admitted certificate is bound before the request runs and unbound if it
+// fails, so no crash can leave the request's effect without the binding that admitted it.
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
+import { installsMdmProfile } from '../protocol/command-envelope.ts';
 import { decodePlistDict, PlistError, type PlistDict } from '../protocol/plist.ts';
 import type { Storage } from '../storage/storage.ts';
 import { checkinHandler, type CheckinOptions } from './checkin.ts';
 import { handleReport } from './command-loop.ts';
-import type { DeviceAuth, DeviceCredentials } from './device-auth.ts';
+import type { Authorization, DeviceAuth, DeviceCredentials } from './device-auth.ts';
 import { DeviceRequestError, type DeviceReply } from './device-reply.ts';
 
 export type MdmServiceOptions = CheckinOptions;
+
+/** Asks for a channel to be pushed again later (see command-loop.ts on NotNow). */
+export type RepushScheduler = (enrollmentId: string) => void;
 
 export class MdmService {
   constructor(
@@ -20,43 +25,57 @@ export class MdmService {
     private readonly options: MdmServiceOptions,
     /** null when device identity checks are off (DEVICE_IDENTITY=off). */
     private readonly auth: DeviceAuth | null,
+    private readonly repushLater: RepushScheduler = () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** A check-in (MessageType) message. */
   async checkin(body: Uint8Array, credentials: DeviceCredentials): Promise<DeviceReply> {
-    return this.handle(body, credentials, 'checkin', async (message, who, at) => {
+    return this.handle(body, credentials, 'checkin', async (message, who, authorization, at) => {
       const handler = checkinHandler(message);
-      return handler({ storage: this.storage, options: this.options, message, who, at });
+      return handler({ storage: this.storage, options: this.options, message, who, authorization, at });
     });
   }
 
   /** A command report (Status) message. */
   async report(body: Uint8Array, credentials: DeviceCredentials): Promise<DeviceReply> {
-    return this.handle(body, credentials, 'report', (message, who, at) => handleReport(this.storage, message, body, who, at));
+    return this.handle(body, credentials, 'report', async (message, who, _authorization, at) => {
+      const reply = await handleReport(this.storage, message, body, who, at);
+      if (reply.summary.deferredLeft) this.repushLater(who.id);
+      return reply;
+    });
   }
 
   private async handle(
     body: Uint8Array,
     credentials: DeviceCredentials,
     kind: 'checkin' | 'report',
-    run: (message: PlistDict, who: ResolvedEnrollment, at: string) => Promise<DeviceReply>,
+    run: (message: PlistDict, who: ResolvedEnrollment, authorization: Authorization | null, at: string) => Promise<DeviceReply>,
   ): Promise<DeviceReply> {
     const now = this.now();
     const identity = this.auth?.identify(credentials, body, now) ?? null;
     const message = decode(body);
     checkKind(message, kind);
     const who = resolve(message);
-    const authenticate = message.MessageType === 'Authenticate';
-    const serialNumber = typeof message.SerialNumber === 'string' ? message.SerialNumber : undefined;
-    const mustBind = identity !== null && (await this.auth!.authorize(identity, who, { authenticate, serialNumber }, now));
+    if (this.auth === null || identity === null) return run(message, who, null, now.toISOString());
 
-    const reply = await run(message, who, now.toISOString());
-
-    if (mustBind && reply.status < 300) await this.auth!.bind(identity, who.deviceId, now);
-    // Handing out InstallProfile may replace the MDM profile, which re-enrolls the device with a
-    // new identity: let that Authenticate through (see device-auth.ts).
-    if (this.auth !== null && reply.summary.nextRequestType === 'InstallProfile') await this.auth.openRenewal(who.deviceId, now);
+    const authorization = await this.auth.authorize(identity, who, message.MessageType === 'Authenticate', now);
+    const binds = authorization !== 'bound';
+    if (binds) await this.auth.bind(identity, who.deviceId, now);
+    let reply: DeviceReply;
+    try {
+      reply = await run(message, who, authorization, now.toISOString());
+    } catch (err) {
+      if (binds) await this.auth.unbind(identity, who.deviceId);
+      throw err;
+    }
+    if (binds && reply.status >= 300) await this.auth.unbind(identity, who.deviceId);
+    else if (authorization === 'renewal') await this.auth.closeRenewal(who.deviceId);
+    // Handing out a profile with an MDM payload replaces the enrollment, and with it the identity:
+    // let the device's next Authenticate bring a new certificate (see device-auth.ts).
+    if (reply.summary.nextRequestType === 'InstallProfile' && reply.body instanceof Uint8Array && installsMdmProfile(reply.body)) {
+      await this.auth.openRenewal(who.deviceId, now);
+    }
     return reply;
   }
 }

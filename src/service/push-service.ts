@@ -30,23 +30,34 @@ export class PushService implements PushGateway {
   private certificate: PushCertificate | null = null;
   private pusher: ApnsPusher | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly repushTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly storage: Storage,
     private readonly createPusher: PusherFactory,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    /** How long after a session that left NotNow-deferred commands to push again. */
+    private readonly repushDelayMs: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Loads the stored certificate, or else the configured one, and starts the expiry watch. */
+  /** Loads the stored certificate, or else the configured one, and starts the expiry watch. A
+   *  configured certificate for the same topic that expires later than the stored one is a
+   *  renewal done by replacing the files: it is stored and used. */
   async start(configured: PushCertificate | null): Promise<void> {
     const stored = await this.storage.getPushCertificate();
-    const certificate = stored
+    let certificate: PushCertificate | null = stored
       ? { certPem: stored.certPem, keyPem: stored.keyPem, topic: stored.topic, notAfter: new Date(stored.notAfter) }
       : configured;
-    if (stored && configured && configured.topic !== stored.topic) {
-      this.log.warn({ stored: stored.topic, configured: configured.topic }, 'push: using the uploaded certificate; the configured one has another topic');
+    if (stored && configured && certificate) {
+      if (configured.topic !== stored.topic) {
+        this.log.warn({ stored: stored.topic, configured: configured.topic }, 'push: using the uploaded certificate; the configured one has another topic');
+      } else if (configured.notAfter > certificate.notAfter) {
+        await this.save(configured);
+        certificate = configured;
+        this.log.info({ topic: configured.topic }, 'push: the configured certificate renews the stored one');
+      }
     }
     if (certificate) this.use(certificate);
     this.expiryTimer = setInterval(() => this.warnIfExpiring(), DAY_MS);
@@ -67,13 +78,7 @@ export class PushService implements PushGateway {
   async upload(certificate: PushCertificate, force: boolean): Promise<void> {
     const current = this.certificate?.topic;
     if (current !== undefined && current !== certificate.topic && !force) throw new TopicChangeError(current, certificate.topic);
-    await this.storage.savePushCertificate({
-      certPem: certificate.certPem,
-      keyPem: certificate.keyPem,
-      topic: certificate.topic,
-      notAfter: certificate.notAfter.toISOString(),
-      updatedAt: this.now().toISOString(),
-    });
+    await this.save(certificate);
     const previous = this.pusher;
     this.use(certificate);
     await previous?.close();
@@ -125,10 +130,34 @@ export class PushService implements PushGateway {
     return results;
   }
 
+  /** Pushes a channel once after the re-push delay (repeated requests meanwhile coalesce). Timers
+   *  live in memory: after a restart, the next admin push or device poll picks the commands up. */
+  scheduleRepush(enrollmentId: string): void {
+    if (this.pusher === null || this.repushTimers.has(enrollmentId)) return;
+    const timer = setTimeout(() => {
+      this.repushTimers.delete(enrollmentId);
+      this.push([enrollmentId]).catch((err: unknown) => this.log.error({ err, enrollmentId }, 'push: re-push failed'));
+    }, this.repushDelayMs);
+    timer.unref();
+    this.repushTimers.set(enrollmentId, timer);
+  }
+
   async close(): Promise<void> {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    for (const timer of this.repushTimers.values()) clearTimeout(timer);
+    this.repushTimers.clear();
     await this.pusher?.close();
     this.pusher = null;
+  }
+
+  private save(certificate: PushCertificate): Promise<void> {
+    return this.storage.savePushCertificate({
+      certPem: certificate.certPem,
+      keyPem: certificate.keyPem,
+      topic: certificate.topic,
+      notAfter: certificate.notAfter.toISOString(),
+      updatedAt: this.now().toISOString(),
+    });
   }
 
   private use(certificate: PushCertificate): void {

@@ -12,8 +12,10 @@ export interface RetentionOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const FIRST_RUN_DELAY_MS = 60_000;
 
 export class Retention {
+  /** The first-run timeout, then the interval (clearTimeout clears either). */
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> = Promise.resolve();
 
@@ -34,19 +36,24 @@ export class Retention {
     return counts;
   }
 
-  /** Prunes now and then every interval, in the background. */
+  /** Prunes every interval in the background, the first time soon after start (not during it:
+   *  a large backlog must not hold up the server becoming ready). */
   start(): void {
     const tick = () => {
       this.running = this.runOnce().catch((err: unknown) => this.log.error({ err }, 'retention: pruning failed'));
     };
-    tick();
-    this.timer = setInterval(tick, this.options.intervalMs);
-    this.timer.unref();
+    const first = setTimeout(() => {
+      tick();
+      this.timer = setInterval(tick, this.options.intervalMs);
+      this.timer.unref();
+    }, Math.min(FIRST_RUN_DELAY_MS, this.options.intervalMs));
+    first.unref();
+    this.timer = first;
   }
 
   /** Stops the timer and waits for a run in progress, so the database can close after it. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
   }

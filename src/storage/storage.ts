@@ -86,6 +86,8 @@ export interface AuthenticateRecord {
   osVersion: string | null;
   facts: Record<string, unknown>;
   topic: string | null;
+  /** Profile replacement (identity renewal) keeps the queue; any other Authenticate clears it. */
+  keepPendingCommands: boolean;
   at: string;
 }
 
@@ -220,7 +222,7 @@ export interface StorageStats {
 
 export interface Storage {
   /** Creates the device-channel enrollment or resets it (and its user channels) for re-enrollment:
-   *  channels return to `authenticated` and every pending command of theirs is cancelled. */
+   *  channels return to `authenticated` and, unless kept, every pending command is cancelled. */
   authenticate(rec: AuthenticateRecord): Promise<void>;
   /** Stores push credentials and marks the channel enrolled. A user channel is created here.
    *  Returns false when the device channel is unknown. */
@@ -239,9 +241,12 @@ export interface Storage {
   listIdentityBindings(deviceId: string): Promise<IdentityBinding[]>;
   /** Binds a certificate to a device; false when it is bound to another device already. */
   bindIdentity(binding: IdentityBinding): Promise<boolean>;
-  openIdentityRenewal(deviceId: string, until: string): Promise<void>;
+  /** Opens (until a time) or closes (null) the window for a new certificate at Authenticate. */
+  setIdentityRenewal(deviceId: string, until: string | null): Promise<void>;
   /** Removes a device's bindings (so its next Authenticate binds a new certificate); returns how many. */
   unbindIdentities(deviceId: string): Promise<number>;
+  /** Removes one binding of a device (undoing a bind whose request then failed). */
+  unbindIdentity(fingerprint: string, deviceId: string): Promise<void>;
   /** Push credentials of the known enrollments among `ids` (unknown ids are absent). */
   getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>>;
   recordPushResults(results: PushResultRecord[], at: string): Promise<void>;
@@ -258,9 +263,12 @@ export interface Storage {
   /** An Idle report starts a new session: records the enrollment as seen and makes the commands
    *  the device deferred (NotNow) in earlier sessions eligible again. False when unknown. */
   startSession(id: string, at: string): Promise<boolean>;
+  /** Whether the enrollment has commands deferred (NotNow) in its current session. */
+  hasDeferred(enrollmentId: string): Promise<boolean>;
   /** The head of the enrollment's queue, passing over commands deferred (NotNow) this session. */
   nextCommand(enrollmentId: string): Promise<QueuedCommand | undefined>;
-  getCommand(uuid: string): Promise<CommandRecord | undefined>;
+  /** A command with a page of its targets, ordered by enrollment id, starting after `after`. */
+  getCommand(uuid: string, page?: { after?: string; limit: number }): Promise<CommandRecord | undefined>;
 
   /** Enrollments ordered by id, starting after `after`. */
   listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]>;

@@ -78,6 +78,18 @@ describe('admin API v1', () => {
       assert.equal(again.json.error.code, 'conflict');
     });
 
+    it("pages a command's targets", async () => {
+      const targets = ['IPHONE-1', 'MAC-1', 'IPAD-SHARED'];
+      const res = await api('POST', '/v1/commands', { targets, command: { RequestType: 'ProfileList' }, push: false });
+      assert.equal(res.status, 201);
+      const first = await api('GET', `/v1/commands/${res.json.command_uuid}?limit=2`);
+      assert.deepEqual(first.json.targets.map((t: Json) => t.enrollment_id), ['IPAD-SHARED', 'IPHONE-1']);
+      const rest = await api('GET', `/v1/commands/${res.json.command_uuid}?limit=2&cursor=${first.json.next_cursor}`);
+      assert.deepEqual(rest.json.targets.map((t: Json) => t.enrollment_id), ['MAC-1']);
+      assert.equal(rest.json.next_cursor, null);
+      assert.equal((await api('GET', `/v1/commands/${res.json.command_uuid}?cursor=nope`)).status, 400);
+    });
+
     it('accepts a raw plist and keeps its bytes', async () => {
       const example = fixture('apple-examples/mdm/commands/device.lock/example1.plist').toString('utf8');
       const plist = example.replace(/\s*<key>CommandUUID<\/key>\s*<string>[^<]*<\/string>/, '');

@@ -1,8 +1,11 @@
 // Bad device input always gets a clear 4xx (never 401) and changes nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { encodePlist } from '../../src/protocol/plist.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { CHECKIN, checkin, command, enqueue, enroll, put, REPORT, report, TOPIC } from '../helpers/device.ts';
+
+const IDLE = encodePlist({ Status: 'Idle', UDID: 'GOOD-DEVICE' });
 
 describe('bad device input', () => {
   let server: TestServer;
@@ -38,8 +41,9 @@ describe('bad device input', () => {
     ['Acknowledged without CommandUUID', () => report(server, { Status: 'Acknowledged', UDID: 'GOOD-DEVICE' })],
     ['a report without UDID', () => report(server, { Status: 'Acknowledged', CommandUUID: 'pending-1' })],
     ['a report from an unknown enrollment', () => report(server, { Status: 'Acknowledged', UDID: 'STRANGER', CommandUUID: 'pending-1' })],
-    ['wrong content type', () => put(`${server.url}/mdm`, '<plist><dict/></plist>', 'text/plain')],
-    ['a generic content type', () => put(`${server.url}/mdm`, '<plist><dict/></plist>', 'application/octet-stream')],
+    ['a good report sent as text/plain', () => put(`${server.url}/mdm`, IDLE, 'text/plain', server.deviceHeaders(IDLE))],
+    ['a good report sent as JSON', () => put(`${server.url}/mdm`, IDLE, 'application/json', server.deviceHeaders(IDLE))],
+    ['a good report with a generic content type', () => put(`${server.url}/mdm`, IDLE, 'application/octet-stream', server.deviceHeaders(IDLE))],
     ['an oversized body', () => checkin(server, `<plist><dict><key>MessageType</key><string>${'x'.repeat(70_000)}</string></dict></plist>`)],
     ['invalid UTF-8', () => put(`${server.url}/mdm`, new Uint8Array([0x3c, 0x70, 0xff, 0xfe]), CHECKIN)],
     ['a report on /checkin', () => put(`${server.url}/checkin`, '<plist><dict><key>Status</key><string>Idle</string><key>UDID</key><string>GOOD-DEVICE</string></dict></plist>', REPORT)],

@@ -130,10 +130,13 @@ describe('check-ins', () => {
     assert.deepEqual(none.plist(), {});
   });
 
-  it('declines UserAuthenticate with 410 by default', async () => {
+  it('declines UserAuthenticate with 410 by default, and only for a known device', async () => {
     await enroll(server, 'USERAUTH-1');
     const res = await checkin(server, { MessageType: 'UserAuthenticate', UDID: 'USERAUTH-1', UserID: 'NET-USER', UserShortName: 'net', UserLongName: 'Net' });
     assert.equal(res.status, 410);
+    const stranger = await checkin(server, { MessageType: 'UserAuthenticate', UDID: 'NO-SUCH-MAC', UserID: 'U', UserShortName: 'u', UserLongName: 'U' });
+    assert.equal(stranger.status, 400);
+    assert.equal((await server.aspen.storage.listIdentityBindings('NO-SUCH-MAC')).length, 0, 'no certificate bound to a device that does not exist');
   });
 
   it('answers GetToken for a service it does not serve with 400', async () => {

@@ -84,6 +84,17 @@ describe('command loop', () => {
     assert.equal((await getCommand(server, 'cfe-1')).json.targets[0]!.state, 'commandformaterror');
   });
 
+  it('stores a result whose ErrorChain is malformed rather than refusing it forever', async () => {
+    await enroll(server, 'LOOP-ODD-CHAIN');
+    await enqueue(server, ['LOOP-ODD-CHAIN'], command('odd-1', 'ProfileList'));
+    await report(server, { Status: 'Idle', UDID: 'LOOP-ODD-CHAIN' });
+    const res = await report(server, { Status: 'Error', UDID: 'LOOP-ODD-CHAIN', CommandUUID: 'odd-1', ErrorChain: { ErrorCode: 7 } });
+    assert.equal(res.status, 200);
+    const target = (await getCommand(server, 'odd-1')).json.targets[0]!;
+    assert.equal(target.state, 'error');
+    assert.deepEqual(target.error_chain, [{ ErrorCode: 7 }]);
+  });
+
   it('keeps a NotNow command queued, offers others this session, and re-offers it next session', async () => {
     const udid = 'LOOP-NOTNOW';
     await enroll(server, udid);

@@ -180,22 +180,53 @@ describe('device identity', () => {
       assert.equal((await admin('DELETE', '/v1/enrollments/NOBODY/identities')).status, 404);
     });
 
-    it('accepts a renewed certificate that names the device, at any message', async () => {
-      const renewed = await signed({ Status: 'Idle', UDID: 'UDID-NAMED' }, certs.namesDevice, REPORT);
-      assert.equal(renewed.status, 400, 'unknown enrollment: identity passed, the enrollment does not exist');
+    it('accepts a certificate naming the device only when IDENTITY_TRUST_COMMON_NAME is on', async (t) => {
+      const named = pki.issue('UDID-NAMED', ca);
       await enrollWith('UDID-NAMED', pki.issue('first-identity', ca));
-      assert.equal((await signed({ Status: 'Idle', UDID: 'UDID-NAMED' }, certs.namesDevice, REPORT)).status, 200);
+      assertRefused(await signed({ Status: 'Idle', UDID: 'UDID-NAMED' }, named, REPORT), /not bound/);
+      // A body cannot make a certificate "name" a device: the serial number comes from storage.
+      const claimer = pki.issue('claimer', ca);
+      assertRefused(await signed({ MessageType: 'Authenticate', UDID: 'UDID-A', SerialNumber: 'claimer', Topic: TOPIC }, claimer), /not bound/);
+
+      const trusting = await startAspen({ DEVICE_CA: ca.cert, IDENTITY_TRUST_COMMON_NAME: 'true' });
+      t.after(() => trusting.close());
+      const sendTo = (message: PlistDict, cert: Issued, type = CHECKIN) => {
+        const body = encodePlist(message);
+        return put(trusting.url + '/mdm', body, type, { 'mdm-signature': pki.sign(Buffer.from(body), cert, { md: 'sha256', noattr: true }) });
+      };
+      assert.equal((await sendTo({ MessageType: 'Authenticate', UDID: 'UDID-NAMED', Topic: TOPIC }, pki.issue('other-first', ca))).status, 200);
+      assert.equal((await sendTo({ Status: 'Idle', UDID: 'UDID-NAMED' }, named, REPORT)).status, 200, 'renewed with a certificate naming it');
+      const spoof = await sendTo({ MessageType: 'Authenticate', UDID: 'UDID-NAMED2', SerialNumber: 'fresh', Topic: TOPIC }, pki.issue('first-2', ca));
+      assert.equal(spoof.status, 200);
+      const spoofer = pki.issue('spoofer', ca);
+      assertRefused(await sendTo({ Status: 'Idle', UDID: 'UDID-NAMED2', SerialNumber: 'spoofer' }, spoofer, REPORT), /not bound/);
     });
 
-    it('accepts a new certificate at Authenticate once the device was handed an InstallProfile (profile replacement)', async () => {
+    it('accepts a new certificate at Authenticate once the device was handed a new MDM profile, keeping its queue', async () => {
       const original = pki.issue('replaced-original', ca);
       const replacement = pki.issue('replaced-new', ca);
+      const intruder = pki.issue('intruder', ca);
       await enrollWith('UDID-RENEW', original);
       assertRefused(await signed({ MessageType: 'Authenticate', UDID: 'UDID-RENEW', Topic: TOPIC }, replacement), /not bound/);
-      await enqueue(server, ['UDID-RENEW'], command('replace-profile', 'InstallProfile', { Payload: Buffer.from('new MDM profile') }));
+
+      // An ordinary profile (Wi-Fi) does not open the window.
+      const wifi = encodePlist({ PayloadContent: [{ PayloadType: 'com.apple.wifi.managed' }], PayloadType: 'Configuration' });
+      await enqueue(server, ['UDID-RENEW'], command('wifi-profile', 'InstallProfile', { Payload: Buffer.from(wifi) }));
+      assert.equal((await signed({ Status: 'Idle', UDID: 'UDID-RENEW' }, original, REPORT)).plist().CommandUUID, 'wifi-profile');
+      assertRefused(await signed({ MessageType: 'Authenticate', UDID: 'UDID-RENEW', Topic: TOPIC }, intruder), /not bound/);
+      await signed({ Status: 'Acknowledged', UDID: 'UDID-RENEW', CommandUUID: 'wifi-profile' }, original, REPORT);
+
+      const mdm = encodePlist({ PayloadContent: [{ PayloadType: 'com.apple.mdm', ServerURL: 'https://mdm.example/mdm' }], PayloadType: 'Configuration' });
+      await enqueue(server, ['UDID-RENEW'], command('replace-profile', 'InstallProfile', { Payload: Buffer.from(mdm) }));
+      await enqueue(server, ['UDID-RENEW'], command('after-renewal', 'ProfileList'));
       assert.equal((await signed({ Status: 'Idle', UDID: 'UDID-RENEW' }, original, REPORT)).plist().CommandUUID, 'replace-profile');
       await enrollWith('UDID-RENEW', replacement);
-      assert.equal((await signed({ Status: 'Idle', UDID: 'UDID-RENEW' }, replacement, REPORT)).status, 200);
+      assert.equal((await server.aspen.storage.getEnrollment('UDID-RENEW'))?.identityRenewalUntil, null, 'the window closes once used');
+      assertRefused(await signed({ MessageType: 'Authenticate', UDID: 'UDID-RENEW', Topic: TOPIC }, intruder), /not bound/);
+      // The queue survived the renewal: the command is still there, and so is the unanswered install.
+      const next = await signed({ Status: 'Idle', UDID: 'UDID-RENEW' }, replacement, REPORT);
+      assert.equal(next.plist().CommandUUID, 'replace-profile');
+      assert.equal((await signed({ Status: 'Acknowledged', UDID: 'UDID-RENEW', CommandUUID: 'replace-profile' }, replacement, REPORT)).plist().CommandUUID, 'after-renewal');
     });
   });
 

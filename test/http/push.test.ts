@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { generateApnsTestCertificates, type ApnsTestCertificates } from '../helpers/apns-certs.ts';
 import { reply, startApnsStandin, type ApnsStandin } from '../helpers/apns-standin.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
-import { checkin, command, tokenUpdate } from '../helpers/device.ts';
+import { checkin, command, report, tokenUpdate } from '../helpers/device.ts';
 import { encodePlist } from '../../src/protocol/plist.ts';
 
 interface Json {
@@ -173,6 +173,24 @@ describe('push', () => {
     const p12 = await startAspen({ ...env, APNS_P12: join(dir, 'push.p12'), APNS_P12_PASSPHRASE: certs.push.p12Passphrase });
     t.after(() => p12.close());
     assert.equal((await api('GET', '/v1/pushcert', undefined, p12)).json.topic, certs.push.topic);
+  });
+
+  it('pushes again later when a session ended with NotNow-deferred commands on another status', async (t) => {
+    const quick = await startAspen({ ...env, APNS_CERT: join(dir, 'push.crt'), APNS_KEY: join(dir, 'push.key'), NOTNOW_REPUSH_SECONDS: '1' });
+    t.after(() => quick.close());
+    const token = Buffer.from('0badc0de', 'hex');
+    await enrollWith(quick, 'REPUSH-1', token);
+    for (const [uuid, rt] of [['rp-install', 'InstallApplication'], ['rp-info', 'DeviceInformation']] as const) {
+      await api('PUT', '/v1/enqueue/REPUSH-1?nopush=1', encodePlist(command(uuid, rt)), quick);
+    }
+    assert.equal((await report(quick, { Status: 'Idle', UDID: 'REPUSH-1' })).plist().CommandUUID, 'rp-install');
+    assert.equal((await report(quick, { Status: 'NotNow', UDID: 'REPUSH-1', CommandUUID: 'rp-install' })).plist().CommandUUID, 'rp-info');
+    const end = await report(quick, { Status: 'Acknowledged', UDID: 'REPUSH-1', CommandUUID: 'rp-info' });
+    assert.equal(end.body.length, 0);
+    assert.equal(requestsFor(token).length, 0, 'not at once');
+    for (let i = 0; i < 40 && requestsFor(token).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(requestsFor(token).length, 1, 'pushed once after the delay');
+    assert.equal((await report(quick, { Status: 'Idle', UDID: 'REPUSH-1' })).plist().CommandUUID, 'rp-install', 'the deferred command is offered again');
   });
 
   it('counts push outcomes in /metrics', async () => {

@@ -44,13 +44,13 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
     after(() => backend.destroy());
 
     async function enrolled(id: string): Promise<void> {
-      await s.authenticate({ id, type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: { Model: 'x' }, topic: 't', at: AT });
+      await s.authenticate({ id, type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: { Model: 'x' }, topic: 't', keepPendingCommands: false, at: AT });
       assert.equal(await s.tokenUpdate(tokenUpdate(id)), true);
     }
     const cmd = (uuid: string) => ({ uuid, requestType: 'ProfileList', payload: bytes(`<${uuid}>`) });
 
     it('creates an enrollment at Authenticate and enrolls it at TokenUpdate', async () => {
-      await s.authenticate({ id: 'D1', type: 'device', serialNumber: 'SN1', platform: 'iOS', osVersion: '18.0', facts: { Model: 'iPad' }, topic: 't', at: AT });
+      await s.authenticate({ id: 'D1', type: 'device', serialNumber: 'SN1', platform: 'iOS', osVersion: '18.0', facts: { Model: 'iPad' }, topic: 't', keepPendingCommands: false, at: AT });
       let e = await s.getEnrollment('D1');
       assert.equal(e?.state, 'authenticated');
       assert.equal(e?.serialNumber, 'SN1');
@@ -124,7 +124,9 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
 
     it('defers a NotNow command for the session and re-queues it when the next session starts', async () => {
       const notNow = { enrollmentId: 'Q1', commandUuid: 'q-2', status: 'NotNow' as const, raw: bytes('nn'), errorChain: null, at: LATER };
+      assert.equal(await s.hasDeferred('Q1'), false);
       assert.equal(await s.recordResult(notNow), 'notnow');
+      assert.equal(await s.hasDeferred('Q1'), true);
       assert.equal(await s.nextCommand('Q1'), undefined);
       assert.equal(await s.startSession('Q1', LATER), true);
       assert.equal((await s.nextCommand('Q1'))?.uuid, 'q-2');
@@ -142,13 +144,20 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
 
     it('cancels the pending queue of a re-enrolling device, but stores a result for a cancelled command', async () => {
       await s.enqueue(cmd('q-3'), ['Q1'], AT);
-      await s.authenticate({ id: 'Q1', type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: {}, topic: 't', at: LATER });
+      await s.authenticate({ id: 'Q1', type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: {}, topic: 't', keepPendingCommands: false, at: LATER });
       assert.equal((await s.getEnrollment('Q1'))?.state, 'authenticated');
       assert.equal(await s.nextCommand('Q1'), undefined);
       assert.equal((await s.getCommand('q-3'))!.targets[0]!.state, 'cancelled');
       const ack = { enrollmentId: 'Q1', commandUuid: 'q-3', status: 'Acknowledged' as const, raw: bytes('late'), errorChain: null, at: LATER };
       assert.equal(await s.recordResult(ack), 'completed');
       assert.equal((await s.getCommand('q-3'))!.targets[0]!.state, 'acknowledged');
+    });
+
+    it('keeps the queue of a device re-authenticating for a profile replacement, when told to', async () => {
+      await s.enqueue(cmd('keep-1'), ['Q1'], LATER);
+      await s.authenticate({ id: 'Q1', type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: {}, topic: 't', keepPendingCommands: true, at: LATER });
+      assert.deepEqual((await s.listQueue('Q1'))?.map((q) => q.commandUuid), ['keep-1']);
+      await s.cancelPending('Q1', null, LATER);
     });
 
     it('escrows, returns and deletes bootstrap tokens', async () => {
@@ -266,8 +275,12 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       await s.bindIdentity({ ...binding, fingerprint: 'f2', boundAt: LATER });
       assert.deepEqual((await s.listIdentityBindings('ID-1')).map((b) => b.fingerprint), ['f1', 'f2']);
       assert.equal(await s.getIdentityBinding('nope'), undefined);
-      await s.openIdentityRenewal('ID-1', LATER);
+      await s.setIdentityRenewal('ID-1', LATER);
       assert.equal((await s.getEnrollment('ID-1'))?.identityRenewalUntil, LATER);
+      await s.setIdentityRenewal('ID-1', null);
+      assert.equal((await s.getEnrollment('ID-1'))?.identityRenewalUntil, null);
+      await s.unbindIdentity('f1', 'OTHER');
+      assert.equal((await s.listIdentityBindings('ID-1')).length, 2, 'only the named device loses a binding');
       assert.equal(await s.unbindIdentities('ID-1'), 2);
       assert.deepEqual(await s.listIdentityBindings('ID-1'), []);
       assert.equal(await s.bindIdentity({ ...binding, deviceId: 'OTHER' }), true, 'free again');

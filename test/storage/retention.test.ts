@@ -26,7 +26,7 @@ describe('retention', () => {
     const retention = new Retention(storage, { resultDays: 2, checkedOutDays: 2, intervalMs: DAY }, pino({ level: 'silent' }), clock);
     const devices = Array.from({ length: 50 }, (_, i) => `DEV-${i}`);
     for (const id of devices) {
-      await storage.authenticate({ id, type: 'device', serialNumber: null, platform: null, osVersion: null, facts: {}, topic: 't', at: clock().toISOString() });
+      await storage.authenticate({ id, type: 'device', serialNumber: null, platform: null, osVersion: null, facts: {}, topic: 't', keepPendingCommands: false, at: clock().toISOString() });
     }
     const result = new Uint8Array(2048).fill(7);
     const sizes: number[] = [];

@@ -8,7 +8,7 @@ import { DuplicateCommandError } from '../../storage/storage.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
 import { sendApiError } from './errors.ts';
 import { nanoPushStatus } from './push-routes.ts';
-import { commandJson, commandSchema } from './views.ts';
+import { commandJson, commandSchema, cursor } from './views.ts';
 
 export interface CommandRoutesDeps {
   commands: CommandQueue;
@@ -155,12 +155,21 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
       path: '/v1/commands/{uuid}',
       tag: 'commands',
       summary: "A command and each target's state and result",
+      description: 'Targets are ordered by enrollment id and paged: pass next_cursor back as cursor; it is null on the last page.',
       params: z.object({ uuid: z.string().min(1) }),
-      responses: { 200: { description: 'the command', schema: commandSchema }, 404: { description: 'no such command' } },
-      handler: async ({ params }, reply) => {
-        const view = await commands.view(params.uuid);
+      query: z.object({ cursor: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      responses: {
+        200: { description: 'the command', schema: commandSchema.extend({ next_cursor: z.string().nullable() }) },
+        400: { description: 'a bad cursor' },
+        404: { description: 'no such command' },
+      },
+      handler: async ({ params, query }, reply) => {
+        const after = query.cursor === undefined ? undefined : cursor.decode<string>(query.cursor, 'string');
+        if (query.cursor !== undefined && after === undefined) return sendApiError(reply, 'bad_request', 'query.cursor: not a cursor from this API');
+        const view = await commands.view(params.uuid, { after, limit: query.limit });
         if (view === undefined) return sendApiError(reply, 'not_found', `no command ${params.uuid}`);
-        return commandJson(view);
+        const last = view.targets.at(-1);
+        return { ...commandJson(view), next_cursor: view.targets.length === query.limit && last ? cursor.encode(last.enrollmentId) : null };
       },
     }),
   ];

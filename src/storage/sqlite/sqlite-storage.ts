@@ -53,8 +53,8 @@ export interface SqliteOptions {
 
 const PENDING = `state IN ('queued', 'notnow')`;
 const NOTHING_QUEUED = Symbol('nothing queued');
-/** Rows deleted per pruning statement: each batch is its own short transaction. */
-const PRUNE_BATCH = 2000;
+/** Rows deleted per pruning statement (about a millisecond of work each). */
+const PRUNE_BATCH = 500;
 
 export class SqliteStorage implements Storage {
   readonly db: Database;
@@ -84,7 +84,7 @@ export class SqliteStorage implements Storage {
         at: rec.at,
       });
       this.stmt.resetUserChannels.run({ deviceId: rec.id });
-      this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
+      if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
     })();
   }
 
@@ -161,8 +161,12 @@ export class SqliteStorage implements Storage {
     return this.stmt.unbindIdentities.run(deviceId).changes;
   }
 
-  async openIdentityRenewal(deviceId: string, until: string): Promise<void> {
-    this.stmt.openRenewal.run({ id: deviceId, until });
+  async setIdentityRenewal(deviceId: string, until: string | null): Promise<void> {
+    this.stmt.setRenewal.run({ id: deviceId, until });
+  }
+
+  async unbindIdentity(fingerprint: string, deviceId: string): Promise<void> {
+    this.stmt.unbindIdentity.run(fingerprint, deviceId);
   }
 
   async getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>> {
@@ -276,6 +280,10 @@ export class SqliteStorage implements Storage {
     })();
   }
 
+  async hasDeferred(enrollmentId: string): Promise<boolean> {
+    return this.stmt.hasDeferred.get(enrollmentId) !== undefined;
+  }
+
   async nextCommand(enrollmentId: string): Promise<QueuedCommand | undefined> {
     const row = this.stmt.nextCommand.get(enrollmentId) as
       | { uuid: string; request_type: string; payload: Buffer }
@@ -283,13 +291,13 @@ export class SqliteStorage implements Storage {
     return row && { uuid: row.uuid, requestType: row.request_type, payload: row.payload };
   }
 
-  async getCommand(uuid: string): Promise<CommandRecord | undefined> {
+  async getCommand(uuid: string, page: { after?: string; limit: number } = { limit: -1 }): Promise<CommandRecord | undefined> {
     const cmd = this.stmt.getCommand.get(uuid) as
       | { uuid: string; request_type: string; payload: Buffer; created_at: string }
       | undefined;
     if (cmd === undefined) return undefined;
-    const targets = (this.stmt.getTargets.all(uuid) as TargetRow[]).map(toCommandTarget);
-    return { uuid: cmd.uuid, requestType: cmd.request_type, payload: cmd.payload, createdAt: cmd.created_at, targets };
+    const rows = this.stmt.getTargets.all({ uuid, after: page.after ?? null, limit: page.limit }) as TargetRow[];
+    return { uuid: cmd.uuid, requestType: cmd.request_type, payload: cmd.payload, createdAt: cmd.created_at, targets: rows.map(toCommandTarget) };
   }
 
   async listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {
@@ -334,22 +342,22 @@ export class SqliteStorage implements Storage {
   }
 
   async prune(cutoffs: { resultsBefore: string | null; checkedOutBefore: string | null }): Promise<PruneCounts> {
-    const counts = { results: 0, commands: 0, enrollments: 0 };
-    const batches = (stmt: Statement, params: unknown) => {
+    // Each batch is one short transaction, and the event loop gets a turn between batches, so
+    // device requests are served while a large backlog is pruned.
+    const batches = async (stmt: Statement, params: object) => {
       let total = 0;
-      for (let n = -1; n !== 0; total += n) n = stmt.run(params).changes;
+      for (let n = -1; n !== 0; total += n) {
+        n = stmt.run({ ...params, batch: PRUNE_BATCH }).changes;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       return total;
     };
-    if (cutoffs.checkedOutBefore !== null) {
-      counts.enrollments = batches(this.stmt.pruneCheckedOut, { before: cutoffs.checkedOutBefore, batch: PRUNE_BATCH });
-    }
-    if (cutoffs.resultsBefore !== null) {
-      counts.results = batches(this.stmt.pruneResults, { before: cutoffs.resultsBefore, batch: PRUNE_BATCH });
-    }
-    counts.commands = batches(this.stmt.pruneOrphanCommands, { batch: PRUNE_BATCH });
+    const enrollments = cutoffs.checkedOutBefore === null ? 0 : await batches(this.stmt.pruneCheckedOut, { before: cutoffs.checkedOutBefore });
+    const results = cutoffs.resultsBefore === null ? 0 : await batches(this.stmt.pruneResults, { before: cutoffs.resultsBefore });
+    const commands = await batches(this.stmt.pruneOrphanCommands, {});
     // Bindings of devices that are gone would otherwise keep their certificates from re-enrolling.
-    batches(this.stmt.pruneIdentities, { batch: PRUNE_BATCH });
-    return counts;
+    await batches(this.stmt.pruneIdentities, {});
+    return { results, commands, enrollments };
   }
 
   async heartbeat(at: string): Promise<void> {
@@ -435,7 +443,8 @@ function prepareStatements(db: Database) {
       INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at)
       VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt) ON CONFLICT (fingerprint) DO NOTHING`),
     unbindIdentities: db.prepare('DELETE FROM device_identities WHERE device_id = ?'),
-    openRenewal: db.prepare(`UPDATE enrollments SET identity_renewal_until = @until WHERE id = @id AND channel = 'device'`),
+    unbindIdentity: db.prepare('DELETE FROM device_identities WHERE fingerprint = ? AND device_id = ?'),
+    setRenewal: db.prepare(`UPDATE enrollments SET identity_renewal_until = @until WHERE id = @id AND channel = 'device'`),
     pruneIdentities: db.prepare(`
       DELETE FROM device_identities WHERE fingerprint IN (
         SELECT fingerprint FROM device_identities d WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.id = d.device_id)
@@ -472,6 +481,7 @@ function prepareStatements(db: Database) {
       WHERE seq = @seq`),
     requeueDeferred: db.prepare(`
       UPDATE command_targets SET state = 'queued', updated_at = @at WHERE enrollment_id = @id AND state = 'notnow'`),
+    hasDeferred: db.prepare(`SELECT 1 FROM command_targets WHERE enrollment_id = ? AND state = 'notnow' LIMIT 1`),
     nextCommand: db.prepare(`
       SELECT c.uuid, c.request_type, c.payload FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = ? AND t.state = 'queued' ORDER BY t.seq LIMIT 1`),
@@ -493,7 +503,10 @@ function prepareStatements(db: Database) {
     heartbeat: db.prepare('INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
     targetsByState: db.prepare('SELECT state, count(*) AS count FROM command_targets GROUP BY state'),
     enrollmentsByState: db.prepare('SELECT state, channel, count(*) AS count FROM enrollments GROUP BY state, channel ORDER BY state, channel'),
-    getTargets: db.prepare('SELECT * FROM command_targets WHERE command_uuid = ? ORDER BY enrollment_id'),
+    // LIMIT -1 is SQLite's "no limit".
+    getTargets: db.prepare(`
+      SELECT * FROM command_targets WHERE command_uuid = @uuid AND (@after IS NULL OR enrollment_id > @after)
+      ORDER BY enrollment_id LIMIT @limit`),
     listQueue: db.prepare(`
       SELECT t.*, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = ? AND t.${PENDING} ORDER BY t.seq`),
