@@ -1,0 +1,95 @@
+// The benchmark suite: `npm run bench` (full, writes bench/RESULTS.md) or `npm run bench -- --quick`.
+// Options:
+//   --quick          smaller sizes (about a minute); does not write RESULTS.md
+//   --write-results  write RESULTS.md even for --quick or --only runs
+//   --only 1,3       run only these figures
+//   --profile        Aspen servers write V8 CPU profiles to bench/profiles/<time>/ (summarized at
+//                    the end); profiling slows the server, so such a run never writes RESULTS.md
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createDeviceCa } from '../src/identity/index.ts';
+import { BenchContext, FULL, QUICK } from './context.ts';
+import { checkinLoop } from './figures/checkin-loop.ts';
+import { durability } from './figures/durability.ts';
+import { fanOut } from './figures/fan-out.ts';
+import { push } from './figures/push.ts';
+import { scale } from './figures/scale.ts';
+import { signatureCost } from './figures/signature-cost.ts';
+import { LoopBench } from './loop-bench.ts';
+import { describeMachine } from './machine.ts';
+import { formatSummary, summarizeProfiles } from './profile.ts';
+import { RESULTS_PATH, writeResults } from './results.ts';
+import { Simulator } from './simulator/client.ts';
+import { textTable, type Row } from './table.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'write-results': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+
+const started = performance.now();
+const sizes = values.quick ? QUICK : FULL;
+const only = values.only?.split(',').map(Number);
+const profileRoot = values.profile
+  ? fileURLToPath(new URL(`./profiles/${new Date().toISOString().replace(/[:.]/g, '-')}/`, import.meta.url))
+  : undefined;
+const log = (message: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+
+const tempRoot = mkdtempSync(join(tmpdir(), 'aspen-bench-'));
+const simulator = new Simulator();
+const rows: Row[] = [];
+let failed = false;
+try {
+  // One device CA for the whole run: every Aspen trusts it (DEVICE_CA), so devices are issued and
+  // their bodies signed once, not once per server.
+  const ca = createDeviceCa();
+  const caPath = join(tempRoot, 'device-ca.pem');
+  writeFileSync(caPath, ca.certPem);
+  const ctx = new BenchContext(sizes, simulator, { certPath: caPath, certPem: ca.certPem, keyPem: ca.keyPem }, tempRoot, profileRoot, log);
+  const loops = new LoopBench(ctx);
+  const figures: [number, () => Promise<Row[]>][] = [
+    [1, () => checkinLoop(loops)],
+    [2, () => signatureCost(loops)],
+    [3, () => fanOut(ctx)],
+    [4, () => scale(ctx)],
+    [5, () => push(ctx)],
+    [6, () => durability(loops)],
+  ];
+  for (const [figure, measure] of figures) {
+    if (only && !only.includes(figure)) continue;
+    try {
+      rows.push(...(await measure()));
+    } catch (err) {
+      // One broken figure must not cost the others; the run still fails at the end.
+      failed = true;
+      log(`figure ${figure} failed: ${(err as Error).stack ?? String(err)}`);
+      rows.push({ figure: `${figure}.`, metric: 'failed', measured: (err as Error).message.split('\n')[0]!, baseline: '', ratio: NaN, target: '', verdict: 'MISS' });
+    }
+  }
+} finally {
+  await simulator.close();
+  rmSync(tempRoot, { recursive: true, force: true });
+}
+
+const seconds = (performance.now() - started) / 1000;
+const machine = describeMachine();
+console.log(`\n${textTable(rows)}\n`);
+console.log(`${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, node ${machine.node}; ${seconds.toFixed(0)} s`);
+if (profileRoot) {
+  mkdirSync(profileRoot, { recursive: true });
+  for (const summary of summarizeProfiles(profileRoot)) console.log(`\n${formatSummary(summary)}`);
+}
+const complete = !values.quick && only === undefined;
+if (values['write-results'] || (complete && !failed && !values.profile)) {
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  writeResults(rows, machine, sizes, command, seconds);
+  console.log(`wrote ${fileURLToPath(RESULTS_PATH)}`);
+}
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,87 @@
+// Runs one phase of the MDM conversation for every device of a fleet over keep-alive HTTP, a
+// bounded number of devices at a time, and checks every answer byte for byte.
+import http from 'node:http';
+import { quantile } from '../stats.ts';
+import { CHECKIN_CONTENT_TYPE, commandPlist, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
+import type { Device, SignedBody } from './fleet.ts';
+import type { Phase, RunResult, RunSpec } from './protocol.ts';
+
+const MAX_ERROR_SAMPLES = 5;
+
+interface Answer {
+  status: number;
+  body: Buffer;
+}
+
+export async function runPhase(fleet: readonly Device[], spec: RunSpec, commandsPerRound: number): Promise<RunResult> {
+  const url = new URL(spec.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
+  const latencies: number[] = [];
+  const errorSamples: string[] = [];
+  let errors = 0;
+  const expected = new Map<string, Buffer>();
+  const commandBytes = (uuid: string): Buffer => {
+    let bytes = expected.get(uuid);
+    if (bytes === undefined) expected.set(uuid, (bytes = Buffer.from(commandPlist(uuid), 'utf8')));
+    return bytes;
+  };
+
+  const send = (message: SignedBody, contentType: string): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': message.body.length };
+      if (spec.signed) headers['mdm-signature'] = message.signature;
+      const started = performance.now();
+      const req = http.request({ agent, host: url.hostname, port: url.port, method: 'PUT', path: '/mdm', headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          latencies.push(performance.now() - started);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(message.body);
+    });
+
+  const expect = (answer: Answer, command: string | null, what: string): void => {
+    const want = command === null ? Buffer.alloc(0) : commandBytes(command);
+    if (answer.status === 200 && answer.body.equals(want)) return;
+    const got = answer.body.toString('utf8', 0, 120).replace(/\s+/g, ' ');
+    // A device that sees anything else stops there: the rest of its conversation would be noise.
+    throw new Error(`${what}: expected ${command ?? 'an empty 200'}, got ${answer.status} ${got}`);
+  };
+
+  const converse = async (device: Device, phase: Phase): Promise<void> => {
+    if (phase.kind === 'enroll') {
+      expect(await send(device.authenticate, CHECKIN_CONTENT_TYPE), null, `${device.id} Authenticate`);
+      expect(await send(device.tokenUpdate, CHECKIN_CONTENT_TYPE), null, `${device.id} TokenUpdate`);
+      return;
+    }
+    const commands = phase.kind === 'session' ? roundCommands(phase.round, commandsPerRound) : [phase.expect];
+    let answer = await send(device.idle, REPORT_CONTENT_TYPE);
+    for (const uuid of commands) {
+      expect(answer, uuid, `${device.id} after ${uuid === commands[0] ? 'Idle' : 'Acknowledged'}`);
+      if (phase.kind === 'first-command') return;
+      answer = await send(device.acknowledged.get(uuid)!, REPORT_CONTENT_TYPE);
+    }
+    expect(answer, null, `${device.id} after the last Acknowledged`);
+  };
+
+  const started = performance.now();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < fleet.length; i = next++) {
+      try {
+        await converse(fleet[i]!, spec.phase);
+      } catch (err) {
+        errors += 1;
+        if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push((err as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(spec.concurrency, fleet.length) }, lane));
+  const wallSeconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { requests: latencies.length, errors, errorSamples, wallSeconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+}

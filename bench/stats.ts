@@ -1,0 +1,12 @@
+// Small statistics helpers shared by the simulator and the figures.
+
+/** The q-quantile (0..1) of `values` by nearest rank; NaN for none. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
+}

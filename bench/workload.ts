@@ -1,0 +1,53 @@
+// The bench's devices, commands and message bodies. Everything is a pure function of its inputs so
+// that the orchestrator, the device simulator and the baseline server, each in its own process,
+// agree on every id and every byte without talking to each other.
+import { encodePlist, type PlistDict } from '../src/protocol/plist.ts';
+
+export const TOPIC = 'com.apple.mgmt.External.5f0c2a4e-aspen-bench';
+export const REPORT_CONTENT_TYPE = 'application/x-apple-aspen-mdm; charset=UTF-8';
+export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
+export const COMMAND_CONTENT_TYPE = 'application/xml; charset=UTF-8';
+
+/** A modern UDID's shape (25 characters: 8 hex, dash, 16 hex), so request sizes are realistic. */
+export function udid(index: number): string {
+  return `00008110-${index.toString(16).toUpperCase().padStart(16, '0')}`;
+}
+
+export function udids(count: number, step = 1): string[] {
+  return Array.from({ length: count }, (_, i) => udid(i * step));
+}
+
+/** Command UUIDs are chosen by the bench (not the server) so device replies can be signed ahead. */
+export function commandUuid(round: number, index: number): string {
+  return `B0000000-0000-4000-8000-${String(round).padStart(6, '0')}${String(index).padStart(6, '0')}`;
+}
+
+export function roundCommands(round: number, perRound: number): string[] {
+  return Array.from({ length: perRound }, (_, k) => commandUuid(round, k));
+}
+
+/** The exact bytes a device is handed for this command, by Aspen and by the baseline alike. */
+export function commandPlist(uuid: string): string {
+  return encodePlist({ CommandUUID: uuid, Command: { RequestType: 'DeviceInformation', Queries: ['SerialNumber', 'OSVersion'] } });
+}
+
+function body(message: PlistDict): Buffer {
+  return Buffer.from(encodePlist(message), 'utf8');
+}
+
+export const bodies = {
+  authenticate: (id: string): Buffer =>
+    body({ MessageType: 'Authenticate', UDID: id, Topic: TOPIC, SerialNumber: `SN${id.slice(-10)}`, ProductName: 'iPhone15,2', OSVersion: '17.4' }),
+  tokenUpdate: (id: string): Buffer =>
+    body({ MessageType: 'TokenUpdate', UDID: id, Topic: TOPIC, Token: pushToken(id), PushMagic: pushMagic(id) }),
+  idle: (id: string): Buffer => body({ Status: 'Idle', UDID: id }),
+  acknowledged: (id: string, uuid: string): Buffer => body({ Status: 'Acknowledged', UDID: id, CommandUUID: uuid }),
+};
+
+export function pushToken(id: string): Buffer {
+  return Buffer.from(id.replace(/[^0-9A-F]/g, '').padStart(64, '0'), 'hex');
+}
+
+export function pushMagic(id: string): string {
+  return `magic-${id}`;
+}
