@@ -1,7 +1,13 @@
 // The simulated devices and everything they will send, built before any timed phase: each device
-// gets its own EC certificate from the device CA, and every body it will send (enrollment, Idle,
+// gets its own certificate from the device CA, and every body it will send (enrollment, Idle,
 // one Acknowledged per command it will be handed) is encoded and signed now, so the simulator
 // spends nothing on crypto or plist encoding while it is being timed.
+//
+// Keys are RSA 2048, as Apple devices generate for SCEP identities (the SCEP payload only offers
+// RSA), so the server's signature check costs what it costs with real devices. Generating 1,000
+// RSA keys would take a minute, and the server cannot tell, so devices share a small pool of keys
+// while each still has a certificate (and so a fingerprint and binding) of its own.
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { deviceCaFromPem, issueDeviceCertificate } from '../../src/identity/index.ts';
 import { MdmSigner } from '../../test/helpers/mdm-signer.ts';
 import { bodies, roundCommands } from '../workload.ts';
@@ -22,15 +28,24 @@ export interface Device {
   acknowledged: Map<string, SignedBody>;
 }
 
+const KEY_POOL_SIZE = 8;
+
 export function buildFleet(spec: FleetSpec): Device[] {
   const ca = spec.signing && deviceCaFromPem(spec.signing.caCertPem, spec.signing.caKeyPem);
+  const keys: { publicKey: KeyObject; keyPem: string }[] = ca
+    ? Array.from({ length: KEY_POOL_SIZE }, () => {
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        return { publicKey, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+      })
+    : [];
   const commands = Array.from({ length: spec.rounds }, (_, round) => roundCommands(round, spec.commandsPerRound)).flat();
-  return spec.ids.map((id) => {
+  return spec.ids.map((id, index) => {
     let signer: MdmSigner | undefined;
     if (ca) {
       // The CN does not name the device: the server binds the certificate on first use.
-      const { certPem, keyPem } = issueDeviceCertificate(ca, { commonName: 'Aspen bench device', keyType: 'ec' });
-      signer = new MdmSigner(certPem, keyPem!);
+      const key = keys[index % KEY_POOL_SIZE]!;
+      const { certPem } = issueDeviceCertificate(ca, { commonName: 'Aspen bench device', publicKey: key.publicKey });
+      signer = new MdmSigner(certPem, key.keyPem);
     }
     const signed = (body: Buffer): SignedBody => ({ body, signature: signer?.sign(body) });
     return {

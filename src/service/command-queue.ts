@@ -86,14 +86,22 @@ export class CommandQueue {
     const targets = [...new Set(submission.targets)];
     const traits = await this.storage.getTraits(targets);
     const outcomes = new Map<string, TargetOutcome>();
+    // A fleet has few distinct (platform, OS, channel, type) combinations: decide each once.
+    const decided = new Map<string, TargetOutcome>();
     for (const id of targets) {
       const t = traits.get(id);
       if (t === undefined) {
         outcomes.set(id, { status: 'unknown_enrollment' });
         continue;
       }
-      const gate = commandAllowed(command.requestType, gateTarget(t));
-      outcomes.set(id, gate.ok ? { status: 'queued' } : { status: 'not_allowed', reason: gate.reason });
+      const key = `${t.platform}|${t.osVersion}|${t.channel}|${t.type}`;
+      let outcome = decided.get(key);
+      if (outcome === undefined) {
+        const gate = commandAllowed(command.requestType, gateTarget(t));
+        outcome = gate.ok ? { status: 'queued' } : { status: 'not_allowed', reason: gate.reason };
+        decided.set(key, outcome);
+      }
+      outcomes.set(id, outcome);
     }
     const allowed = targets.filter((id) => outcomes.get(id)!.status === 'queued');
     if (allowed.length > 0) await this.storage.enqueue(command, allowed, this.now().toISOString());

@@ -260,8 +260,9 @@ export interface Storage {
   enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>>;
   /** Stores a device's answer to a command (and records the enrollment as seen). Idempotent. */
   recordResult(rec: ResultRecord): Promise<ResultOutcome>;
-  /** An Idle report starts a new session: records the enrollment as seen and makes the commands
-   *  the device deferred (NotNow) in earlier sessions eligible again. False when unknown. */
+  /** An Idle report starts a new session: records the enrollment as seen (a backend may batch
+   *  this bookkeeping, but reads must reflect it) and makes the commands the device deferred
+   *  (NotNow) in earlier sessions eligible again. False when unknown. */
   startSession(id: string, at: string): Promise<boolean>;
   /** Whether the enrollment has commands deferred (NotNow) in its current session. */
   hasDeferred(enrollmentId: string): Promise<boolean>;

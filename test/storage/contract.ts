@@ -128,8 +128,12 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(await s.recordResult(notNow), 'notnow');
       assert.equal(await s.hasDeferred('Q1'), true);
       assert.equal(await s.nextCommand('Q1'), undefined);
-      assert.equal(await s.startSession('Q1', LATER), true);
+      const nextDay = '2026-01-02T08:00:00.000Z';
+      assert.equal(await s.startSession('Q1', nextDay), true);
       assert.equal((await s.nextCommand('Q1'))?.uuid, 'q-2');
+      const seen = await s.getEnrollment('Q1');
+      assert.equal(seen?.lastStatus, 'Idle');
+      assert.equal(seen?.lastSeenAt, nextDay);
       assert.equal((await s.getCommand('q-2'))!.targets[0]!.notNowCount, 1);
       assert.equal(await s.startSession('NOPE', LATER), false);
     });
@@ -286,11 +290,14 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(await s.bindIdentity({ ...binding, deviceId: 'OTHER' }), true, 'free again');
     });
 
-    it('keeps everything committed across a reopen', async () => {
+    it('keeps everything committed across a reopen, and the last Idle seen', async () => {
       await enrolled('R1');
+      const idleAt = '2026-01-03T00:00:00.000Z';
+      assert.equal(await s.startSession('R1', idleAt), true);
       await s.enqueue(cmd('r-1'), ['R1'], AT);
       s = await backend.reopen();
       assert.equal((await s.getEnrollment('R1'))?.state, 'enrolled');
+      assert.equal((await s.getEnrollment('R1'))?.lastSeenAt, idleAt);
       assert.equal((await s.nextCommand('R1'))?.uuid, 'r-1');
       assert.equal((await s.getEnrollment('Q1'))?.state, 'authenticated');
     });

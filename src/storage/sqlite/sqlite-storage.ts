@@ -53,12 +53,16 @@ export interface SqliteOptions {
 
 const PENDING = `state IN ('queued', 'notnow')`;
 const NOTHING_QUEUED = Symbol('nothing queued');
+/** The longest an Idle's "last seen" waits in memory before it is written. */
+const SEEN_FLUSH_MS = 1000;
 /** Rows deleted per pruning statement (about a millisecond of work each). */
 const PRUNE_BATCH = 500;
 
 export class SqliteStorage implements Storage {
   readonly db: Database;
   private readonly stmt;
+  private readonly seenBuffer = new Map<string, { status: string; at: string }>();
+  private seenTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: SqliteOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
@@ -137,6 +141,7 @@ export class SqliteStorage implements Storage {
   }
 
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
+    this.flushSeen();
     const row = this.stmt.getEnrollment.get(id) as EnrollmentRow | undefined;
     return row && toEnrollment(row);
   }
@@ -209,36 +214,29 @@ export class SqliteStorage implements Storage {
     this.stmt.savePushCertificate.run(cert);
   }
 
+  // Fan-out to 100,000 enrollments is one statement each for traits and targets: the ids go in
+  // as one JSON array (json_each), which is several times faster than a statement per id.
   async getTraits(ids: string[]): Promise<Map<string, EnrollmentTraits>> {
-    return this.db.transaction(() => {
-      const traits = new Map<string, EnrollmentTraits>();
-      for (const id of ids) {
-        const row = this.stmt.traits.get(id) as EnrollmentTraits | undefined;
-        if (row) traits.set(id, row);
-      }
-      return traits;
-    })();
+    const rows = this.stmt.traits.all(JSON.stringify([...new Set(ids)])) as EnrollmentTraits[];
+    return new Map(rows.map((row) => [row.id, row]));
   }
 
   async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
-    const outcomes = new Map<string, EnqueueOutcome>();
+    let queued = new Set<string>();
     try {
       this.db.transaction(() => {
         if (this.stmt.insertCommand.run({ ...command, payload: blob(command.payload), at }).changes === 0) {
           throw new DuplicateCommandError(command.uuid);
         }
-        for (const id of enrollmentIds) {
-          if (outcomes.has(id)) continue;
-          const queued = this.stmt.insertTarget.run({ id, uuid: command.uuid, at }).changes === 1;
-          outcomes.set(id, queued ? 'queued' : 'unknown-enrollment');
-        }
+        const unique = JSON.stringify([...new Set(enrollmentIds)]);
+        queued = new Set(this.stmt.insertTargets.all({ ids: unique, uuid: command.uuid, at }) as string[]);
         // A command no enrollment received is not kept: throwing rolls the transaction back.
-        if (![...outcomes.values()].includes('queued')) throw NOTHING_QUEUED;
+        if (queued.size === 0) throw NOTHING_QUEUED;
       })();
     } catch (err) {
       if (err !== NOTHING_QUEUED) throw err;
     }
-    return outcomes;
+    return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
   }
 
   async recordResult(rec: ResultRecord): Promise<ResultOutcome> {
@@ -273,10 +271,35 @@ export class SqliteStorage implements Storage {
   }
 
   async startSession(id: string, at: string): Promise<boolean> {
-    return this.db.transaction(() => {
-      if (this.stmt.touch.run({ id, status: 'Idle', at }).changes === 0) return false;
-      this.stmt.requeueDeferred.run({ id, at });
-      return true;
+    if (this.stmt.enrollmentExists.get(id) === undefined) return false;
+    // Most sessions follow no deferral: the Idle that starts them then writes nothing durable
+    // (no fsync on the busiest request), and its "last seen" joins the buffer below.
+    if (this.stmt.hasDeferred.get(id) !== undefined) this.stmt.requeueDeferred.run({ id, at });
+    this.bufferSeen(id, 'Idle', at);
+    return true;
+  }
+
+  /**
+   * "Last seen" of Idle requests is written in batches, within SEEN_FLUSH_MS: it is bookkeeping
+   * nothing was acknowledged for, so a crash may lose at most that much of it. Every read that
+   * returns enrollments flushes first, so readers never see it stale.
+   */
+  private bufferSeen(id: string, status: string, at: string): void {
+    this.seenBuffer.set(id, { status, at });
+    if (this.seenTimer === null) {
+      this.seenTimer = setTimeout(() => this.flushSeen(), SEEN_FLUSH_MS);
+      this.seenTimer.unref();
+    }
+  }
+
+  private flushSeen(): void {
+    if (this.seenTimer !== null) clearTimeout(this.seenTimer);
+    this.seenTimer = null;
+    if (this.seenBuffer.size === 0 || !this.db.open) return;
+    const entries = [...this.seenBuffer];
+    this.seenBuffer.clear();
+    this.db.transaction(() => {
+      for (const [id, seen] of entries) this.stmt.touchIfNewer.run({ id, ...seen });
     })();
   }
 
@@ -301,6 +324,7 @@ export class SqliteStorage implements Storage {
   }
 
   async listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {
+    this.flushSeen();
     const where: string[] = [];
     const params: Record<string, string | number> = { limit: page.limit };
     const add = (sql: string, name: string, value: string | undefined) => {
@@ -381,6 +405,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    this.flushSeen();
     if (this.db.open) this.db.close();
   }
 }
@@ -428,6 +453,8 @@ function prepareStatements(db: Database) {
         token_updated_at = excluded.token_updated_at, checked_out_at = NULL, push_token_invalid = 0,
         last_seen_at = excluded.last_seen_at, last_status = 'TokenUpdate'`),
     touch: db.prepare('UPDATE enrollments SET last_seen_at = @at, last_status = @status WHERE id = @id'),
+    // A buffered Idle never overwrites something the enrollment did later.
+    touchIfNewer: db.prepare('UPDATE enrollments SET last_seen_at = @at, last_status = @status WHERE id = @id AND last_seen_at < @at'),
     // Checking out the device channel ends its user channels too; a user channel ends alone.
     checkOut: db.prepare(`
       UPDATE enrollments SET state = 'checked-out', checked_out_at = @at
@@ -463,15 +490,22 @@ function prepareStatements(db: Database) {
       ON CONFLICT (id) DO UPDATE SET cert_pem = excluded.cert_pem, key_pem = excluded.key_pem,
         topic = excluded.topic, not_after = excluded.not_after, updated_at = excluded.updated_at`),
     // A user channel runs on its device channel's platform.
+    // The ids are distinct (callers dedupe); a device channel is its own device row.
     traits: db.prepare(`
-      SELECT e.id, e.type, e.channel, e.state, d.platform, d.os_version AS osVersion
-      FROM enrollments e JOIN enrollments d ON d.id = e.device_id WHERE e.id = ?`),
+      SELECT e.id, e.type, e.channel, e.state,
+        CASE WHEN e.channel = 'device' THEN e.platform ELSE (SELECT platform FROM enrollments d WHERE d.id = e.device_id) END AS platform,
+        CASE WHEN e.channel = 'device' THEN e.os_version ELSE (SELECT os_version FROM enrollments d WHERE d.id = e.device_id) END AS osVersion
+      FROM json_each(?) j JOIN enrollments e ON e.id = j.value`),
     insertCommand: db.prepare(`
       INSERT INTO commands (uuid, request_type, payload, created_at) VALUES (@uuid, @requestType, @payload, @at)
       ON CONFLICT (uuid) DO NOTHING`),
-    insertTarget: db.prepare(`
-      INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
-      SELECT id, @uuid, 'queued', @at, @at FROM enrollments WHERE id = @id`),
+    insertTargets: db
+      .prepare(
+        `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
+        SELECT e.id, @uuid, 'queued', @at, @at FROM json_each(@ids) j JOIN enrollments e ON e.id = j.value
+        RETURNING enrollment_id`,
+      )
+      .pluck(),
     getTargetState: db.prepare('SELECT seq, state FROM command_targets WHERE enrollment_id = ? AND command_uuid = ?'),
     deferTarget: db.prepare(`
       UPDATE command_targets SET state = 'notnow', notnow_count = notnow_count + 1, updated_at = @at
