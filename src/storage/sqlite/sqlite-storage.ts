@@ -53,6 +53,8 @@ export interface SqliteOptions {
 
 const PENDING = `state IN ('queued', 'notnow')`;
 const NOTHING_QUEUED = Symbol('nothing queued');
+/** Bindings remembered (a few hundred bytes each), least recently used first out. */
+const BINDING_CACHE_SIZE = 20_000;
 /** The longest an Idle's "last seen" waits in memory before it is written. */
 const SEEN_FLUSH_MS = 1000;
 /** Rows deleted per pruning statement (about a millisecond of work each). */
@@ -62,6 +64,7 @@ export class SqliteStorage implements Storage {
   readonly db: Database;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
+  private readonly bindingCache = new Map<string, IdentityBinding>();
   private seenTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: SqliteOptions) {
@@ -146,9 +149,25 @@ export class SqliteStorage implements Storage {
     return row && toEnrollment(row);
   }
 
+  /**
+   * Every signed device request asks this, so bindings found are remembered. This backend is the
+   * only writer of the table (one process owns the SQLite file), and every method that removes a
+   * binding drops what it remembered, so the memory cannot go stale.
+   */
   async getIdentityBinding(fingerprint: string): Promise<IdentityBinding | undefined> {
+    const known = this.bindingCache.get(fingerprint);
+    if (known !== undefined) {
+      // Re-inserting keeps the Map in least-recently-used order, so the oldest entry goes first.
+      this.bindingCache.delete(fingerprint);
+      this.bindingCache.set(fingerprint, known);
+      return known;
+    }
     const row = this.stmt.getIdentity.get(fingerprint) as IdentityRow | undefined;
-    return row && toIdentityBinding(row);
+    if (row === undefined) return undefined;
+    const binding = toIdentityBinding(row);
+    this.bindingCache.set(fingerprint, binding);
+    if (this.bindingCache.size > BINDING_CACHE_SIZE) this.bindingCache.delete(this.bindingCache.keys().next().value!);
+    return binding;
   }
 
   async listIdentityBindings(deviceId: string): Promise<IdentityBinding[]> {
@@ -163,6 +182,7 @@ export class SqliteStorage implements Storage {
   }
 
   async unbindIdentities(deviceId: string): Promise<number> {
+    this.bindingCache.clear();
     return this.stmt.unbindIdentities.run(deviceId).changes;
   }
 
@@ -171,6 +191,7 @@ export class SqliteStorage implements Storage {
   }
 
   async unbindIdentity(fingerprint: string, deviceId: string): Promise<void> {
+    this.bindingCache.delete(fingerprint);
     this.stmt.unbindIdentity.run(fingerprint, deviceId);
   }
 
@@ -380,7 +401,7 @@ export class SqliteStorage implements Storage {
     const results = cutoffs.resultsBefore === null ? 0 : await batches(this.stmt.pruneResults, { before: cutoffs.resultsBefore });
     const commands = await batches(this.stmt.pruneOrphanCommands, {});
     // Bindings of devices that are gone would otherwise keep their certificates from re-enrolling.
-    await batches(this.stmt.pruneIdentities, {});
+    if ((await batches(this.stmt.pruneIdentities, {})) > 0) this.bindingCache.clear();
     return { results, commands, enrollments };
   }
 
