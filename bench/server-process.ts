@@ -1,5 +1,5 @@
-// Starts a server (Aspen through its real entry point src/main.ts, or the baseline) as a child
-// process on 127.0.0.1, waits until it answers, and reads its CPU time and memory from /proc.
+// Starts a server (Aspen as `npm start` runs it, the compiled dist/main.js, or the baseline) as a
+// child process on 127.0.0.1, waits until it answers, and reads its CPU time and memory from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds, memory } from './proc-stats.ts';
 
-const ASPEN_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+/** Built by `npm run build` (the bench script builds first). */
+const ASPEN_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 /** Absolute, so the child can run in its own temp directory (where main.ts looks for .env). */
 const TSX = import.meta.resolve('tsx');
 const START_TIMEOUT_MS = 30_000;
@@ -26,7 +27,7 @@ export interface ServerProcess {
 }
 
 export interface SpawnOptions {
-  /** The TypeScript entry point to run. */
+  /** The entry point to run: a .ts file runs through tsx, a .js file as it is. */
   entry: string;
   env: Record<string, string>;
   /** Working directory; the child's stdout and stderr go to `<dir>/server.log`. */
@@ -59,7 +60,8 @@ export async function startServer(options: SpawnOptions): Promise<ServerProcess>
   const logPath = join(options.dir, 'server.log');
   const log = openSync(logPath, 'a');
   const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
-  const child = spawn(process.execPath, [...profile, '--import', TSX, options.entry], {
+  const loader = options.entry.endsWith('.ts') ? ['--import', TSX] : ['--enable-source-maps'];
+  const child = spawn(process.execPath, [...profile, ...loader, options.entry], {
     cwd: options.dir,
     // Only what the server needs: a stray variable in the bench's own environment must not
     // change what is measured.
