@@ -52,6 +52,7 @@ const envSchema = z.object({
   APNS_P12: optionalString,
   APNS_P12_PASSPHRASE: optionalString,
   APNS_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
+  APNS_SANDBOX_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
   APNS_CA: optionalString,
   APNS_EXPIRATION_SECONDS: z.coerce.number().int().min(0).default(3 * 24 * 3600),
   APNS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
@@ -96,6 +97,7 @@ export interface Config {
     /** From APNS_CERT/APNS_KEY or APNS_P12; one uploaded through the API takes precedence. */
     certificate: PushCertificate | null;
     url: string | undefined;
+    sandboxUrl: string | undefined;
     caPem: string | undefined;
     expirationSeconds: number;
     concurrency: number;
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apns: {
       certificate: pushCertificate(e),
       url: e.APNS_URL,
+      sandboxUrl: e.APNS_SANDBOX_URL,
       caPem: e.APNS_CA === undefined ? undefined : readFile('APNS_CA', e.APNS_CA).toString('utf8'),
       expirationSeconds: e.APNS_EXPIRATION_SECONDS,
       concurrency: e.APNS_CONCURRENCY,

@@ -65,6 +65,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         createApnsPusher({
           certificate,
           url: config.apns.url,
+          sandboxUrl: config.apns.sandboxUrl,
           caPem: config.apns.caPem,
           expirationSeconds: config.apns.expirationSeconds,
           concurrency: config.apns.concurrency,

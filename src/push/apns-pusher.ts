@@ -22,7 +22,7 @@ export interface PushTarget {
   /** The TokenUpdate's Token bytes. */
   token: Uint8Array;
   pushMagic: string;
-  /** Use Apple's development gateway (UseDevelopmentAPNS); ignored when `url` is set. */
+  /** Use the development gateway (the device's profile set UseDevelopmentAPNS). */
   sandbox?: boolean;
 }
 
@@ -47,8 +47,11 @@ export interface PushLogger {
 
 export interface ApnsPusherOptions {
   certificate: PushCertificate;
-  /** Send every push here instead of Apple's gateways (APNS_URL; a stand-in or proxy). */
+  /** Send production pushes here instead of Apple's gateway (APNS_URL; a stand-in or proxy), and
+   *  sandbox pushes too unless `sandboxUrl` is set. */
   url?: string;
+  /** Send sandbox pushes here instead of Apple's development gateway (APNS_SANDBOX_URL). */
+  sandboxUrl?: string;
   /** Extra CA to trust for the gateway's TLS certificate; default: Node's bundled roots. */
   caPem?: string;
   /** How long APNs keeps trying an offline device (apns-expiration = now + this). Default 3 days. */
@@ -102,7 +105,7 @@ export function createApnsPusher(options: ApnsPusherOptions): ApnsPusher {
 
   function pushFor(target: PushTarget, tokenHex: string): MdmPush {
     return {
-      gatewayUrl: options.url ?? (target.sandbox ? APNS_SANDBOX_URL : APNS_PRODUCTION_URL),
+      gatewayUrl: target.sandbox ? (options.sandboxUrl ?? options.url ?? APNS_SANDBOX_URL) : (options.url ?? APNS_PRODUCTION_URL),
       tokenHex,
       pushMagic: target.pushMagic,
       topic: certificate.topic,

@@ -106,19 +106,20 @@ export class PushService implements PushGateway {
       else if (r.state !== 'enrolled' || r.pushToken === null || r.pushMagic === null) skip(id, `not enrolled (${r.state})`, 'not_enrolled');
       else if (r.pushTokenInvalid) skip(id, 'push token rejected by APNs; waiting for a new TokenUpdate', 'token_invalid');
       else if (r.topic !== topic) skip(id, `enrolled on topic ${r.topic}, not the certificate's ${topic}`, 'topic_mismatch');
-      else targets.push({ id, token: r.pushToken, pushMagic: r.pushMagic });
+      else targets.push({ id, token: r.pushToken, pushMagic: r.pushMagic, sandbox: r.sandbox });
     }
     if (targets.length === 0) return results;
 
-    const outcomes = await pusher.push(targets);
-    const pushResults: PushResultRecord[] = outcomes.map((o, i) => ({
+    const outcomes = await this.pushWithSandboxFallback(pusher, targets);
+    const pushResults: PushResultRecord[] = outcomes.map(({ outcome: o, target }) => ({
       id: o.id,
-      pushToken: targets[i]!.token,
+      pushToken: target.token,
       result: o.ok ? `pushed ${o.apnsId ?? ''}`.trim() : failureReason(o),
       tokenInvalid: o.tokenInvalid,
+      sandbox: target.sandbox === true,
     }));
     await this.storage.recordPushResults(pushResults, this.now().toISOString());
-    for (const o of outcomes) {
+    for (const { outcome: o } of outcomes) {
       if (o.ok) {
         results.set(o.id, { status: 'pushed', ...(o.apnsId ? { apnsId: o.apnsId } : {}) });
         this.metrics.push('pushed', 'ok');
@@ -128,6 +129,20 @@ export class PushService implements PushGateway {
       }
     }
     return results;
+  }
+
+  /**
+   * The server cannot tell which APNs environment a device registered with (its profile's
+   * UseDevelopmentAPNS), so production is tried first; production answers BadDeviceToken for a
+   * development token, and then the sandbox is tried once. What worked is remembered per channel.
+   */
+  private async pushWithSandboxFallback(pusher: ApnsPusher, targets: PushTarget[]): Promise<{ outcome: PushOutcome; target: PushTarget }[]> {
+    const first = (await pusher.push(targets)).map((outcome, i) => ({ outcome, target: targets[i]! }));
+    const retry = first.filter(({ outcome, target }) => !target.sandbox && outcome.reason === 'BadDeviceToken');
+    if (retry.length === 0) return first;
+    const sandboxTargets = retry.map(({ target }) => ({ ...target, sandbox: true }));
+    const second = new Map((await pusher.push(sandboxTargets)).map((outcome, i) => [outcome.id, { outcome, target: sandboxTargets[i]! }]));
+    return first.map((entry) => second.get(entry.outcome.id) ?? entry);
   }
 
   /** Pushes a channel once after the re-push delay (repeated requests meanwhile coalesce). Timers

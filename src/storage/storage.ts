@@ -59,6 +59,8 @@ export interface PushTargetRecord {
   pushToken: Uint8Array | null;
   pushMagic: string | null;
   pushTokenInvalid: boolean;
+  /** The token belongs to the APNs development environment. */
+  sandbox: boolean;
 }
 
 export interface PushResultRecord {
@@ -68,6 +70,8 @@ export interface PushResultRecord {
   result: string;
   /** APNs said the token is dead: stop pushing until the next TokenUpdate. */
   tokenInvalid: boolean;
+  /** The token was found to belong to the development environment. */
+  sandbox: boolean;
 }
 
 export interface StoredPushCertificate {

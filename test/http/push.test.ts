@@ -193,6 +193,36 @@ describe('push', () => {
     assert.equal((await report(quick, { Status: 'Idle', UDID: 'REPUSH-1' })).plist().CommandUUID, 'rp-install', 'the deferred command is offered again');
   });
 
+  it('finds a development-environment token through the sandbox and keeps pushing it there', async (t) => {
+    const devToken = Buffer.from('de5e10b0de5e10b0', 'hex');
+    const sandbox = await startApnsStandin({ caCertPem: certs.ca.certPem, serverCertPem: certs.server.certPem, serverKeyPem: certs.server.keyPem });
+    t.after(() => sandbox.close());
+    const production = await startApnsStandin({
+      caCertPem: certs.ca.certPem,
+      serverCertPem: certs.server.certPem,
+      serverKeyPem: certs.server.keyPem,
+      behaviour: (token) => (token === devToken.toString('hex') ? reply.badDeviceToken() : reply.ok()),
+    });
+    t.after(() => production.close());
+    const both = await startAspen({
+      ...env,
+      APNS_URL: production.url,
+      APNS_SANDBOX_URL: sandbox.url,
+      APNS_CERT: join(dir, 'push.crt'),
+      APNS_KEY: join(dir, 'push.key'),
+    });
+    t.after(() => both.close());
+    await enrollWith(both, 'DEV-ENV', devToken);
+    const first = await api('POST', '/v1/push/DEV-ENV', undefined, both);
+    assert.ok(first.json.status['DEV-ENV'].push_result, JSON.stringify(first.json));
+    assert.equal(production.requests.length, 1);
+    assert.equal(sandbox.requests.length, 1);
+    assert.equal((await api('GET', '/v1/enrollments/DEV-ENV', undefined, both)).json.push_token_invalid, false);
+    await api('POST', '/v1/push/DEV-ENV', undefined, both);
+    assert.equal(production.requests.length, 1, 'remembered: production is not asked again');
+    assert.equal(sandbox.requests.length, 2);
+  });
+
   it('counts push outcomes in /metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(text, /aspen_pushes_total\{outcome="pushed",reason="ok"\} [1-9]/);

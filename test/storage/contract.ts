@@ -247,7 +247,10 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(t.pushMagic, 'magic');
       assert.equal(t.pushTokenInvalid, false);
 
-      await s.recordPushResults([{ id: 'PUSH-1', pushToken: t.pushToken!, result: 'Unregistered', tokenInvalid: true }], LATER);
+      assert.equal(t.sandbox, false);
+      await s.recordPushResults([{ id: 'PUSH-1', pushToken: t.pushToken!, result: 'pushed', tokenInvalid: false, sandbox: true }], AT);
+      assert.equal((await s.getPushTargets(['PUSH-1'])).get('PUSH-1')?.sandbox, true);
+      await s.recordPushResults([{ id: 'PUSH-1', pushToken: t.pushToken!, result: 'Unregistered', tokenInvalid: true, sandbox: true }], LATER);
       let e = await s.getEnrollment('PUSH-1');
       assert.equal(e?.pushTokenInvalid, true);
       assert.equal(e?.lastPushResult, 'Unregistered');
@@ -255,8 +258,9 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
 
       await s.tokenUpdate(tokenUpdate('PUSH-1', { pushToken: bytes('new-token') }));
       assert.equal((await s.getEnrollment('PUSH-1'))?.pushTokenInvalid, false);
+      assert.equal((await s.getPushTargets(['PUSH-1'])).get('PUSH-1')?.sandbox, false, 'a new token starts in production');
       // A late verdict about the old token does not kill the new one.
-      await s.recordPushResults([{ id: 'PUSH-1', pushToken: t.pushToken!, result: 'Unregistered', tokenInvalid: true }], LATER);
+      await s.recordPushResults([{ id: 'PUSH-1', pushToken: t.pushToken!, result: 'Unregistered', tokenInvalid: true, sandbox: false }], LATER);
       e = await s.getEnrollment('PUSH-1');
       assert.equal(e?.pushTokenInvalid, false);
     });

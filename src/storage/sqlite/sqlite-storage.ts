@@ -200,7 +200,15 @@ export class SqliteStorage implements Storage {
       const targets = new Map<string, PushTargetRecord>();
       for (const id of ids) {
         const row = this.stmt.pushTarget.get(id) as
-          | { id: string; state: EnrollmentState; topic: string | null; push_token: Buffer | null; push_magic: string | null; push_token_invalid: number }
+          | {
+              id: string;
+              state: EnrollmentState;
+              topic: string | null;
+              push_token: Buffer | null;
+              push_magic: string | null;
+              push_token_invalid: number;
+              apns_sandbox: number;
+            }
           | undefined;
         if (row === undefined) continue;
         targets.set(id, {
@@ -210,6 +218,7 @@ export class SqliteStorage implements Storage {
           pushToken: row.push_token,
           pushMagic: row.push_magic,
           pushTokenInvalid: row.push_token_invalid === 1,
+          sandbox: row.apns_sandbox === 1,
         });
       }
       return targets;
@@ -219,7 +228,8 @@ export class SqliteStorage implements Storage {
   async recordPushResults(results: PushResultRecord[], at: string): Promise<void> {
     this.db.transaction(() => {
       for (const r of results) {
-        this.stmt.recordPush.run({ id: r.id, result: r.result, invalid: r.tokenInvalid ? 1 : 0, token: blob(r.pushToken), at });
+        const verdict = { invalid: r.tokenInvalid ? 1 : 0, sandbox: r.sandbox ? 1 : 0 };
+        this.stmt.recordPush.run({ id: r.id, result: r.result, ...verdict, token: blob(r.pushToken), at });
       }
     })();
   }
@@ -457,7 +467,7 @@ function prepareStatements(db: Database) {
     deviceTokenUpdate: db.prepare(`
       UPDATE enrollments SET topic = @topic, push_token = @token, push_magic = @magic,
         unlock_token = COALESCE(@unlock, unlock_token), awaiting_configuration = @awaiting,
-        state = 'enrolled', token_updated_at = @at, checked_out_at = NULL, push_token_invalid = 0,
+        state = 'enrolled', token_updated_at = @at, checked_out_at = NULL, push_token_invalid = 0, apns_sandbox = 0,
         last_seen_at = @at, last_status = 'TokenUpdate'
       WHERE id = @id AND channel = 'device'`),
     upsertUserTokenUpdate: db.prepare(`
@@ -471,7 +481,7 @@ function prepareStatements(db: Database) {
         user_long_name = excluded.user_long_name, topic = excluded.topic,
         push_token = excluded.push_token, push_magic = excluded.push_magic,
         awaiting_configuration = excluded.awaiting_configuration,
-        token_updated_at = excluded.token_updated_at, checked_out_at = NULL, push_token_invalid = 0,
+        token_updated_at = excluded.token_updated_at, checked_out_at = NULL, push_token_invalid = 0, apns_sandbox = 0,
         last_seen_at = excluded.last_seen_at, last_status = 'TokenUpdate'`),
     touch: db.prepare('UPDATE enrollments SET last_seen_at = @at, last_status = @status WHERE id = @id'),
     // A buffered Idle never overwrites something the enrollment did later.
@@ -497,12 +507,13 @@ function prepareStatements(db: Database) {
       DELETE FROM device_identities WHERE fingerprint IN (
         SELECT fingerprint FROM device_identities d WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.id = d.device_id)
         LIMIT @batch)`),
-    pushTarget: db.prepare('SELECT id, state, topic, push_token, push_magic, push_token_invalid FROM enrollments WHERE id = ?'),
+    pushTarget: db.prepare('SELECT id, state, topic, push_token, push_magic, push_token_invalid, apns_sandbox FROM enrollments WHERE id = ?'),
     // A dead-token verdict applies to the token that was pushed: if a TokenUpdate replaced it while
     // the push was in flight, the new token stays valid. Only a TokenUpdate clears the flag.
     recordPush: db.prepare(`
       UPDATE enrollments SET last_push_at = @at, last_push_result = @result,
-        push_token_invalid = CASE WHEN @invalid = 1 AND push_token = @token THEN 1 ELSE push_token_invalid END
+        push_token_invalid = CASE WHEN @invalid = 1 AND push_token = @token THEN 1 ELSE push_token_invalid END,
+        apns_sandbox = CASE WHEN push_token = @token THEN @sandbox ELSE apns_sandbox END
       WHERE id = @id`),
     getPushCertificate: db.prepare('SELECT * FROM push_certificate WHERE id = 1'),
     savePushCertificate: db.prepare(`
