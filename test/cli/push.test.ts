@@ -1,11 +1,8 @@
 // `aspen push` and send's push column against a server that pushes to an APNs stand-in.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateApnsTestCertificates, type ApnsTestCertificates } from '../helpers/apns-certs.ts';
-import { reply, startApnsStandin, type ApnsStandin } from '../helpers/apns-standin.ts';
+import { reply } from '../helpers/apns-standin.ts';
+import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { checkin, tokenUpdate } from '../helpers/device.ts';
 import { aspen, json } from './run-cli.ts';
@@ -14,46 +11,25 @@ const LIVE_TOKEN = Buffer.from('aaaa1111', 'hex');
 const DEAD_TOKEN = Buffer.from('dead0000', 'hex');
 
 describe('aspen push', () => {
-  let certs: ApnsTestCertificates;
-  let standin: ApnsStandin;
+  let rig: PushRig;
   let server: TestServer;
 
   const enrollWith = async (udid: string, token: Buffer) => {
-    assert.equal((await checkin(server, { MessageType: 'Authenticate', UDID: udid, Topic: certs.push.topic })).status, 200);
-    assert.equal((await checkin(server, tokenUpdate({ UDID: udid }, { Topic: certs.push.topic, Token: token }))).status, 200);
+    assert.equal((await checkin(server, { MessageType: 'Authenticate', UDID: udid, Topic: rig.certs.push.topic })).status, 200);
+    assert.equal((await checkin(server, tokenUpdate({ UDID: udid }, { Topic: rig.certs.push.topic, Token: token }))).status, 200);
   };
-  const pushesTo = (token: Buffer) => standin.requests.filter((r) => r.path === `/3/device/${token.toString('hex')}`).length;
-
-  let dir: string;
+  const pushesTo = (token: Buffer) => rig.requestsFor(token).length;
 
   before(async () => {
-    certs = await generateApnsTestCertificates();
-    standin = await startApnsStandin({
-      caCertPem: certs.ca.certPem,
-      serverCertPem: certs.server.certPem,
-      serverKeyPem: certs.server.keyPem,
-      behaviour: (token) => (token === DEAD_TOKEN.toString('hex') ? reply.unregistered() : reply.ok()),
-    });
-    dir = mkdtempSync(join(tmpdir(), 'aspen-cli-push-'));
-    for (const [name, text] of [['push.crt', certs.push.certPem], ['push.key', certs.push.keyPem], ['ca.crt', certs.ca.certPem]] as const) {
-      writeFileSync(join(dir, name), text);
-    }
-    server = await startAspen({
-      API_KEY: 'cli-push-key-0123456789',
-      APNS_URL: standin.url,
-      APNS_CA: join(dir, 'ca.crt'),
-      APNS_CERT: join(dir, 'push.crt'),
-      APNS_KEY: join(dir, 'push.key'),
-      APNS_RETRY_ATTEMPTS: '1',
-    });
+    rig = await startPushRig((token) => (token === DEAD_TOKEN.toString('hex') ? reply.unregistered() : reply.ok()));
+    server = await startAspen({ API_KEY: 'cli-push-key-0123456789', ...rig.env, APNS_RETRY_ATTEMPTS: '1' });
     await enrollWith('LIVE-1', LIVE_TOKEN);
     await enrollWith('DEAD-1', DEAD_TOKEN);
   });
   after(async () => {
     // Each step guarded: a failed before() must not leave the stand-in holding the process open.
     await server?.close();
-    await standin?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('pushes each id and shows the outcome per id', async () => {

@@ -1,11 +1,10 @@
 // Push end to end: Aspen → a real HTTP/2 TLS stand-in for APNs, over real certificates.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateApnsTestCertificates, type ApnsTestCertificates } from '../helpers/apns-certs.ts';
-import { reply, startApnsStandin, type ApnsStandin } from '../helpers/apns-standin.ts';
+import { reply, type ApnsStandin } from '../helpers/apns-standin.ts';
+import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { checkin, command, report, tokenUpdate } from '../helpers/device.ts';
 import { encodePlist } from '../../src/protocol/plist.ts';
@@ -17,11 +16,13 @@ interface Json {
 const DEAD_TOKEN = Buffer.from('dead0000dead', 'hex');
 
 describe('push', () => {
+  let rig: PushRig;
   let certs: ApnsTestCertificates;
   let otherTopic: ApnsTestCertificates;
   let standin: ApnsStandin;
   let server: TestServer;
   let dir: string;
+  /** A server pointed at the stand-in, with no push certificate of its own. */
   let env: Record<string, string>;
 
   const api = async (method: string, path: string, body?: string | object, srv = server) => {
@@ -37,28 +38,18 @@ describe('push', () => {
     const tu = await checkin(srv, tokenUpdate({ UDID: udid }, { Topic: topic, Token: token, PushMagic: `MAGIC-${udid}` }));
     assert.equal(tu.status, 200);
   };
-  const requestsFor = (token: Buffer) => standin.requests.filter((r) => r.path === `/3/device/${token.toString('hex')}`);
+  const requestsFor = (token: Buffer) => rig.requestsFor(token);
 
   before(async () => {
-    [certs, otherTopic] = await Promise.all([generateApnsTestCertificates(), generateApnsTestCertificates()]);
-    standin = await startApnsStandin({
-      caCertPem: certs.ca.certPem,
-      serverCertPem: certs.server.certPem,
-      serverKeyPem: certs.server.keyPem,
-      behaviour: (token) => (token === DEAD_TOKEN.toString('hex') ? reply.unregistered() : reply.ok()),
-    });
-    dir = mkdtempSync(join(tmpdir(), 'aspen-push-'));
-    for (const [name, text] of [['push.crt', certs.push.certPem], ['push.key', certs.push.keyPem], ['ca.crt', certs.ca.certPem]] as const) {
-      writeFileSync(join(dir, name), text);
-    }
-    writeFileSync(join(dir, 'push.p12'), certs.push.p12);
-    env = { APNS_URL: standin.url, APNS_CA: join(dir, 'ca.crt'), APNS_RETRY_ATTEMPTS: '2' };
-    server = await startAspen({ ...env, APNS_CERT: join(dir, 'push.crt'), APNS_KEY: join(dir, 'push.key') });
+    otherTopic = await generateApnsTestCertificates();
+    rig = await startPushRig((token) => (token === DEAD_TOKEN.toString('hex') ? reply.unregistered() : reply.ok()));
+    ({ certs, standin, dir } = rig);
+    env = { APNS_URL: rig.env.APNS_URL!, APNS_CA: rig.env.APNS_CA!, APNS_RETRY_ATTEMPTS: '2' };
+    server = await startAspen({ ...rig.env, APNS_RETRY_ATTEMPTS: '2' });
   });
   after(async () => {
-    await server.close();
-    await standin.close();
-    rmSync(dir, { recursive: true, force: true });
+    await server?.close();
+    await rig?.close();
   });
 
   it('pushes a queued command exactly as APNs expects', async () => {
@@ -176,7 +167,7 @@ describe('push', () => {
   });
 
   it('pushes again later when a session ended with NotNow-deferred commands on another status', async (t) => {
-    const quick = await startAspen({ ...env, APNS_CERT: join(dir, 'push.crt'), APNS_KEY: join(dir, 'push.key'), NOTNOW_REPUSH_SECONDS: '1' });
+    const quick = await startAspen({ ...rig.env, NOTNOW_REPUSH_SECONDS: '1' });
     t.after(() => quick.close());
     const token = Buffer.from('0badc0de', 'hex');
     await enrollWith(quick, 'REPUSH-1', token);
@@ -195,22 +186,9 @@ describe('push', () => {
 
   it('finds a development-environment token through the sandbox and keeps pushing it there', async (t) => {
     const devToken = Buffer.from('de5e10b0de5e10b0', 'hex');
-    const sandbox = await startApnsStandin({ caCertPem: certs.ca.certPem, serverCertPem: certs.server.certPem, serverKeyPem: certs.server.keyPem });
-    t.after(() => sandbox.close());
-    const production = await startApnsStandin({
-      caCertPem: certs.ca.certPem,
-      serverCertPem: certs.server.certPem,
-      serverKeyPem: certs.server.keyPem,
-      behaviour: (token) => (token === devToken.toString('hex') ? reply.badDeviceToken() : reply.ok()),
-    });
-    t.after(() => production.close());
-    const both = await startAspen({
-      ...env,
-      APNS_URL: production.url,
-      APNS_SANDBOX_URL: sandbox.url,
-      APNS_CERT: join(dir, 'push.crt'),
-      APNS_KEY: join(dir, 'push.key'),
-    });
+    const sandbox = await rig.startStandin();
+    const production = await rig.startStandin((token) => (token === devToken.toString('hex') ? reply.badDeviceToken() : reply.ok()));
+    const both = await startAspen({ ...rig.env, APNS_URL: production.url, APNS_SANDBOX_URL: sandbox.url });
     t.after(() => both.close());
     await enrollWith(both, 'DEV-ENV', devToken);
     const first = await api('POST', '/v1/push/DEV-ENV', undefined, both);
