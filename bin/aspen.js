@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `aspen` command. Runs the TypeScript sources through tsx, as `npm start` does.
+// The `aspen` command. Runs the TypeScript sources through tsx, so it works in a clone without a build.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -4,6 +4,8 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createAspen, createLogger } from './server.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
+// Everything Aspen writes (database, keys, the generated CA) is for its own user alone.
+process.umask(0o077);
 
 let config: Config;
 try {

@@ -56,6 +56,8 @@ describe('npm start', () => {
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);
     assert.ok(first.output().includes(key), 'the generated key is printed once');
     assert.ok(statSync(join(cwd, 'data', 'aspen.db')).isFile());
+    assert.equal(statSync(join(cwd, 'data', 'aspen.db')).mode & 0o777, 0o600, 'the database holds keys and tokens');
+    assert.equal(statSync(join(cwd, 'data')).mode & 0o777, 0o700);
     assert.ok(statSync(join(cwd, 'data', 'device-ca.pem')).isFile(), 'a device CA is created on first start');
     assert.equal(statSync(join(cwd, 'data', 'device-ca.key')).mode & 0o777, 0o600);
     assert.match(first.output(), /created a device CA/);

@@ -54,8 +54,10 @@ async function main(argv: readonly string[]): Promise<number> {
     print(commandUsage(command));
     return 0;
   }
-  // As the server does: the environment wins over .env, which fills in the rest.
+  // As the server does: the environment wins over .env, which fills in the rest; and files it
+  // writes (backups hold keys and tokens) are for the user alone.
   if (existsSync('.env')) process.loadEnvFile('.env');
+  process.umask(0o077);
   try {
     await command.run(parseArgs(rest, command.options, command.acceptExtra));
     return 0;

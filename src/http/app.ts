@@ -7,6 +7,7 @@ import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
 import type { PushService } from '../service/push-service.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
+import { sendApiError } from './admin/errors.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { operationsRoutes, type OperationsRoutesOptions } from './operations-routes.ts';
 
@@ -39,6 +40,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
     requestTimeout: deps.requestTimeoutMs,
+    // A ServerURL written with a trailing slash must still reach /mdm: anything else a device
+    // gets back (a 404, or worse) stops its management.
+    routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = deps.headersTimeoutMs;
   await app.register(deviceRoutes, { service: deps.service, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
@@ -51,5 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     push: deps.push,
   });
   app.get('/version', async () => ({ version: deps.version }));
+  // Unknown paths are a plain 404 for everyone: behind the admin API's key check they would be a
+  // 401, and a device that gets a 401 removes its MDM profile.
+  app.setNotFoundHandler(async (request, reply) => sendApiError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   return app;
 }

@@ -60,6 +60,7 @@ export class PushService implements PushGateway {
       }
     }
     if (certificate) this.use(certificate);
+    else this.log.warn('push: no push certificate (set APNS_CERT/APNS_KEY or PUT /v1/pushcert); queued commands wait until devices poll by themselves');
     this.expiryTimer = setInterval(() => this.warnIfExpiring(), DAY_MS);
     this.expiryTimer.unref();
   }

@@ -59,6 +59,15 @@ describe('bad device input', () => {
     });
   }
 
+  it('never answers a device 401, even on a wrong path or method', async () => {
+    for (const [method, path] of [['PUT', '/mdm/connect'], ['PUT', '/MDM'], ['POST', '/mdm'], ['PUT', '/checkin/x'], ['GET', '/favicon.ico']]) {
+      const res = await fetch(server.url + path!, { method, body: method === 'GET' ? undefined : IDLE, headers: { 'content-type': REPORT, ...server.deviceHeaders(IDLE) } });
+      assert.equal(res.status, 404, `${method} ${path}`);
+    }
+    const slash = await put(`${server.url}/mdm/`, IDLE, REPORT, server.deviceHeaders(IDLE));
+    assert.equal(slash.status, 200, 'a ServerURL with a trailing slash still works');
+  });
+
   it('still serves the good device afterwards', async () => {
     assert.equal((await report(server, { Status: 'Idle', UDID: 'GOOD-DEVICE' })).plist().CommandUUID, 'pending-1');
   });

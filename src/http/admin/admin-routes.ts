@@ -47,7 +47,6 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
       }
       return sendApiError(reply, codeForStatus(status), err.message);
     });
-    api.setNotFoundHandler(async (request, reply) => sendApiError(reply, 'not_found', `no route ${request.method} ${request.url}`));
     registerRoutes(api, routes);
   }, { prefix: '' });
 }

@@ -117,7 +117,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
       responses: {
         200: { description: 'queued to at least one id; per-id outcomes', schema: enqueueResponse },
         400: { description: 'not a command plist' },
-        404: { description: 'none of the ids is a known enrollment', schema: enqueueResponse },
+        404: { description: 'none of the ids is a known enrollment (details: the per-id status)' },
         409: { description: 'CommandUUID already exists' },
       },
       handler: async ({ params, query, body }, reply) => {
@@ -140,13 +140,14 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
         for (const [id, outcome] of result.outcomes) {
           status[id] = outcome === 'queued' ? { queued: true, ...pushStatus[id] } : { queued: false, command_error: 'unknown enrollment' };
         }
-        return reply.code(queued.length > 0 ? 200 : 404).send({
+        if (queued.length === 0) return sendApiError(reply, 'not_found', 'none of the ids is a known enrollment; nothing was queued', status);
+        return {
           command_uuid: result.command.uuid,
           request_type: result.command.requestType,
           status,
           ...(noPush ? { no_push: true } : {}),
           ...(pushed.error ? { push_error: pushed.error } : {}),
-        });
+        };
       },
     }),
 

@@ -2,7 +2,7 @@
 // command schemas, and a plain HTML page that presents it at /docs (no external assets).
 import { z } from 'zod';
 import { commandRegistry, toJsonSchema } from '../../protocol/commands/index.ts';
-import { isRawBody, type ApiRoute } from './api-route.ts';
+import { isRawBody, type ApiResponseSpec, type ApiRoute } from './api-route.ts';
 
 type Json = { [key: string]: unknown };
 
@@ -37,7 +37,8 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
 
 function operation(route: ApiRoute): Json {
   const responses: Json = {};
-  for (const [status, spec] of Object.entries(route.responses)) {
+  const documented: Record<string, ApiResponseSpec> = { ...route.responses, 401: { description: 'no valid API key' } };
+  for (const [status, spec] of Object.entries(documented)) {
     const error = Number(status) >= 400;
     const schema = spec.schema ? jsonSchema(spec.schema, 'output') : error ? ERROR_SCHEMA : undefined;
     responses[status] = { description: spec.description, ...(schema ? { content: { 'application/json': { schema } } } : {}) };
