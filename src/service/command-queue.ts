@@ -84,28 +84,18 @@ export class CommandQueue {
     if (!built.ok) return built;
     const { command } = built;
     const targets = [...new Set(submission.targets)];
-    const traits = await this.storage.getTraits(targets);
     const outcomes = new Map<string, TargetOutcome>();
-    // A fleet has few distinct (platform, OS, channel, type) combinations: decide each once.
-    const decided = new Map<string, TargetOutcome>();
-    for (const id of targets) {
-      const t = traits.get(id);
-      if (t === undefined) {
-        outcomes.set(id, { status: 'unknown_enrollment' });
-        continue;
-      }
-      const key = `${t.platform}|${t.osVersion}|${t.channel}|${t.type}`;
-      let outcome = decided.get(key);
-      if (outcome === undefined) {
-        const gate = commandAllowed(command.requestType, gateTarget(t));
-        outcome = gate.ok ? { status: 'queued' } : { status: 'not_allowed', reason: gate.reason };
-        decided.set(key, outcome);
-      }
-      outcomes.set(id, outcome);
+    const allowed: string[] = [];
+    for (const group of await this.storage.groupByTraits(targets)) {
+      const gate = commandAllowed(command.requestType, gateTarget(group.traits));
+      const outcome: TargetOutcome = gate.ok ? { status: 'queued' } : { status: 'not_allowed', reason: gate.reason };
+      for (const id of group.ids) outcomes.set(id, outcome);
+      if (gate.ok) allowed.push(...group.ids);
     }
-    const allowed = targets.filter((id) => outcomes.get(id)!.status === 'queued');
+    // Every target gets an outcome, in the order the admin gave them.
+    const ordered = new Map<string, TargetOutcome>(targets.map((id) => [id, outcomes.get(id) ?? { status: 'unknown_enrollment' }]));
     if (allowed.length > 0) await this.storage.enqueue(command, allowed, this.now().toISOString());
-    return { ok: true, command, targets: outcomes };
+    return { ok: true, command, targets: ordered };
   }
 
   /** A command and one page of its targets (a command may have been queued to 100,000 devices). */

@@ -187,10 +187,8 @@ export interface EnrollmentFilter {
 
 /** What deciding whether a command may be queued to an enrollment needs to know. */
 export interface EnrollmentTraits {
-  id: string;
   type: EnrollmentType;
   channel: Channel;
-  state: EnrollmentState;
   platform: string | null;
   osVersion: string | null;
 }
@@ -256,8 +254,9 @@ export interface Storage {
   recordPushResults(results: PushResultRecord[], at: string): Promise<void>;
   getPushCertificate(): Promise<StoredPushCertificate | undefined>;
   savePushCertificate(cert: StoredPushCertificate): Promise<void>;
-  /** Traits of the known enrollments among `ids` (unknown ids are absent from the map). */
-  getTraits(ids: string[]): Promise<Map<string, EnrollmentTraits>>;
+  /** The known enrollments among `ids`, grouped by their traits (a fleet has few kinds of device,
+   *  so a command is checked once per group). Unknown ids are in no group. */
+  groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]>;
 
   /** Queues one command to many enrollments in one transaction; when none of them is known,
    *  nothing is stored. Throws DuplicateCommandError. */

@@ -93,10 +93,13 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(await s.checkOut('NOPE', LATER), false);
     });
 
-    it('gives the traits of known enrollments; a user channel has its device platform', async () => {
-      const traits = await s.getTraits(['D2', 'D2:U', 'NOPE']);
-      assert.deepEqual([...traits.keys()], ['D2', 'D2:U']);
-      assert.deepEqual(traits.get('D2:U'), { id: 'D2:U', type: 'user', channel: 'user', state: 'checked-out', platform: 'macOS', osVersion: '15.1' });
+    it('groups known enrollments by traits; a user channel has its device platform', async () => {
+      await enrolled('D3');
+      const groups = await s.groupByTraits(['D2', 'D2:U', 'NOPE', 'D3', 'D2']);
+      const byIds = Object.fromEntries(groups.map((g) => [g.ids.slice().sort().join(','), g.traits]));
+      assert.deepEqual(Object.keys(byIds).sort(), ['D2,D3', 'D2:U'], 'the two Macs form one group');
+      assert.deepEqual(byIds['D2:U'], { type: 'user', channel: 'user', platform: 'macOS', osVersion: '15.1' });
+      assert.deepEqual(byIds['D2,D3'], { type: 'device', channel: 'device', platform: 'macOS', osVersion: '15.1' });
     });
 
     it('queues to known enrollments only, and keeps nothing when none is known', async () => {
