@@ -28,17 +28,16 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
   const { service, metrics } = opts;
   const forwardedHeader = opts.deviceCertHeader?.toLowerCase();
 
-  /** The identity material of a request: what device-auth.ts checks. */
+  /** The identity material of a request: the signature (it covers the body), else a forwarded
+   *  certificate, else the TLS peer's. The peer certificate is only read when needed: Node builds
+   *  a whole parsed object for it on every call. */
   function credentials(request: FastifyRequest): DeviceCredentials {
-    const found: DeviceCredentials = {};
     const signature = request.headers['mdm-signature'];
-    if (typeof signature === 'string') found.signature = signature;
+    if (typeof signature === 'string') return { kind: 'signature', value: signature };
     const forwarded = forwardedHeader === undefined ? undefined : request.headers[forwardedHeader];
-    if (typeof forwarded === 'string' && forwarded !== '') found.forwardedCertificate = forwarded;
-    const socket = request.raw.socket as Partial<TLSSocket>;
-    const peer = socket.getPeerCertificate?.();
-    if (peer?.raw) found.peerCertificate = peer.raw;
-    return found;
+    if (typeof forwarded === 'string' && forwarded !== '') return { kind: 'forwarded', value: forwarded };
+    const peer = (request.raw.socket as Partial<TLSSocket>).getPeerCertificate?.();
+    return peer?.raw ? { kind: 'peer', der: peer.raw } : null;
   }
   app.decorateRequest('deviceSummary', null);
   // Only the two MDM content types are bodies here, taken as raw bytes (signatures cover them);

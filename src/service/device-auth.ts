@@ -20,15 +20,16 @@ import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import type { Storage } from '../storage/storage.ts';
 import { DeviceRequestError } from './device-reply.ts';
 
-/** The identity material of one request, as the HTTP layer found it. */
-export interface DeviceCredentials {
+/** The identity material of one request, as the HTTP layer found it (the first present of the
+ *  three, in this order), or null when the request carries none. */
+export type DeviceCredentials =
   /** The Mdm-Signature header. */
-  signature?: string;
+  | { kind: 'signature'; value: string }
   /** A client certificate forwarded by a proxy, in the configured header. */
-  forwardedCertificate?: string;
+  | { kind: 'forwarded'; value: string }
   /** The TLS client certificate (DER), with mTLS. */
-  peerCertificate?: Uint8Array;
-}
+  | { kind: 'peer'; der: Uint8Array }
+  | null;
 
 export interface DeviceAuthOptions {
   renewalWindowMs: number;
@@ -47,15 +48,20 @@ export class DeviceAuth {
 
   /** Step 1, before the body is parsed: a valid certificate, and a signature over these bytes. */
   identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): DeviceIdentity {
+    if (credentials === null) throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate');
     try {
-      if (credentials.signature !== undefined) return this.verifier.fromMdmSignature(credentials.signature, body, now);
-      if (credentials.forwardedCertificate !== undefined) return this.verifier.fromForwardedCertificate(credentials.forwardedCertificate, now);
-      if (credentials.peerCertificate !== undefined) return this.verifier.fromPeerCertificate(credentials.peerCertificate, now);
+      switch (credentials.kind) {
+        case 'signature':
+          return this.verifier.fromMdmSignature(credentials.value, body, now);
+        case 'forwarded':
+          return this.verifier.fromForwardedCertificate(credentials.value, now);
+        case 'peer':
+          return this.verifier.fromPeerCertificate(credentials.der, now);
+      }
     } catch (err) {
       if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`);
       throw err;
     }
-    throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate');
   }
 
   /** Step 2, once the body says which enrollment it speaks for; throws a 403 when it may not. */

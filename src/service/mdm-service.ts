@@ -53,28 +53,29 @@ export class MdmService {
     run: (message: PlistDict, who: ResolvedEnrollment, authorization: Authorization | null, at: string) => Promise<DeviceReply>,
   ): Promise<DeviceReply> {
     const now = this.now();
-    const identity = this.auth?.identify(credentials, body, now) ?? null;
+    const auth = this.auth;
+    const identity = auth?.identify(credentials, body, now);
     const message = decode(body);
     checkKind(message, kind);
     const who = resolve(message);
-    if (this.auth === null || identity === null) return run(message, who, null, now.toISOString());
+    if (auth === null || identity === undefined) return run(message, who, null, now.toISOString());
 
-    const authorization = await this.auth.authorize(identity, who, message.MessageType === 'Authenticate', now);
+    const authorization = await auth.authorize(identity, who, message.MessageType === 'Authenticate', now);
     const binds = authorization !== 'bound';
-    if (binds) await this.auth.bind(identity, who.deviceId, now);
+    if (binds) await auth.bind(identity, who.deviceId, now);
     let reply: DeviceReply;
     try {
       reply = await run(message, who, authorization, now.toISOString());
     } catch (err) {
-      if (binds) await this.auth.unbind(identity, who.deviceId);
+      if (binds) await auth.unbind(identity, who.deviceId);
       throw err;
     }
-    if (binds && reply.status >= 300) await this.auth.unbind(identity, who.deviceId);
-    else if (authorization === 'renewal') await this.auth.closeRenewal(who.deviceId);
+    if (binds && reply.status >= 300) await auth.unbind(identity, who.deviceId);
+    else if (authorization === 'renewal') await auth.closeRenewal(who.deviceId);
     // Handing out a profile with an MDM payload replaces the enrollment, and with it the identity:
     // let the device's next Authenticate bring a new certificate (see device-auth.ts).
     if (reply.summary.nextRequestType === 'InstallProfile' && reply.body instanceof Uint8Array && installsMdmProfile(reply.body)) {
-      await this.auth.openRenewal(who.deviceId, now);
+      await auth.openRenewal(who.deviceId, now);
     }
     return reply;
   }
