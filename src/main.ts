@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createAspen, createLogger } from './server.ts';
+import { describeDatabase } from './storage/open-storage.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 // Everything Aspen writes (database, keys, the generated CA) is for its own user alone.
@@ -19,7 +20,7 @@ try {
 const logger = createLogger(config);
 const aspen = await createAspen(config, logger);
 await aspen.app.listen({ host: config.host, port: config.port });
-logger.info({ database: config.databasePath }, 'aspen is ready');
+logger.info({ database: describeDatabase(config.database) }, 'aspen is ready');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -3,7 +3,7 @@
 // `aspen` works with no set-up next to a server started with `npm start`.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { API_KEY_FILE } from '../api-key.ts';
+import { API_KEY_FILE } from '../service/shared-secrets.ts';
 import { ApiClient } from './api-client.ts';
 import { stringOption, type ParsedArgs } from './args.ts';
 import { CliError } from './errors.ts';

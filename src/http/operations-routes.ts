@@ -1,7 +1,7 @@
 // Endpoints for operators: liveness, readiness and Prometheus metrics.
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { MaintenanceStore } from '../storage/storage.ts';
 import { keyMatches, presentedKey } from './admin/auth.ts';
 import { sendApiError } from './admin/errors.ts';
 
@@ -11,10 +11,10 @@ export interface PushCertificateState {
 }
 
 export interface OperationsRoutesOptions {
-  storage: Storage;
+  storage: Pick<MaintenanceStore, 'heartbeat'>;
   metrics: Metrics;
-  /** The loaded push certificate, or null when none is configured. */
-  pushCertificate: () => PushCertificateState | null;
+  /** The push certificate in use, or null when none is configured. */
+  pushCertificate: () => Promise<PushCertificateState | null>;
   /** Set when /metrics needs the API key. */
   metricsApiKey: string | null;
   now?: () => Date;
@@ -37,7 +37,7 @@ export async function operationsRoutes(app: FastifyInstance, opts: OperationsRou
       request.log.error({ err }, 'readiness: database write failed');
       checks.database = { ok: false, detail: `write failed: ${(err as Error).message}` };
     }
-    const cert = opts.pushCertificate();
+    const cert = await opts.pushCertificate();
     if (cert === null) checks.push_certificate = { ok: false, detail: 'no push certificate configured' };
     else if (cert.notAfter <= now()) checks.push_certificate = { ok: false, detail: `expired ${cert.notAfter.toISOString()}` };
     else checks.push_certificate = { ok: true, detail: `topic ${cert.topic}, expires ${cert.notAfter.toISOString()}` };

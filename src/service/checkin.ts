@@ -16,7 +16,7 @@ import {
   userAuthenticateSchema,
 } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { EnrollmentStore } from '../storage/storage.ts';
 import { declarativeManagementReply } from './declarative.ts';
 import type { Authorization } from './device-auth.ts';
 import { DeviceRequestError, emptyReply, plistReply, unknownEnrollment, type DeviceReply } from './device-reply.ts';
@@ -30,7 +30,7 @@ export interface CheckinOptions {
 }
 
 interface CheckinContext {
-  storage: Storage;
+  storage: EnrollmentStore;
   options: CheckinOptions;
   message: PlistDict;
   who: ResolvedEnrollment;

@@ -7,12 +7,12 @@
 // device is never offered the same deferred command twice in one session.
 import { describeIssues, reportSchema } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { CommandStore } from '../storage/storage.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { DeviceRequestError, emptyReply, unknownEnrollment, type DeviceReply, type RequestSummary } from './device-reply.ts';
 
 export async function handleReport(
-  storage: Storage,
+  storage: CommandStore,
   message: PlistDict,
   raw: Uint8Array,
   who: ResolvedEnrollment,
@@ -49,7 +49,7 @@ export async function handleReport(
   return commandReply(next, { ...summary, outcome });
 }
 
-function commandReply(next: Awaited<ReturnType<Storage['nextCommand']>>, summary: RequestSummary): DeviceReply {
+function commandReply(next: Awaited<ReturnType<CommandStore['nextCommand']>>, summary: RequestSummary): DeviceReply {
   if (next === undefined) return emptyReply(summary);
   return {
     status: 200,

@@ -22,7 +22,7 @@ describe('aspen config check', () => {
     assert.match(run.stdout, /^port\s+9999$/m);
     assert.match(run.stdout, /^logLevel\s+debug$/m, 'the environment wins over .env');
     assert.match(run.stdout, /^dataDir\s+\S+\/data$/m);
-    assert.match(run.stdout, /^databasePath\s+\S+\/data\/aspen\.db \(created on first start\)$/m);
+    assert.match(run.stdout, /^database\.path\s+\S+\/data\/aspen\.db \(created on first start\)$/m);
     assert.match(run.stdout, /^apiKey\s+conf\*+ \(34 characters\)$/m);
     assert.ok(!run.stdout.includes(key), 'the API key itself is never printed');
     assert.match(run.stdout, new RegExp(`^apns\\.certificate\\.topic\\s+${certs.push.topic.replaceAll('.', '\\.')}$`, 'm'));

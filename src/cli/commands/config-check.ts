@@ -1,7 +1,8 @@
 // `aspen config check`: validate the configuration as the server would, without starting it.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_KEY_FILE } from '../../api-key.ts';
+import { API_KEY_FILE } from '../../service/shared-secrets.ts';
+import { describeDatabase } from '../../storage/open-storage.ts';
 import { expectPositionals } from '../args.ts';
 import type { CliCommand } from '../command.ts';
 import { serverConfig } from '../local-config.ts';
@@ -19,7 +20,8 @@ export const configCheck: CliCommand = {
     const keyFile = join(config.dataDir, API_KEY_FILE);
     const explained: Record<string, string> = {
       apiKey: config.apiKey !== undefined ? mask(config.apiKey) : existsSync(keyFile) ? `from ${keyFile}` : `generated on first start into ${keyFile}`,
-      databasePath: existsSync(config.databasePath) ? config.databasePath : `${config.databasePath} (created on first start)`,
+      'database.path': config.database.kind === 'sqlite' && !existsSync(config.database.path) ? `${config.database.path} (created on first start)` : describeDatabase(config.database),
+      'database.url': describeDatabase(config.database),
     };
     // Walked rather than listed, so settings added to Config show up here without a change.
     const settings = flatten('', config).map(([label, text]) => [label, explained[label] ?? text] as const);

@@ -55,7 +55,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
   /** Pushes the ids that were queued, if asked and possible. */
   async function pushQueued(ids: string[], wanted: boolean): Promise<{ results?: Map<string, EnrollmentPushResult>; error?: string }> {
     if (!wanted || ids.length === 0) return {};
-    if (!push.configured()) return { error: PUSH_NOT_CONFIGURED };
+    if (!(await push.configured())) return { error: PUSH_NOT_CONFIGURED };
     return { results: await push.push(ids) };
   }
 

@@ -34,7 +34,7 @@ export function pushRoutes(push: PushService): ApiRoute[] {
   const pushIds = async (idList: string) => {
     const ids = idList.split(',').filter((id) => id !== '');
     const results = await push.push(ids);
-    return { status: nanoPushStatus(results), ...(push.configured() ? {} : { push_error: 'push is not configured' }) };
+    return { status: nanoPushStatus(results), ...((await push.configured()) ? {} : { push_error: 'push is not configured' }) };
   };
   const idsParam = z.object({ ids: z.string().min(1).describe('comma-separated enrollment ids') });
   const pushResponses = { 200: { description: 'per-id push outcome (NanoMDM shape)', schema: pushStatusSchema } };
@@ -47,7 +47,7 @@ export function pushRoutes(push: PushService): ApiRoute[] {
       summary: "The push certificate's topic and expiry",
       responses: { 200: { description: 'loaded', schema: certificateSchema }, 404: { description: 'no push certificate' } },
       handler: async (_input, reply) => {
-        const current = push.current();
+        const current = await push.current();
         if (current === null) return sendApiError(reply, 'not_found', 'no push certificate is loaded');
         return { topic: current.topic, not_after: current.notAfter.toISOString() };
       },

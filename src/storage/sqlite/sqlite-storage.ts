@@ -1,12 +1,18 @@
 // The embedded SQLite backend (better-sqlite3). Each state change is one transaction; with
 // synchronous=FULL (the default) a committed transaction survives kill -9 and power loss.
+// Several processes may share the file (WAL mode): transactions that read before they write take
+// the write lock first (BEGIN IMMEDIATE), so their decisions hold across processes.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import {
   DuplicateCommandError,
+  type AdmissionChange,
+  type AdmissionFacts,
   type AuthenticateRecord,
+  type ClaimedJob,
   type CommandRecord,
   type EnqueueOutcome,
   type Enrollment,
@@ -14,6 +20,7 @@ import {
   type EnrollmentTraits,
   type HistoryEntry,
   type IdentityBinding,
+  type Job,
   type QueueEntry,
   type NewCommand,
   type QueuedCommand,
@@ -23,7 +30,6 @@ import {
   type PushResultRecord,
   type PushTargetRecord,
   type StoredPushCertificate,
-  type EnrollmentState,
   type Storage,
   type StorageStats,
   type TargetState,
@@ -31,17 +37,24 @@ import {
 } from '../storage.ts';
 import { migrate } from './migrate.ts';
 import {
+  countsByState,
   toCommandTarget,
   toEnrollment,
   toHistoryEntry,
   toIdentityBinding,
+  toJob,
+  toPushCertificate,
+  toPushTarget,
   toQueueEntry,
   type EnrollmentRow,
   type HistoryRow,
   type IdentityRow,
+  type JobRow,
+  type PushCertificateRow,
+  type PushTargetRow,
   type QueueRow,
   type TargetRow,
-} from './rows.ts';
+} from '../rows.ts';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -53,18 +66,16 @@ export interface SqliteOptions {
 
 const PENDING = `state IN ('queued', 'notnow')`;
 const NOTHING_QUEUED = Symbol('nothing queued');
-/** Bindings remembered (a few hundred bytes each), least recently used first out. */
-const BINDING_CACHE_SIZE = 20_000;
 /** The longest an Idle's "last seen" waits in memory before it is written. */
 const SEEN_FLUSH_MS = 1000;
 /** Rows deleted per pruning statement (about a millisecond of work each). */
 const PRUNE_BATCH = 500;
 
 export class SqliteStorage implements Storage {
+  readonly backend = 'sqlite';
   readonly db: Database;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
-  private readonly bindingCache = new Map<string, IdentityBinding>();
   private seenTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: SqliteOptions) {
@@ -78,8 +89,9 @@ export class SqliteStorage implements Storage {
     this.stmt = prepareStatements(this.db);
   }
 
-  async authenticate(rec: AuthenticateRecord): Promise<void> {
-    this.db.transaction(() => {
+  async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
+    return this.db.transaction(() => {
+      const created = this.stmt.enrollmentExists.get(rec.id) === undefined;
       this.stmt.upsertAuthenticate.run({
         id: rec.id,
         type: rec.type,
@@ -92,7 +104,8 @@ export class SqliteStorage implements Storage {
       });
       this.stmt.resetUserChannels.run({ deviceId: rec.id });
       if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
-    })();
+      return { created };
+    }).immediate();
   }
 
   async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
@@ -115,7 +128,7 @@ export class SqliteStorage implements Storage {
       if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
       this.stmt.upsertUserTokenUpdate.run(params);
       return true;
-    })();
+    }).immediate();
   }
 
   async checkOut(id: string, at: string): Promise<boolean> {
@@ -149,40 +162,33 @@ export class SqliteStorage implements Storage {
     return row && toEnrollment(row);
   }
 
-  /**
-   * Every signed device request asks this, so bindings found are remembered. This backend is the
-   * only writer of the table (one process owns the SQLite file), and every method that removes a
-   * binding drops what it remembered, so the memory cannot go stale.
-   */
   async getIdentityBinding(fingerprint: string): Promise<IdentityBinding | undefined> {
-    const known = this.bindingCache.get(fingerprint);
-    if (known !== undefined) {
-      // Re-inserting keeps the Map in least-recently-used order, so the oldest entry goes first.
-      this.bindingCache.delete(fingerprint);
-      this.bindingCache.set(fingerprint, known);
-      return known;
-    }
     const row = this.stmt.getIdentity.get(fingerprint) as IdentityRow | undefined;
-    if (row === undefined) return undefined;
-    const binding = toIdentityBinding(row);
-    this.bindingCache.set(fingerprint, binding);
-    if (this.bindingCache.size > BINDING_CACHE_SIZE) this.bindingCache.delete(this.bindingCache.keys().next().value!);
-    return binding;
+    return row && toIdentityBinding(row);
+  }
+
+  async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
+    return this.db
+      .transaction(() => {
+        const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
+        const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
+        const decision = decide({
+          boundTo: bound?.device_id,
+          deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
+          device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
+        });
+        if (decision.bind) this.stmt.bindIdentity.run(binding);
+        if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
+        return decision;
+      })
+      .immediate();
   }
 
   async listIdentityBindings(deviceId: string): Promise<IdentityBinding[]> {
     return (this.stmt.listIdentities.all(deviceId) as IdentityRow[]).map(toIdentityBinding);
   }
 
-  async bindIdentity(b: IdentityBinding): Promise<boolean> {
-    return this.db.transaction(() => {
-      this.stmt.bindIdentity.run(b);
-      return (this.stmt.getIdentity.get(b.fingerprint) as IdentityRow).device_id === b.deviceId;
-    })();
-  }
-
   async unbindIdentities(deviceId: string): Promise<number> {
-    this.bindingCache.clear();
     return this.stmt.unbindIdentities.run(deviceId).changes;
   }
 
@@ -191,7 +197,6 @@ export class SqliteStorage implements Storage {
   }
 
   async unbindIdentity(fingerprint: string, deviceId: string): Promise<void> {
-    this.bindingCache.delete(fingerprint);
     this.stmt.unbindIdentity.run(fingerprint, deviceId);
   }
 
@@ -199,27 +204,8 @@ export class SqliteStorage implements Storage {
     return this.db.transaction(() => {
       const targets = new Map<string, PushTargetRecord>();
       for (const id of ids) {
-        const row = this.stmt.pushTarget.get(id) as
-          | {
-              id: string;
-              state: EnrollmentState;
-              topic: string | null;
-              push_token: Buffer | null;
-              push_magic: string | null;
-              push_token_invalid: number;
-              apns_sandbox: number;
-            }
-          | undefined;
-        if (row === undefined) continue;
-        targets.set(id, {
-          id: row.id,
-          state: row.state,
-          topic: row.topic,
-          pushToken: row.push_token,
-          pushMagic: row.push_magic,
-          pushTokenInvalid: row.push_token_invalid === 1,
-          sandbox: row.apns_sandbox === 1,
-        });
+        const row = this.stmt.pushTarget.get(id) as PushTargetRow | undefined;
+        if (row !== undefined) targets.set(id, toPushTarget(row));
       }
       return targets;
     })();
@@ -235,10 +221,8 @@ export class SqliteStorage implements Storage {
   }
 
   async getPushCertificate(): Promise<StoredPushCertificate | undefined> {
-    const row = this.stmt.getPushCertificate.get() as
-      | { cert_pem: string; key_pem: string; topic: string; not_after: string; updated_at: string }
-      | undefined;
-    return row && { certPem: row.cert_pem, keyPem: row.key_pem, topic: row.topic, notAfter: row.not_after, updatedAt: row.updated_at };
+    const row = this.stmt.getPushCertificate.get() as PushCertificateRow | undefined;
+    return row && toPushCertificate(row);
   }
 
   async savePushCertificate(cert: StoredPushCertificate): Promise<void> {
@@ -272,7 +256,7 @@ export class SqliteStorage implements Storage {
   }
 
   async recordResult(rec: ResultRecord): Promise<ResultOutcome> {
-    return this.db.transaction((): ResultOutcome => {
+    const record = this.db.transaction((): ResultOutcome => {
       if (this.stmt.touch.run({ id: rec.enrollmentId, status: rec.status, at: rec.at }).changes === 0) {
         return 'unknown-enrollment';
       }
@@ -299,7 +283,8 @@ export class SqliteStorage implements Storage {
         at: rec.at,
       });
       return 'completed';
-    })();
+    });
+    return record.immediate();
   }
 
   async startSession(id: string, at: string): Promise<boolean> {
@@ -386,7 +371,7 @@ export class SqliteStorage implements Storage {
     return this.db.transaction(() => {
       if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
       return this.stmt.cancelPending.run({ id: enrollmentId, uuid: commandUuid, at }).changes;
-    })();
+    }).immediate();
   }
 
   async listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined> {
@@ -412,8 +397,38 @@ export class SqliteStorage implements Storage {
     const results = cutoffs.resultsBefore === null ? 0 : await batches(this.stmt.pruneResults, { before: cutoffs.resultsBefore });
     const commands = await batches(this.stmt.pruneOrphanCommands, {});
     // Bindings of devices that are gone would otherwise keep their certificates from re-enrolling.
-    if ((await batches(this.stmt.pruneIdentities, {})) > 0) this.bindingCache.clear();
+    await batches(this.stmt.pruneIdentities, {});
     return { results, commands, enrollments };
+  }
+
+  async scheduleJob(job: { key: string; kind: string; payload?: unknown; runAt: string }): Promise<void> {
+    this.stmt.scheduleJob.run({ key: job.key, kind: job.kind, payload: JSON.stringify(job.payload ?? null), runAt: job.runAt });
+  }
+
+  async claimJobs(now: string, leaseUntil: string, limit: number): Promise<ClaimedJob[]> {
+    const token = randomUUID();
+    const rows = this.stmt.claimJobs.all({ token, now, leaseUntil, limit }) as JobRow[];
+    return rows.map((r) => ({ ...toJob(r), token }));
+  }
+
+  async finishJob(job: ClaimedJob, next: { runAt: string; error?: string } | null): Promise<void> {
+    const params = { key: job.key, token: job.token, runAt: next?.runAt ?? null, error: next?.error ?? null };
+    this.db.transaction(() => {
+      if (next === null && this.stmt.deleteFinishedJob.run(params).changes === 1) return;
+      this.stmt.releaseJob.run(params);
+    })();
+  }
+
+  async listJobs(): Promise<Job[]> {
+    return (this.stmt.listJobs.all() as JobRow[]).map(toJob);
+  }
+
+  async sharedSecret(name: string, create: () => string): Promise<{ value: string; created: boolean }> {
+    const existing = this.stmt.getSecret.get(name) as string | undefined;
+    if (existing !== undefined) return { value: existing, created: false };
+    // Another process may store its own first; whichever insert wins is the secret for everyone.
+    const created = this.stmt.insertSecret.run({ name, value: create(), at: new Date().toISOString() }).changes === 1;
+    return { value: this.stmt.getSecret.get(name) as string, created };
   }
 
   async heartbeat(at: string): Promise<void> {
@@ -421,19 +436,9 @@ export class SqliteStorage implements Storage {
   }
 
   async stats(): Promise<StorageStats> {
-    const commandTargetsByState: StorageStats['commandTargetsByState'] = {
-      queued: 0,
-      notnow: 0,
-      acknowledged: 0,
-      error: 0,
-      commandformaterror: 0,
-      cancelled: 0,
-    };
-    for (const row of this.stmt.targetsByState.all() as { state: TargetState; count: number }[]) {
-      commandTargetsByState[row.state] = row.count;
-    }
+    const targets = this.stmt.targetsByState.all() as { state: TargetState; count: number }[];
     const enrollments = this.stmt.enrollmentsByState.all() as StorageStats['enrollments'];
-    return { commandTargetsByState, enrollments };
+    return { commandTargetsByState: countsByState(targets), enrollments };
   }
 
   async close(): Promise<void> {
@@ -569,6 +574,27 @@ function prepareStatements(db: Database) {
       DELETE FROM commands WHERE uuid IN (
         SELECT uuid FROM commands c WHERE NOT EXISTS (SELECT 1 FROM command_targets t WHERE t.command_uuid = c.uuid)
         LIMIT @batch)`),
+    // A job that exists keeps its earlier run time; one running now is marked to run again.
+    scheduleJob: db.prepare(`
+      INSERT INTO jobs (key, kind, payload, run_at) VALUES (@key, @kind, @payload, @runAt)
+      ON CONFLICT (key) DO UPDATE SET payload = excluded.payload,
+        run_at = CASE WHEN lease_token IS NULL THEN min(run_at, excluded.run_at) ELSE run_at END,
+        rerun_at = CASE WHEN lease_token IS NULL THEN rerun_at ELSE min(coalesce(rerun_at, excluded.run_at), excluded.run_at) END`),
+    claimJobs: db.prepare(`
+      UPDATE jobs SET lease_token = @token, lease_until = @leaseUntil, attempts = attempts + 1
+      WHERE key IN (SELECT key FROM jobs WHERE run_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+        ORDER BY run_at LIMIT @limit)
+      RETURNING key, kind, payload, run_at, attempts`),
+    deleteFinishedJob: db.prepare('DELETE FROM jobs WHERE key = @key AND lease_token = @token AND rerun_at IS NULL'),
+    // A retry keeps counting attempts; a periodic run or a re-run asked for meanwhile starts afresh.
+    releaseJob: db.prepare(`
+      UPDATE jobs SET run_at = CASE WHEN @runAt IS NULL THEN rerun_at ELSE min(@runAt, coalesce(rerun_at, @runAt)) END,
+        attempts = CASE WHEN @error IS NULL THEN 0 ELSE attempts END, last_error = @error,
+        rerun_at = NULL, lease_token = NULL, lease_until = NULL
+      WHERE key = @key AND lease_token = @token`),
+    listJobs: db.prepare('SELECT key, kind, payload, run_at, attempts FROM jobs ORDER BY run_at, key'),
+    getSecret: db.prepare('SELECT value FROM secrets WHERE name = ?').pluck(),
+    insertSecret: db.prepare('INSERT INTO secrets (name, value, created_at) VALUES (@name, @value, @at) ON CONFLICT (name) DO NOTHING'),
     heartbeat: db.prepare('INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
     targetsByState: db.prepare('SELECT state, count(*) AS count FROM command_targets GROUP BY state'),
     enrollmentsByState: db.prepare('SELECT state, channel, count(*) AS count FROM enrollments GROUP BY state, channel ORDER BY state, channel'),

@@ -1,14 +1,34 @@
-// Row shapes of the SQLite tables and their mapping to the storage contract's types.
-import type { Channel, EnrollmentType } from '../../protocol/enrollment-id.ts';
+// Row shapes of the tables, as either backend returns them, and their mapping to the contract's
+// types. The two differ only in how they spell a few column types: SQLite gives booleans as 0/1
+// and JSON as text; PostgreSQL gives booleans and parsed jsonb (timestamps are ISO strings in both:
+// the PostgreSQL backend parses timestamptz into them).
+import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
 import type {
   CommandTarget,
   Enrollment,
   EnrollmentState,
   HistoryEntry,
   IdentityBinding,
+  Job,
+  PushTargetRecord,
   QueueEntry,
+  StorageStats,
+  StoredPushCertificate,
   TargetState,
-} from '../storage.ts';
+} from './storage.ts';
+
+/** A boolean column: 0/1 in SQLite, a boolean in PostgreSQL. */
+export type Flag = number | boolean;
+/** A JSON column: text in SQLite, parsed jsonb in PostgreSQL. */
+export type Json = string | object | null;
+
+export function flag(value: Flag): boolean {
+  return value === true || value === 1;
+}
+
+function json(value: Json): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
 
 export interface EnrollmentRow {
   id: string;
@@ -19,7 +39,7 @@ export interface EnrollmentRow {
   serial_number: string | null;
   platform: string | null;
   os_version: string | null;
-  facts: string | null;
+  facts: Json;
   user_id: string | null;
   user_short_name: string | null;
   user_long_name: string | null;
@@ -27,7 +47,7 @@ export interface EnrollmentRow {
   push_token: Buffer | null;
   push_magic: string | null;
   unlock_token: Buffer | null;
-  awaiting_configuration: number;
+  awaiting_configuration: Flag;
   bootstrap_token: Buffer | null;
   first_seen_at: string;
   last_seen_at: string;
@@ -35,7 +55,7 @@ export interface EnrollmentRow {
   authenticated_at: string | null;
   token_updated_at: string | null;
   checked_out_at: string | null;
-  push_token_invalid: number;
+  push_token_invalid: Flag;
   last_push_at: string | null;
   last_push_result: string | null;
   identity_renewal_until: string | null;
@@ -51,7 +71,7 @@ export function toEnrollment(r: EnrollmentRow): Enrollment {
     serialNumber: r.serial_number,
     platform: r.platform,
     osVersion: r.os_version,
-    facts: r.facts === null ? null : (JSON.parse(r.facts) as Record<string, unknown>),
+    facts: json(r.facts) as Record<string, unknown> | null,
     userId: r.user_id,
     userShortName: r.user_short_name,
     userLongName: r.user_long_name,
@@ -59,7 +79,7 @@ export function toEnrollment(r: EnrollmentRow): Enrollment {
     pushToken: r.push_token,
     pushMagic: r.push_magic,
     hasUnlockToken: r.unlock_token !== null,
-    awaitingConfiguration: r.awaiting_configuration === 1,
+    awaitingConfiguration: flag(r.awaiting_configuration),
     hasBootstrapToken: r.bootstrap_token !== null,
     firstSeenAt: r.first_seen_at,
     lastSeenAt: r.last_seen_at,
@@ -67,7 +87,7 @@ export function toEnrollment(r: EnrollmentRow): Enrollment {
     authenticatedAt: r.authenticated_at,
     tokenUpdatedAt: r.token_updated_at,
     checkedOutAt: r.checked_out_at,
-    pushTokenInvalid: r.push_token_invalid === 1,
+    pushTokenInvalid: flag(r.push_token_invalid),
     lastPushAt: r.last_push_at,
     lastPushResult: r.last_push_result,
     identityRenewalUntil: r.identity_renewal_until,
@@ -83,7 +103,7 @@ export interface TargetRow {
   updated_at: string;
   notnow_count: number;
   result: Buffer | null;
-  error_chain: string | null;
+  error_chain: Json;
 }
 
 export function toCommandTarget(r: TargetRow): CommandTarget {
@@ -94,7 +114,7 @@ export function toCommandTarget(r: TargetRow): CommandTarget {
     updatedAt: r.updated_at,
     notNowCount: r.notnow_count,
     result: r.result,
-    errorChain: r.error_chain === null ? null : (JSON.parse(r.error_chain) as unknown[]),
+    errorChain: json(r.error_chain) as unknown[] | null,
   };
 }
 
@@ -129,4 +149,57 @@ export interface IdentityRow {
 
 export function toIdentityBinding(r: IdentityRow): IdentityBinding {
   return { fingerprint: r.fingerprint, deviceId: r.device_id, subject: r.subject, notAfter: r.not_after, boundAt: r.bound_at };
+}
+
+export interface PushTargetRow {
+  id: string;
+  state: EnrollmentState;
+  topic: string | null;
+  push_token: Buffer | null;
+  push_magic: string | null;
+  push_token_invalid: Flag;
+  apns_sandbox: Flag;
+}
+
+export function toPushTarget(r: PushTargetRow): PushTargetRecord {
+  return {
+    id: r.id,
+    state: r.state,
+    topic: r.topic,
+    pushToken: r.push_token,
+    pushMagic: r.push_magic,
+    pushTokenInvalid: flag(r.push_token_invalid),
+    sandbox: flag(r.apns_sandbox),
+  };
+}
+
+export interface PushCertificateRow {
+  cert_pem: string;
+  key_pem: string;
+  topic: string;
+  not_after: string;
+  updated_at: string;
+}
+
+export function toPushCertificate(r: PushCertificateRow): StoredPushCertificate {
+  return { certPem: r.cert_pem, keyPem: r.key_pem, topic: r.topic, notAfter: r.not_after, updatedAt: r.updated_at };
+}
+
+export interface JobRow {
+  key: string;
+  kind: string;
+  payload: Json;
+  run_at: string;
+  attempts: number;
+}
+
+export function toJob(r: JobRow): Job {
+  return { key: r.key, kind: r.kind, payload: json(r.payload), runAt: r.run_at, attempts: r.attempts };
+}
+
+/** Command targets by state, every state present (zero when no row has it). */
+export function countsByState(rows: { state: TargetState; count: number }[]): StorageStats['commandTargetsByState'] {
+  const counts: StorageStats['commandTargetsByState'] = { queued: 0, notnow: 0, acknowledged: 0, error: 0, commandformaterror: 0, cancelled: 0 };
+  for (const row of rows) counts[row.state] = row.count;
+  return counts;
 }
