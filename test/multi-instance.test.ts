@@ -55,7 +55,6 @@ describe('several instances on one PostgreSQL', { skip: pgSkipReason() }, () => 
       DEVICE_CA: join(dir, 'device-ca.pem'),
       APNS_URL: rig.standin.url,
       APNS_CA: rig.env.APNS_CA!,
-      LOG_LEVEL: process.env.MULTI_LOG ?? 'warn',
     };
     // All three at once: their migrations race for the lock.
     instances.push(...(await Promise.all([startInstance(), startInstance(), startInstance()])));

@@ -14,7 +14,7 @@ interface Answer {
 }
 
 export async function runPhase(fleet: readonly Device[], spec: RunSpec, commandsPerRound: number): Promise<RunResult> {
-  const url = new URL(spec.url);
+  const servers = spec.urls.map((u) => new URL(u));
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const latencies: number[] = [];
   const errorSamples: string[] = [];
@@ -26,7 +26,7 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
     return bytes;
   };
 
-  const send = (message: SignedBody, contentType: string): Promise<Answer> =>
+  const send = (url: URL, message: SignedBody, contentType: string): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': message.body.length };
       if (spec.signed) headers['mdm-signature'] = message.signature;
@@ -52,18 +52,18 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
     throw new Error(`${what}: expected ${command ?? 'an empty 200'}, got ${answer.status} ${got}`);
   };
 
-  const converse = async (device: Device, phase: Phase): Promise<void> => {
+  const converse = async (device: Device, url: URL, phase: Phase): Promise<void> => {
     if (phase.kind === 'enroll') {
-      expect(await send(device.authenticate, CHECKIN_CONTENT_TYPE), null, `${device.id} Authenticate`);
-      expect(await send(device.tokenUpdate, CHECKIN_CONTENT_TYPE), null, `${device.id} TokenUpdate`);
+      expect(await send(url, device.authenticate, CHECKIN_CONTENT_TYPE), null, `${device.id} Authenticate`);
+      expect(await send(url, device.tokenUpdate, CHECKIN_CONTENT_TYPE), null, `${device.id} TokenUpdate`);
       return;
     }
     const commands = phase.kind === 'session' ? roundCommands(phase.round, commandsPerRound) : [phase.expect];
-    let answer = await send(device.idle, REPORT_CONTENT_TYPE);
+    let answer = await send(url, device.idle, REPORT_CONTENT_TYPE);
     for (const uuid of commands) {
       expect(answer, uuid, `${device.id} after ${uuid === commands[0] ? 'Idle' : 'Acknowledged'}`);
       if (phase.kind === 'first-command') return;
-      answer = await send(device.acknowledged.get(uuid)!, REPORT_CONTENT_TYPE);
+      answer = await send(url, device.acknowledged.get(uuid)!, REPORT_CONTENT_TYPE);
     }
     expect(answer, null, `${device.id} after the last Acknowledged`);
   };
@@ -73,7 +73,7 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   const lane = async (): Promise<void> => {
     for (let i = next++; i < fleet.length; i = next++) {
       try {
-        await converse(fleet[i]!, spec.phase);
+        await converse(fleet[i]!, servers[i % servers.length]!, spec.phase);
       } catch (err) {
         errors += 1;
         if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push((err as Error).message);

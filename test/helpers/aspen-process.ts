@@ -19,10 +19,14 @@ export interface AspenProcess {
   stop(): Promise<number | null>;
 }
 
+/** Only a guard against a hang: a server that has not said where it listens by then is broken. */
+const START_GUARD_MS = 120_000;
+
+/** `env` may not lower LOG_LEVEL below info: the "Server listening" line is how the URL is found. */
 export function startAspenProcess(env: Record<string, string>, cwd?: string): AspenProcess {
   const child = spawn(process.execPath, ['--import', TSX, MAIN], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -36,6 +40,7 @@ export function startAspenProcess(env: Record<string, string>, cwd?: string): As
     child.stdout!.on('data', look);
     child.stderr!.on('data', look);
     void exited.then((code) => reject(new Error(`aspen exited (${code}) before listening:\n${out}`)));
+    setTimeout(() => reject(new Error(`aspen did not listen within ${START_GUARD_MS} ms:\n${out}`)), START_GUARD_MS).unref();
   });
   listening.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
   return {

@@ -29,8 +29,8 @@ export function databaseUrl(base: string, database: string): string {
   return url.toString();
 }
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl(pgTestUrl()!, 'postgres') });
+async function admin<T>(fn: (client: pg.Client) => Promise<T>, base = pgTestUrl()!): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl(base, 'postgres') });
   await client.connect();
   try {
     return await fn(client);
@@ -44,23 +44,24 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database, already migrated (a copy of the template). */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh database on the server `base` names, a copy of `template` (by default the migrated
+ *  test template; 'template0' for an empty one). */
+export async function createTestDatabase(base = pgTestUrl()!, template = TEMPLATE_DATABASE): Promise<TestDatabase> {
   const name = `aspen_test_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`), base);
   return {
-    url: databaseUrl(pgTestUrl()!, name),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
+    url: databaseUrl(base, name),
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`), base).then(() => {}),
   };
 }
 
 /** (Re)creates the template database with every migration applied. */
-export async function prepareTemplate(migrateDatabase: (url: string) => Promise<void>): Promise<void> {
+export async function prepareTemplate(migrateDatabase: (url: string) => Promise<void>, base = pgTestUrl()!): Promise<void> {
   await admin(async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
-  });
-  await migrateDatabase(databaseUrl(pgTestUrl()!, TEMPLATE_DATABASE));
+  }, base);
+  await migrateDatabase(databaseUrl(base, TEMPLATE_DATABASE));
 }
 
 /** The directory holding initdb and pg_ctl, if PostgreSQL is installed. */
@@ -85,10 +86,11 @@ export interface TestCluster {
 
 /**
  * initdb + pg_ctl in a temp directory, listening on 127.0.0.1 only, with trust authentication
- * (nothing else can reach it) and without fsync (a test cluster need not survive power loss).
- * PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
+ * (nothing else can reach it) and, unless `durable` (the bench measures what production does),
+ * without fsync: a test cluster need not survive power loss. PostgreSQL refuses to run as root,
+ * so as root it runs as the `postgres` user.
  */
-export async function startCluster(bin: string): Promise<TestCluster> {
+export async function startCluster(bin: string, { durable = false } = {}): Promise<TestCluster & { dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'aspen-pg-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
@@ -106,7 +108,8 @@ export async function startCluster(bin: string): Promise<TestCluster> {
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-    const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off -c max_connections=300`;
+    const fast = durable ? '' : ' -c fsync=off -c full_page_writes=off';
+    const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=300${fast}`;
     run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
@@ -114,6 +117,7 @@ export async function startCluster(bin: string): Promise<TestCluster> {
   }
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    dataDir: data,
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
