@@ -14,6 +14,7 @@ import { JobRunner } from './service/job-runner.ts';
 import { PushService, REPUSH_JOB } from './service/push-service.ts';
 import { PRUNE_JOB, Retention } from './service/retention.ts';
 import { MdmService } from './service/mdm-service.ts';
+import { resultEffects } from './service/result-effects.ts';
 import { resolveApiKey, resolveDeviceCa } from './service/shared-secrets.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { Storage } from './storage/storage.ts';
@@ -92,16 +93,18 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     const retention = new Retention(storage, config.retention, logger);
     jobs.register(REPUSH_JOB, pushService.repushJob);
     jobs.register(PRUNE_JOB, retention.job);
+    const releaseIdentities = auth ? (id: string) => auth.release(id) : (id: string) => storage.unbindIdentities(id);
     const service = new MdmService(
       storage,
       { userAuthenticate: config.userAuthenticate, returnToService: config.returnToService },
       auth,
       (enrollmentId) => pushService.scheduleRepush(enrollmentId),
+      resultEffects(storage, releaseIdentities),
     );
     const app = await buildApp({
       service,
       commands: new CommandQueue(storage),
-      directory: new EnrollmentDirectory(storage, auth ? (id) => auth.release(id) : (id) => storage.unbindIdentities(id)),
+      directory: new EnrollmentDirectory(storage, releaseIdentities),
       push: pushService,
       metrics,
       operations: {

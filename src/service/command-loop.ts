@@ -7,9 +7,12 @@
 // device is never offered the same deferred command twice in one session.
 import { describeIssues, reportSchema } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
-import type { CommandStore } from '../storage/storage.ts';
+import type { CommandStore, RecordedResult } from '../storage/storage.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { DeviceRequestError, emptyReply, unknownEnrollment, type DeviceReply, type RequestSummary } from './device-reply.ts';
+
+/** Runs once a result is stored (also for a replay of it: what it triggers must be idempotent). */
+export type ResultHook = (result: RecordedResult, message: PlistDict, who: ResolvedEnrollment, at: string) => Promise<void>;
 
 export async function handleReport(
   storage: CommandStore,
@@ -17,6 +20,7 @@ export async function handleReport(
   raw: Uint8Array,
   who: ResolvedEnrollment,
   at: string,
+  afterResult: ResultHook,
 ): Promise<DeviceReply> {
   const parsed = reportSchema.safeParse(message);
   if (!parsed.success) throw new DeviceRequestError(400, `invalid report: ${describeIssues(parsed.error)}`);
@@ -28,7 +32,7 @@ export async function handleReport(
     if (!(await storage.startSession(who.id, at))) throw unknownEnrollment(who, report.Status);
     outcome = 'session started';
   } else {
-    outcome = await storage.recordResult({
+    const recorded = await storage.recordResult({
       enrollmentId: who.id,
       commandUuid: report.CommandUUID!,
       status: report.Status,
@@ -38,7 +42,9 @@ export async function handleReport(
       errorChain: message.ErrorChain === undefined ? null : asArray(plistToJson(message.ErrorChain)),
       at,
     });
+    outcome = recorded.outcome;
     if (outcome === 'unknown-enrollment') throw unknownEnrollment(who, report.Status);
+    if (outcome === 'completed' || outcome === 'replayed') await afterResult(recorded, message, who, at);
   }
   const next = await storage.nextCommand(who.id);
   if (next === undefined && report.Status !== 'NotNow' && report.Status !== 'Idle' && (await storage.hasDeferred(who.id))) {

@@ -106,7 +106,14 @@ export class DeviceAuth {
     if (bound !== undefined) throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, who);
 
     const at = now.toISOString();
-    const binding = { fingerprint, deviceId: who.deviceId, subject: identity.subject, notAfter: identity.notAfter.toISOString(), boundAt: at };
+    const binding = {
+      fingerprint,
+      deviceId: who.deviceId,
+      subject: identity.subject,
+      notAfter: identity.notAfter.toISOString(),
+      boundAt: at,
+      anchor: identity.anchor,
+    };
     const decision = await this.storage.admitIdentity(binding, (facts) => this.decide(facts, identity, who.deviceId, authenticate, at));
     if ('refusal' in decision) throw this.refuse(decision.refusal, who);
     return {

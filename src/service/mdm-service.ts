@@ -12,7 +12,7 @@ import { installsMdmProfile } from '../protocol/command-envelope.ts';
 import { decodePlistDict, PlistError, type PlistDict } from '../protocol/plist.ts';
 import type { CommandStore, EnrollmentStore } from '../storage/storage.ts';
 import { checkinHandler, type CheckinOptions } from './checkin.ts';
-import { handleReport } from './command-loop.ts';
+import { handleReport, type ResultHook } from './command-loop.ts';
 import type { Authorization, DeviceAuth, DeviceCredentials } from './device-auth.ts';
 import { DeviceRequestError, type DeviceReply } from './device-reply.ts';
 
@@ -28,6 +28,8 @@ export class MdmService {
     /** null when device identity checks are off (DEVICE_IDENTITY=off). */
     private readonly auth: DeviceAuth | null,
     private readonly repushLater: RepushScheduler = async () => {},
+    /** What a stored result changes besides its own record (result-effects.ts). */
+    private readonly afterResult: ResultHook = async () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -42,7 +44,7 @@ export class MdmService {
   /** A command report (Status) message. */
   async report(body: Uint8Array, credentials: DeviceCredentials): Promise<DeviceReply> {
     return this.handle(body, credentials, 'report', async (message, who, _authorization, at) => {
-      const reply = await handleReport(this.storage, message, body, who, at);
+      const reply = await handleReport(this.storage, message, body, who, at, this.afterResult);
       if (reply.summary.deferredLeft) await this.repushLater(who.id);
       return reply;
     });

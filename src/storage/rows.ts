@@ -4,9 +4,11 @@
 // the PostgreSQL backend parses timestamptz into them).
 import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
 import type {
+  CommandSummary,
   CommandTarget,
   Enrollment,
   EnrollmentState,
+  EnrollmentTraits,
   HistoryEntry,
   IdentityBinding,
   Job,
@@ -24,6 +26,10 @@ export type Json = string | object | null;
 
 export function flag(value: Flag): boolean {
   return value === true || value === 1;
+}
+
+export function optionalFlag(value: Flag | null): boolean | null {
+  return value === null ? null : flag(value);
 }
 
 function json(value: Json): unknown {
@@ -59,6 +65,12 @@ export interface EnrollmentRow {
   last_push_at: string | null;
   last_push_result: string | null;
   identity_renewal_until: string | null;
+  device_name: string | null;
+  model: string | null;
+  supervised: Flag | null;
+  multi_user: Flag | null;
+  inventory: Json;
+  inventory_updated_at: string | null;
 }
 
 export function toEnrollment(r: EnrollmentRow): Enrollment {
@@ -91,6 +103,12 @@ export function toEnrollment(r: EnrollmentRow): Enrollment {
     lastPushAt: r.last_push_at,
     lastPushResult: r.last_push_result,
     identityRenewalUntil: r.identity_renewal_until,
+    deviceName: r.device_name,
+    model: r.model,
+    supervised: optionalFlag(r.supervised),
+    multiUser: optionalFlag(r.multi_user),
+    inventory: json(r.inventory) as Record<string, unknown> | null,
+    inventoryUpdatedAt: r.inventory_updated_at,
   };
 }
 
@@ -145,10 +163,56 @@ export interface IdentityRow {
   subject: string;
   not_after: string;
   bound_at: string;
+  anchor: string | null;
 }
 
 export function toIdentityBinding(r: IdentityRow): IdentityBinding {
-  return { fingerprint: r.fingerprint, deviceId: r.device_id, subject: r.subject, notAfter: r.not_after, boundAt: r.bound_at };
+  return { fingerprint: r.fingerprint, deviceId: r.device_id, subject: r.subject, notAfter: r.not_after, boundAt: r.bound_at, anchor: r.anchor };
+}
+
+export interface CommandSummaryRow {
+  uuid: string;
+  request_type: string;
+  created_at: string;
+}
+
+export interface TargetCountRow {
+  command_uuid: string;
+  state: TargetState;
+  count: number;
+}
+
+/** The commands of a listing with their targets counted by state. */
+export function toCommandSummaries(commands: CommandSummaryRow[], counts: TargetCountRow[]): CommandSummary[] {
+  const byCommand = new Map<string, TargetCountRow[]>();
+  for (const row of counts) byCommand.set(row.command_uuid, [...(byCommand.get(row.command_uuid) ?? []), row]);
+  return commands.map((c) => ({
+    uuid: c.uuid,
+    requestType: c.request_type,
+    createdAt: c.created_at,
+    targetsByState: countsByState(byCommand.get(c.uuid) ?? []),
+  }));
+}
+
+export interface TraitGroupRow {
+  type: EnrollmentType;
+  channel: Channel;
+  platform: string | null;
+  os_version: string | null;
+  supervised: Flag | null;
+  multi_user: Flag | null;
+  ids: string;
+}
+
+export function toTraits(r: Omit<TraitGroupRow, 'ids'>): EnrollmentTraits {
+  return {
+    type: r.type,
+    channel: r.channel,
+    platform: r.platform,
+    osVersion: r.os_version,
+    supervised: optionalFlag(r.supervised),
+    multiUser: optionalFlag(r.multi_user),
+  };
 }
 
 export interface PushTargetRow {

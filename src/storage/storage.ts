@@ -43,6 +43,29 @@ export interface Enrollment {
   lastPushResult: string | null;
   /** Until when a new identity certificate may replace the bound ones at Authenticate. */
   identityRenewalUntil: string | null;
+  /** From DeviceInformation results (device channel; null until one arrived). */
+  deviceName: string | null;
+  model: string | null;
+  supervised: boolean | null;
+  /** A Shared iPad (DeviceInformation IsMultiUser). */
+  multiUser: boolean | null;
+  /** Every DeviceInformation answer merged, newest value per query, as JSON. */
+  inventory: Record<string, unknown> | null;
+  inventoryUpdatedAt: string | null;
+}
+
+/** What a DeviceInformation result says about the device: its QueryResponses as JSON, and the
+ *  facts the server keeps in their own fields (absent: not answered this time). */
+export interface InventoryRecord {
+  deviceId: string;
+  values: Record<string, unknown>;
+  deviceName?: string;
+  model?: string;
+  serialNumber?: string;
+  osVersion?: string;
+  supervised?: boolean;
+  multiUser?: boolean;
+  at: string;
 }
 
 export interface IdentityBinding {
@@ -51,6 +74,8 @@ export interface IdentityBinding {
   subject: string;
   notAfter: string;
   boundAt: string;
+  /** SHA-256 of the trusted CA certificate the certificate chained to (null: bound before it was recorded). */
+  anchor: string | null;
 }
 
 /** What pushing a channel needs. */
@@ -153,6 +178,13 @@ export interface ResultRecord {
  */
 export type ResultOutcome = 'completed' | 'notnow' | 'replayed' | 'unknown-command' | 'unknown-enrollment';
 
+/** What recording a result did, and the RequestType of the command it answered (null when there
+ *  is no such command for the enrollment). */
+export interface RecordedResult {
+  outcome: ResultOutcome;
+  requestType: string | null;
+}
+
 export interface QueuedCommand {
   uuid: string;
   requestType: string;
@@ -183,16 +215,41 @@ export interface EnrollmentFilter {
   state?: EnrollmentState;
   /** The device and all its user channels. */
   deviceId?: string;
+  serialNumber?: string;
+  /** The device's platform (a user channel has its device's). */
+  platform?: string;
+  topic?: string;
   lastSeenBefore?: string;
   lastSeenAfter?: string;
 }
 
-/** What deciding whether a command may be queued to an enrollment needs to know. */
+/** What deciding whether a command may be queued to an enrollment needs to know (a user channel
+ *  has its device's platform, OS and supervision). */
 export interface EnrollmentTraits {
   type: EnrollmentType;
   channel: Channel;
   platform: string | null;
   osVersion: string | null;
+  supervised: boolean | null;
+  multiUser: boolean | null;
+}
+
+export interface CommandFilter {
+  requestType?: string;
+  /** Commands with at least one target in this state. */
+  state?: TargetState;
+  /** Commands queued to this enrollment. */
+  target?: string;
+  /** Created at or after. */
+  since?: string;
+}
+
+/** A command in a listing: how many of its targets are in each state. */
+export interface CommandSummary {
+  uuid: string;
+  requestType: string;
+  createdAt: string;
+  targetsByState: Record<TargetState, number>;
 }
 
 /** A pending command in one enrollment's queue. */
@@ -282,6 +339,11 @@ export interface EnrollmentStore {
   /** The known enrollments among `ids`, grouped by their traits (a fleet has few kinds of device,
    *  so a command is checked once per group). Unknown ids are in no group. */
   groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]>;
+  /** Merges a DeviceInformation answer into the device's inventory; false when unknown. */
+  recordInventory(rec: InventoryRecord): Promise<boolean>;
+  /** Forgets an enrollment: a device channel with its user channels, their queues and results,
+   *  the device's certificates and its pending jobs. False when unknown. */
+  deleteEnrollment(id: string): Promise<boolean>;
 }
 
 /** Command queues and results. */
@@ -291,7 +353,7 @@ export interface CommandStore {
   enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>>;
   /** Stores a device's answer to a command (and records the enrollment as seen). Idempotent, also
    *  when the same result arrives twice at once. */
-  recordResult(rec: ResultRecord): Promise<ResultOutcome>;
+  recordResult(rec: ResultRecord): Promise<RecordedResult>;
   /** An Idle report starts a new session: records the enrollment as seen (bookkeeping a backend
    *  may write lazily, see the backend) and makes the commands the device deferred (NotNow) in
    *  earlier sessions eligible again. False when unknown. */
@@ -310,6 +372,8 @@ export interface CommandStore {
   /** An enrollment's commands, newest first, those older than `before` (a seq); undefined when
    *  the enrollment is unknown. */
   listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined>;
+  /** Commands, newest first (by creation, then uuid), those after the cursor `before`. */
+  listCommands(filter: CommandFilter, page: { before?: { createdAt: string; uuid: string }; limit: number }): Promise<CommandSummary[]>;
 }
 
 /** Which certificate speaks for which device. */
@@ -329,6 +393,11 @@ export interface IdentityStore {
   unbindIdentities(deviceId: string): Promise<number>;
   /** Removes one binding of a device (undoing a bind whose request then failed). */
   unbindIdentity(fingerprint: string, deviceId: string): Promise<void>;
+  /** The CAs bound certificates chained to (null: bound before it was recorded), with how many
+   *  devices hold one. */
+  identityAnchors(): Promise<{ anchor: string | null; devices: number }[]>;
+  /** When the first bound certificate of an enrollment that is not checked out expires. */
+  soonestIdentityExpiry(): Promise<string | null>;
 }
 
 /** Push credentials, outcomes and the push certificate. */

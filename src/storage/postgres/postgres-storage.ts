@@ -29,7 +29,10 @@ import {
   type PushTargetRecord,
   type QueueEntry,
   type QueuedCommand,
-  type ResultOutcome,
+  type CommandFilter,
+  type CommandSummary,
+  type InventoryRecord,
+  type RecordedResult,
   type ResultRecord,
   type Storage,
   type StorageStats,
@@ -39,7 +42,9 @@ import {
 } from '../storage.ts';
 import {
   countsByState,
+  toCommandSummaries,
   toCommandTarget,
+  toTraits,
   toEnrollment,
   toHistoryEntry,
   toIdentityBinding,
@@ -47,6 +52,7 @@ import {
   toPushCertificate,
   toPushTarget,
   toQueueEntry,
+  type CommandSummaryRow,
   type EnrollmentRow,
   type HistoryRow,
   type IdentityRow,
@@ -54,8 +60,11 @@ import {
   type PushCertificateRow,
   type PushTargetRow,
   type QueueRow,
+  type TargetCountRow,
   type TargetRow,
+  type TraitGroupRow,
 } from '../rows.ts';
+import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import { migrate } from './migrate.ts';
 
 export interface PostgresOptions {
@@ -238,34 +247,55 @@ export class PostgresStorage implements Storage {
   }
 
   async listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (column: string, op: string, value: string | undefined) => {
-      if (value === undefined) return;
-      values.push(value);
-      where.push(`${column} ${op} $${values.length}`);
-    };
-    add('type', '=', filter.type);
-    add('channel', '=', filter.channel);
-    add('state', '=', filter.state);
-    add('device_id', '=', filter.deviceId);
-    add('last_seen_at', '<', filter.lastSeenBefore);
-    add('last_seen_at', '>', filter.lastSeenAfter);
-    add('id', '>', page.after);
-    values.push(page.limit);
-    const sql = `SELECT * FROM enrollments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $${values.length}`;
-    return (await this.rows<EnrollmentRow>(sql, values)).map(toEnrollment);
+    const query = enrollmentListQuery(filter, page, (n) => `$${n}`);
+    return (await this.rows<EnrollmentRow>(query.text, query.values)).map(toEnrollment);
   }
 
   async groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]> {
     // A user channel runs on its device channel's platform (for a device channel, d is itself).
-    const rows = await this.rows<EnrollmentTraits & { ids: string[] }>(
-      `SELECT e.type, e.channel, d.platform, d.os_version AS "osVersion", array_agg(e.id) AS ids
+    const rows = await this.rows<Omit<TraitGroupRow, 'ids'> & { ids: string[] }>(
+      `SELECT e.type, e.channel, d.platform, d.os_version, d.supervised, d.multi_user, array_agg(e.id) AS ids
       FROM unnest($1::text[]) AS i (id) JOIN enrollments e ON e.id = i.id LEFT JOIN enrollments d ON d.id = e.device_id
-      GROUP BY e.type, e.channel, d.platform, d.os_version`,
+      GROUP BY e.type, e.channel, d.platform, d.os_version, d.supervised, d.multi_user`,
       [[...new Set(ids)]],
     );
-    return rows.map(({ ids: members, ...traits }) => ({ traits, ids: members }));
+    return rows.map(({ ids: members, ...traits }) => ({ traits: toTraits(traits), ids: members }));
+  }
+
+  async recordInventory(rec: InventoryRecord): Promise<boolean> {
+    const rows = await this.rows(
+      `UPDATE enrollments SET inventory = coalesce(inventory, '{}'::jsonb) || $2::jsonb, inventory_updated_at = $3,
+        device_name = coalesce($4, device_name), model = coalesce($5, model), serial_number = coalesce($6, serial_number),
+        os_version = coalesce($7, os_version), supervised = coalesce($8, supervised), multi_user = coalesce($9, multi_user)
+      WHERE id = $1 AND channel = 'device' RETURNING 1`,
+      [
+        rec.deviceId,
+        JSON.stringify(rec.values),
+        rec.at,
+        rec.deviceName ?? null,
+        rec.model ?? null,
+        rec.serialNumber ?? null,
+        rec.osVersion ?? null,
+        rec.supervised ?? null,
+        rec.multiUser ?? null,
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  async deleteEnrollment(id: string): Promise<boolean> {
+    // A device channel goes with its user channels; cascades take their queues and results. A
+    // re-push job left for a deleted channel finds nothing to push, and ends.
+    return this.transaction(async (c) => {
+      await this.lockIdentity(c, null, id);
+      const deleted = await c.query(
+        `DELETE FROM enrollments WHERE id = $1 OR (device_id = $1 AND EXISTS (SELECT 1 FROM enrollments d WHERE d.id = $1 AND d.channel = 'device'))`,
+        [id],
+      );
+      if (deleted.rowCount === 0) return false;
+      await c.query('DELETE FROM device_identities WHERE device_id = $1', [id]); // none match a user channel id
+      return true;
+    });
   }
 
   async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
@@ -290,12 +320,12 @@ export class PostgresStorage implements Storage {
     return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
   }
 
-  async recordResult(rec: ResultRecord): Promise<ResultOutcome> {
+  async recordResult(rec: ResultRecord): Promise<RecordedResult> {
     // One statement. Only a pending command can be deferred; a final result is also stored for a
     // cancelled command the device ran anyway. The state condition is re-checked against the
     // latest version of the row, so of two identical results arriving at once exactly one
     // changes it; the other finds it final: a replay.
-    const row = await this.one<{ known: number; changed: number; present: boolean }>(
+    const row = await this.one<{ known: number; changed: number; request_type: string | null }>(
       `WITH touched AS (
         UPDATE enrollments SET last_seen_at = $3, last_status = $4 WHERE id = $1 RETURNING id
       ), changed AS (
@@ -310,13 +340,15 @@ export class PostgresStorage implements Storage {
         RETURNING 1
       )
       SELECT (SELECT count(*) FROM touched)::int AS known, (SELECT count(*) FROM changed)::int AS changed,
-        EXISTS (SELECT 1 FROM command_targets WHERE enrollment_id = $1 AND command_uuid = $2) AS present`,
+        (SELECT c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+          WHERE t.enrollment_id = $1 AND t.command_uuid = $2) AS request_type`,
       [rec.enrollmentId, rec.commandUuid, rec.at, rec.status, rec.raw, rec.errorChain && JSON.stringify(rec.errorChain)],
       'record-result',
     );
-    if (row!.known === 0) return 'unknown-enrollment';
-    if (row!.changed === 1) return rec.status === 'NotNow' ? 'notnow' : 'completed';
-    return row!.present ? 'replayed' : 'unknown-command';
+    const requestType = row!.request_type;
+    if (row!.known === 0) return { outcome: 'unknown-enrollment', requestType: null };
+    if (row!.changed === 1) return { outcome: rec.status === 'NotNow' ? 'notnow' : 'completed', requestType };
+    return { outcome: requestType === null ? 'unknown-command' : 'replayed', requestType };
   }
 
   async startSession(id: string, at: string): Promise<boolean> {
@@ -393,6 +425,16 @@ export class PostgresStorage implements Storage {
     return rows.map(toHistoryEntry);
   }
 
+  async listCommands(filter: CommandFilter, page: { before?: { createdAt: string; uuid: string }; limit: number }): Promise<CommandSummary[]> {
+    const query = commandListQuery(filter, page, (n) => `$${n}`);
+    const commands = await this.rows<CommandSummaryRow>(query.text, query.values);
+    const counts = await this.rows<TargetCountRow>(
+      `SELECT command_uuid, state, count(*)::int AS count FROM command_targets WHERE command_uuid = ANY($1::text[]) GROUP BY command_uuid, state`,
+      [commands.map((c) => c.uuid)],
+    );
+    return toCommandSummaries(commands, counts);
+  }
+
   private async enrollmentExists(id: string): Promise<boolean> {
     return (await this.one('SELECT 1 FROM enrollments WHERE id = $1', [id])) !== undefined;
   }
@@ -427,9 +469,9 @@ export class PostgresStorage implements Storage {
       });
       if (decision.bind) {
         await c.query(
-          `INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at) VALUES ($1, $2, $3, $4, $5)
+          `INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at, anchor) VALUES ($1, $2, $3, $4, $5, $6)
           ON CONFLICT (fingerprint) DO NOTHING`,
-          [binding.fingerprint, binding.deviceId, binding.subject, binding.notAfter, binding.boundAt],
+          [binding.fingerprint, binding.deviceId, binding.subject, binding.notAfter, binding.boundAt, binding.anchor],
         );
       }
       if (decision.consumeRenewal) await c.query(`UPDATE enrollments SET identity_renewal_until = NULL WHERE id = $1`, [binding.deviceId]);
@@ -457,6 +499,17 @@ export class PostgresStorage implements Storage {
       await this.lockIdentity(c, fingerprint, deviceId);
       await c.query('DELETE FROM device_identities WHERE fingerprint = $1 AND device_id = $2', [fingerprint, deviceId]);
     });
+  }
+
+  async identityAnchors(): Promise<{ anchor: string | null; devices: number }[]> {
+    return this.rows('SELECT anchor, count(DISTINCT device_id)::int AS devices FROM device_identities GROUP BY anchor ORDER BY anchor');
+  }
+
+  async soonestIdentityExpiry(): Promise<string | null> {
+    const row = await this.one<{ soonest: string | null }>(
+      `SELECT min(i.not_after) AS soonest FROM device_identities i JOIN enrollments e ON e.id = i.device_id WHERE e.state <> 'checked-out'`,
+    );
+    return row?.soonest ?? null;
   }
 
   async getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>> {

@@ -24,6 +24,10 @@ import {
   type QueueEntry,
   type NewCommand,
   type QueuedCommand,
+  type CommandFilter,
+  type CommandSummary,
+  type InventoryRecord,
+  type RecordedResult,
   type ResultOutcome,
   type ResultRecord,
   type PruneCounts,
@@ -35,9 +39,11 @@ import {
   type TargetState,
   type TokenUpdateRecord,
 } from '../storage.ts';
+import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import { migrate } from './migrate.ts';
 import {
   countsByState,
+  toCommandSummaries,
   toCommandTarget,
   toEnrollment,
   toHistoryEntry,
@@ -46,6 +52,7 @@ import {
   toPushCertificate,
   toPushTarget,
   toQueueEntry,
+  type CommandSummaryRow,
   type EnrollmentRow,
   type HistoryRow,
   type IdentityRow,
@@ -53,7 +60,10 @@ import {
   type PushCertificateRow,
   type PushTargetRow,
   type QueueRow,
+  type TargetCountRow,
   type TargetRow,
+  type TraitGroupRow,
+  toTraits,
 } from '../rows.ts';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
@@ -184,6 +194,14 @@ export class SqliteStorage implements Storage {
       .immediate();
   }
 
+  async identityAnchors(): Promise<{ anchor: string | null; devices: number }[]> {
+    return this.stmt.identityAnchors.all() as { anchor: string | null; devices: number }[];
+  }
+
+  async soonestIdentityExpiry(): Promise<string | null> {
+    return (this.stmt.soonestIdentityExpiry.get() as string | null) ?? null;
+  }
+
   async listIdentityBindings(deviceId: string): Promise<IdentityBinding[]> {
     return (this.stmt.listIdentities.all(deviceId) as IdentityRow[]).map(toIdentityBinding);
   }
@@ -229,12 +247,40 @@ export class SqliteStorage implements Storage {
     this.stmt.savePushCertificate.run(cert);
   }
 
+  async recordInventory(rec: InventoryRecord): Promise<boolean> {
+    const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
+    return (
+      this.stmt.recordInventory.run({
+        deviceId: rec.deviceId,
+        values: JSON.stringify(rec.values),
+        deviceName: rec.deviceName ?? null,
+        model: rec.model ?? null,
+        serialNumber: rec.serialNumber ?? null,
+        osVersion: rec.osVersion ?? null,
+        supervised: bit(rec.supervised),
+        multiUser: bit(rec.multiUser),
+        at: rec.at,
+      }).changes === 1
+    );
+  }
+
+  async deleteEnrollment(id: string): Promise<boolean> {
+    // A re-push job left for a deleted channel finds nothing to push, and ends.
+    return this.db
+      .transaction(() => {
+        if (this.stmt.deleteEnrollment.run({ id }).changes === 0) return false;
+        this.stmt.unbindIdentities.run(id); // bindings are the device's: none match a user channel id
+        return true;
+      })
+      .immediate();
+  }
+
   // Fan-out to 100,000 enrollments is one statement each for traits and targets: the ids go in
   // as one JSON array (json_each), and the traits come back grouped with their ids as JSON arrays,
   // several times faster than a statement, or a row object, per id.
   async groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]> {
-    const rows = this.stmt.traitGroups.all(JSON.stringify([...new Set(ids)])) as (EnrollmentTraits & { ids: string })[];
-    return rows.map(({ ids: members, ...traits }) => ({ traits, ids: JSON.parse(members) as string[] }));
+    const rows = this.stmt.traitGroups.all(JSON.stringify([...new Set(ids)])) as TraitGroupRow[];
+    return rows.map(({ ids: members, ...traits }) => ({ traits: toTraits(traits), ids: JSON.parse(members) as string[] }));
   }
 
   async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
@@ -255,25 +301,26 @@ export class SqliteStorage implements Storage {
     return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
   }
 
-  async recordResult(rec: ResultRecord): Promise<ResultOutcome> {
-    const record = this.db.transaction((): ResultOutcome => {
+  async recordResult(rec: ResultRecord): Promise<RecordedResult> {
+    const record = this.db.transaction((): RecordedResult => {
       if (this.stmt.touch.run({ id: rec.enrollmentId, status: rec.status, at: rec.at }).changes === 0) {
-        return 'unknown-enrollment';
+        return { outcome: 'unknown-enrollment', requestType: null };
       }
       const target = this.stmt.getTargetState.get(rec.enrollmentId, rec.commandUuid) as
-        | { seq: number; state: string }
+        | { seq: number; state: string; request_type: string }
         | undefined;
-      if (target === undefined) return 'unknown-command';
+      if (target === undefined) return { outcome: 'unknown-command', requestType: null };
+      const outcome = (o: ResultOutcome): RecordedResult => ({ outcome: o, requestType: target.request_type });
       if (rec.status === 'NotNow') {
         // Only a pending command can be deferred; a NotNow for one that is already final (a
         // replay) or cancelled changes nothing.
-        if (target.state !== 'queued' && target.state !== 'notnow') return 'replayed';
+        if (target.state !== 'queued' && target.state !== 'notnow') return outcome('replayed');
         this.stmt.deferTarget.run({ seq: target.seq, at: rec.at });
-        return 'notnow';
+        return outcome('notnow');
       }
       // A cancelled command that the device ran anyway still gets its result stored.
       if (target.state !== 'queued' && target.state !== 'notnow' && target.state !== 'cancelled') {
-        return 'replayed';
+        return outcome('replayed');
       }
       this.stmt.completeTarget.run({
         seq: target.seq,
@@ -282,7 +329,7 @@ export class SqliteStorage implements Storage {
         errorChain: rec.errorChain && JSON.stringify(rec.errorChain),
         at: rec.at,
       });
-      return 'completed';
+      return outcome('completed');
     });
     return record.immediate();
   }
@@ -342,22 +389,15 @@ export class SqliteStorage implements Storage {
 
   async listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {
     this.flushSeen();
-    const where: string[] = [];
-    const params: Record<string, string | number> = { limit: page.limit };
-    const add = (sql: string, name: string, value: string | undefined) => {
-      if (value === undefined) return;
-      where.push(sql);
-      params[name] = value;
-    };
-    add('type = @type', 'type', filter.type);
-    add('channel = @channel', 'channel', filter.channel);
-    add('state = @state', 'state', filter.state);
-    add('device_id = @deviceId', 'deviceId', filter.deviceId);
-    add('last_seen_at < @before', 'before', filter.lastSeenBefore);
-    add('last_seen_at > @afterSeen', 'afterSeen', filter.lastSeenAfter);
-    add('id > @after', 'after', page.after);
-    const sql = `SELECT * FROM enrollments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as EnrollmentRow[]).map(toEnrollment);
+    const query = enrollmentListQuery(filter, page, () => '?');
+    return (this.db.prepare(query.text).all(query.values) as EnrollmentRow[]).map(toEnrollment);
+  }
+
+  async listCommands(filter: CommandFilter, page: { before?: { createdAt: string; uuid: string }; limit: number }): Promise<CommandSummary[]> {
+    const query = commandListQuery(filter, page, () => '?');
+    const commands = this.db.prepare(query.text).all(query.values) as CommandSummaryRow[];
+    const counts = this.stmt.targetCounts.all(JSON.stringify(commands.map((c) => c.uuid))) as TargetCountRow[];
+    return toCommandSummaries(commands, counts);
   }
 
   async listQueue(enrollmentId: string): Promise<QueueEntry[] | undefined> {
@@ -504,8 +544,23 @@ function prepareStatements(db: Database) {
     getIdentity: db.prepare('SELECT * FROM device_identities WHERE fingerprint = ?'),
     listIdentities: db.prepare('SELECT * FROM device_identities WHERE device_id = ? ORDER BY bound_at'),
     bindIdentity: db.prepare(`
-      INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at)
-      VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt) ON CONFLICT (fingerprint) DO NOTHING`),
+      INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at, anchor)
+      VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt, @anchor) ON CONFLICT (fingerprint) DO NOTHING`),
+    identityAnchors: db.prepare('SELECT anchor, count(DISTINCT device_id) AS devices FROM device_identities GROUP BY anchor ORDER BY anchor'),
+    soonestIdentityExpiry: db
+      .prepare(`
+        SELECT min(i.not_after) FROM device_identities i JOIN enrollments e ON e.id = i.device_id
+        WHERE e.state <> 'checked-out'`)
+      .pluck(),
+    recordInventory: db.prepare(`
+      UPDATE enrollments SET inventory = json_patch(coalesce(inventory, '{}'), @values), inventory_updated_at = @at,
+        device_name = coalesce(@deviceName, device_name), model = coalesce(@model, model),
+        serial_number = coalesce(@serialNumber, serial_number), os_version = coalesce(@osVersion, os_version),
+        supervised = coalesce(@supervised, supervised), multi_user = coalesce(@multiUser, multi_user)
+      WHERE id = @deviceId AND channel = 'device'`),
+    // A device channel goes with its user channels; cascades take their queues and results.
+    deleteEnrollment: db.prepare(`
+      DELETE FROM enrollments WHERE id = @id OR (device_id = @id AND (SELECT channel FROM enrollments WHERE id = @id) = 'device')`),
     unbindIdentities: db.prepare('DELETE FROM device_identities WHERE device_id = ?'),
     unbindIdentity: db.prepare('DELETE FROM device_identities WHERE fingerprint = ? AND device_id = ?'),
     setRenewal: db.prepare(`UPDATE enrollments SET identity_renewal_until = @until WHERE id = @id AND channel = 'device'`),
@@ -530,12 +585,9 @@ function prepareStatements(db: Database) {
     // A user channel runs on its device channel's platform.
     // The ids are distinct (the caller dedupes); a device channel is its own device row.
     traitGroups: db.prepare(`
-      SELECT type, channel, platform, osVersion, json_group_array(id) AS ids FROM (
-        SELECT e.id, e.type, e.channel,
-          CASE WHEN e.channel = 'device' THEN e.platform ELSE (SELECT platform FROM enrollments d WHERE d.id = e.device_id) END AS platform,
-          CASE WHEN e.channel = 'device' THEN e.os_version ELSE (SELECT os_version FROM enrollments d WHERE d.id = e.device_id) END AS osVersion
-        FROM json_each(?) j JOIN enrollments e ON e.id = j.value)
-      GROUP BY type, channel, platform, osVersion`),
+      SELECT e.type, e.channel, d.platform, d.os_version, d.supervised, d.multi_user, json_group_array(e.id) AS ids
+      FROM json_each(?) j JOIN enrollments e ON e.id = j.value LEFT JOIN enrollments d ON d.id = e.device_id
+      GROUP BY e.type, e.channel, d.platform, d.os_version, d.supervised, d.multi_user`),
     insertCommand: db.prepare(`
       INSERT INTO commands (uuid, request_type, payload, created_at) VALUES (@uuid, @requestType, @payload, @at)
       ON CONFLICT (uuid) DO NOTHING`),
@@ -546,7 +598,9 @@ function prepareStatements(db: Database) {
         RETURNING enrollment_id`,
       )
       .pluck(),
-    getTargetState: db.prepare('SELECT seq, state FROM command_targets WHERE enrollment_id = ? AND command_uuid = ?'),
+    getTargetState: db.prepare(`
+      SELECT t.seq, t.state, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+      WHERE t.enrollment_id = ? AND t.command_uuid = ?`),
     deferTarget: db.prepare(`
       UPDATE command_targets SET state = 'notnow', notnow_count = notnow_count + 1, updated_at = @at
       WHERE seq = @seq`),
@@ -597,6 +651,9 @@ function prepareStatements(db: Database) {
     insertSecret: db.prepare('INSERT INTO secrets (name, value, created_at) VALUES (@name, @value, @at) ON CONFLICT (name) DO NOTHING'),
     heartbeat: db.prepare('INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
     targetsByState: db.prepare('SELECT state, count(*) AS count FROM command_targets GROUP BY state'),
+    targetCounts: db.prepare(`
+      SELECT command_uuid, state, count(*) AS count FROM command_targets
+      WHERE command_uuid IN (SELECT value FROM json_each(?)) GROUP BY command_uuid, state`),
     enrollmentsByState: db.prepare('SELECT state, channel, count(*) AS count FROM enrollments GROUP BY state, channel ORDER BY state, channel'),
     // LIMIT -1 is SQLite's "no limit".
     getTargets: db.prepare(`
