@@ -60,12 +60,6 @@ function parsePrivateKey(keyPem: string, passphrase: string | undefined): KeyObj
   }
 }
 
-/** Topic and expiry of a push certificate on its own, e.g. to show what is installed. */
-export function inspectPushCertificate(certPem: string): { topic: string; notAfter: Date } {
-  const certificate = parseCertificate(certPem);
-  return { topic: topicOf(certificate), notAfter: new Date(certificate.validTo) };
-}
-
 // Expired certificates are accepted: `notAfter` lets the caller warn or refuse, and APNs has the
 // final word anyway.
 function build(certificate: X509Certificate, key: KeyObject): PushCertificate {

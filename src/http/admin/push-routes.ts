@@ -5,6 +5,7 @@ import type { EnrollmentPushResult } from '../../service/push-gateway.ts';
 import { TopicChangeError, type PushService } from '../../service/push-service.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
 import { sendApiError } from './errors.ts';
+import { flagParam } from './query-params.ts';
 
 const certificateSchema = z.object({ topic: z.string(), not_after: z.string().describe('ISO 8601') });
 const pushStatusSchema = z.object({
@@ -61,7 +62,7 @@ export function pushRoutes(push: PushService): ApiRoute[] {
       description:
         'The body is the PEM certificate followed by its unencrypted PEM private key. It is stored in the database and ' +
         'used at once. A certificate for another topic is refused unless force=1: every enrolled device listens on the current topic.',
-      query: z.object({ force: z.enum(['0', '1', 'true', 'false']).optional() }),
+      query: z.object({ force: flagParam }),
       body: { raw: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----' },
       responses: {
         200: { description: 'stored and in use', schema: certificateSchema },
@@ -73,7 +74,7 @@ export function pushRoutes(push: PushService): ApiRoute[] {
         if (pem === undefined) return sendApiError(reply, 'bad_request', 'the body must hold a PEM certificate and its PEM private key');
         try {
           const certificate = loadPushCertificate(pem);
-          await push.upload(certificate, query.force === '1' || query.force === 'true');
+          await push.upload(certificate, query.force);
           return { topic: certificate.topic, not_after: certificate.notAfter.toISOString() };
         } catch (err) {
           if (err instanceof PushCertificateError) return sendApiError(reply, 'bad_request', err.message);
