@@ -1,7 +1,7 @@
 // Which enrollment (and which channel of it) a device message speaks for. Pure.
 //
 // Every queue, push credential and result hangs off the id computed here, so there is exactly one
-// function for it. The rules (SPEC.md sections 3, 6, 7):
+// function for it. The rules (docs/protocol.md §3, §6, §7):
 // - device channel: the UDID, or the EnrollmentID of a user enrollment (which has no UDID);
 // - user channel: `<device id>:<UserID>`; a user-enrolled Mac sends `EnrollmentUserID` instead;
 //   Shared iPad users all share the all-F UserID, so they are told apart by UserShortName.

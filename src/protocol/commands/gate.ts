@@ -13,7 +13,7 @@ export interface CommandTarget {
   sharedIPad?: boolean | undefined;
   /** Undefined: unknown. */
   supervised?: boolean | undefined;
-  /** e.g. "17.4.1"; enables the introduced/removed checks (SPEC 12.12). Undefined: unknown. */
+  /** e.g. "17.4.1"; enables the introduced/removed checks (docs/protocol.md §11, and §12 item 12). Undefined: unknown. */
   osVersion?: string | undefined;
 }
 
