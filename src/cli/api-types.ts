@@ -6,6 +6,8 @@ export type EnrollmentSummary = z.infer<typeof enrollmentSummarySchema>;
 export type EnrollmentDetail = z.infer<typeof enrollmentDetailSchema>;
 export type QueueJson = z.infer<typeof queueSchema>;
 export type CommandJson = z.infer<typeof commandSchema>;
+/** GET /v1/commands/{uuid}: a page of the command's targets. */
+export type CommandPage = CommandJson & { next_cursor: string | null };
 
 export interface EnrollmentPage {
   enrollments: EnrollmentSummary[];
@@ -33,4 +35,15 @@ export interface PushResponse {
 
 export interface CancelResponse {
   cancelled: number;
+}
+
+/** GET and PUT /v1/pushcert. */
+export interface PushCertificateJson {
+  topic: string;
+  not_after: string;
+}
+
+/** DELETE /v1/enrollments/{id}/identities. */
+export interface UnbindResponse {
+  unbound: number;
 }

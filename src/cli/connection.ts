@@ -1,6 +1,7 @@
-// Where the server is and which key to use: flags, then the environment (with .env already
-// loaded by main.ts), then the key file a fresh install generates in the data directory, so
-// `aspen` works with no set-up next to a server started with `npm start`.
+// Where the server is, which key to use and which CA to trust for its TLS certificate: flags, then
+// the environment (with .env already loaded by main.ts), then the key file a fresh install
+// generates in the data directory, so `aspen` works with no set-up next to a server started with
+// `npm start`.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { API_KEY_FILE } from '../api-key.ts';
@@ -17,7 +18,23 @@ export function connect(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env):
   if (apiKey === undefined) {
     throw new CliError('no API key: set API_KEY, pass --api-key, or run aspen where the server keeps its data directory');
   }
-  return new ApiClient(url, apiKey);
+  return new ApiClient({ baseUrl: url, apiKey, ca: trustedCa(args, env) });
+}
+
+/** A private CA (or the server's self-signed certificate) to trust: --cacert, else ASPEN_CACERT. */
+function trustedCa(args: ParsedArgs, env: NodeJS.ProcessEnv): { pem: string; source: string } | undefined {
+  const flag = stringOption(args, 'cacert');
+  const path = flag ?? nonEmpty(env.ASPEN_CACERT);
+  if (path === undefined) return undefined;
+  const source = flag === undefined ? `ASPEN_CACERT (${path})` : path;
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read the CA certificate ${source}: ${(err as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`${source} holds no PEM certificate`);
+  return { pem, source };
 }
 
 function keyFromFile(env: NodeJS.ProcessEnv): string | undefined {

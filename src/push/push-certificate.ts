@@ -60,6 +60,16 @@ function parsePrivateKey(keyPem: string, passphrase: string | undefined): KeyObj
   }
 }
 
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
+
+/** The certificate and the private key of a PEM text holding both (in either order, e.g. two files joined). */
+export function splitPemPair(text: string): { certPem: string; keyPem: string } | undefined {
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  const cert = blocks.find((b) => b[1] === 'CERTIFICATE');
+  const key = blocks.find((b) => b[1]!.endsWith('PRIVATE KEY'));
+  return cert && key ? { certPem: cert[0], keyPem: key[0] } : undefined;
+}
+
 // Expired certificates are accepted: `notAfter` lets the caller warn or refuse, and APNs has the
 // final word anyway.
 function build(certificate: X509Certificate, key: KeyObject): PushCertificate {

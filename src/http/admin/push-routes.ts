@@ -1,6 +1,6 @@
 // Admin routes for push: the push certificate (NanoMDM-compatible upload) and pushing on demand.
 import { z } from 'zod';
-import { loadPushCertificate, PushCertificateError } from '../../push/push-certificate.ts';
+import { loadPushCertificate, PushCertificateError, splitPemPair } from '../../push/push-certificate.ts';
 import type { EnrollmentPushResult } from '../../service/push-gateway.ts';
 import { TopicChangeError, type PushService } from '../../service/push-service.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
@@ -12,16 +12,6 @@ const pushStatusSchema = z.object({
   status: z.record(z.string(), z.object({ push_result: z.string().optional(), push_error: z.string().optional() })),
   push_error: z.string().optional(),
 });
-
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
-
-/** Splits a body holding a PEM certificate and a PEM private key (in either order). */
-function splitPem(body: string): { certPem: string; keyPem: string } | undefined {
-  const blocks = [...body.matchAll(PEM_BLOCK)];
-  const cert = blocks.find((b) => b[1] === 'CERTIFICATE');
-  const key = blocks.find((b) => b[1]!.endsWith('PRIVATE KEY'));
-  return cert && key ? { certPem: cert[0], keyPem: key[0] } : undefined;
-}
 
 export function nanoPushStatus(results: Map<string, EnrollmentPushResult>): z.infer<typeof pushStatusSchema>['status'] {
   const status: z.infer<typeof pushStatusSchema>['status'] = {};
@@ -70,7 +60,7 @@ export function pushRoutes(push: PushService): ApiRoute[] {
         409: { description: 'the topic differs from the current one (use force=1)' },
       },
       handler: async ({ query, body }, reply) => {
-        const pem = splitPem(Buffer.isBuffer(body) ? body.toString('utf8') : '');
+        const pem = splitPemPair(Buffer.isBuffer(body) ? body.toString('utf8') : '');
         if (pem === undefined) return sendApiError(reply, 'bad_request', 'the body must hold a PEM certificate and its PEM private key');
         try {
           const certificate = loadPushCertificate(pem);
