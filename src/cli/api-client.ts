@@ -88,7 +88,7 @@ export class ApiClient {
   }
 
   /** Why the server could not be talked to, in words that say what to do about it. */
-  private connectionError(err: Error & { code?: string; reason?: string }): CliError {
+  private connectionError(err: Error & { code?: string; host?: string; cert?: { subjectaltname?: string } }): CliError {
     const code = err.code ?? err.message;
     if (UNTRUSTED.has(code)) {
       const trusted = this.#ca ? `neither the system's CAs nor ${this.#ca.source} vouch for it` : 'pass --cacert FILE or set ASPEN_CACERT to the CA that issued it';
@@ -98,7 +98,7 @@ export class ApiClient {
       return new CliError(`the TLS certificate of ${this.baseUrl} is not valid now (${code})`);
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-      return new CliError(`the TLS certificate of ${this.baseUrl} is for another host: ${err.reason ?? err.message}`);
+      return new CliError(`the TLS certificate of ${this.baseUrl} is for another host (${err.cert?.subjectaltname ?? 'no subjectAltName'}), not ${err.host}`);
     }
     return new CliError(`the Aspen server is not reachable at ${this.baseUrl} (${code})`);
   }

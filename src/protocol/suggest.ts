@@ -9,7 +9,7 @@ export function suggestions(input: string, candidates: Iterable<string>, max = 3
   const sameName = all.filter((c) => c.toLowerCase() === typed);
   if (sameName.length > 0) return sameName.slice(0, max);
   // Typos: more slack for longer names, never so much that short names match anything.
-  const slack = typed.length < 5 ? 1 : typed.length < 10 ? 2 : 3;
+  const slack = typed.length < 3 ? 0 : typed.length < 5 ? 1 : typed.length < 10 ? 2 : 3;
   const near = all
     .map((c) => ({ c, d: editDistance(typed, c.toLowerCase()) }))
     .filter(({ d }) => d <= slack)

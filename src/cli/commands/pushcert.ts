@@ -14,7 +14,8 @@ const DAY_MS = 86_400_000;
 
 function certificateFacts(cert: PushCertificateJson, now = Date.now()): string {
   const left = Date.parse(cert.not_after) - now;
-  const when = left <= 0 ? `EXPIRED ${Math.floor(-left / DAY_MS)} days ago` : `in ${Math.floor(left / DAY_MS)} days`;
+  const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
+  const when = left <= 0 ? `EXPIRED ${days(Math.floor(-left / DAY_MS))} ago` : `in ${days(Math.floor(left / DAY_MS))}`;
   return keyValues([
     ['topic', cert.topic],
     ['expires', `${shortTime(cert.not_after)} (${when})`],
