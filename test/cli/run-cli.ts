@@ -20,7 +20,7 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Defaults to an empty directory, so no .env or data/api-key of the developer's leaks in. */
   cwd?: string;
-  /** Written to the command's stdin (otherwise stdin is closed). */
+  /** Written to the command's stdin (otherwise it reads an empty stdin). */
   input?: string;
 }
 
@@ -40,8 +40,8 @@ export function aspen(args: string[], opts: CliOptions = {}): Promise<CliRun> {
     ...(opts.server ? { ASPEN_URL: opts.server.url, API_KEY: opts.server.apiKey } : {}),
     ...opts.env,
   };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? emptyCwd, env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-  child.stdin?.end(opts.input);
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? emptyCwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(opts.input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
