@@ -19,7 +19,7 @@ try {
 const logger = createLogger(config);
 const aspen = await createAspen(config, logger);
 await aspen.app.listen({ host: config.host, port: config.port });
-logger.info({ database: config.databasePath }, 'aspen is ready');
+logger.info({ database: config.databasePath }, 'aspen is listening');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

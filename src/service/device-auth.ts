@@ -18,7 +18,7 @@
 import { IdentityError, subjectCommonNames, type DeviceIdentity, type IdentityVerifier } from '../identity/index.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import type { Storage } from '../storage/storage.ts';
-import { DeviceRequestError } from './device-reply.ts';
+import { DeviceRequestError, type IdentityRefusal } from './device-reply.ts';
 
 /** The identity material of one request, as the HTTP layer found it (the first present of the
  *  three, in this order), or null when the request carries none. */
@@ -48,7 +48,9 @@ export class DeviceAuth {
 
   /** Step 1, before the body is parsed: a valid certificate, and a signature over these bytes. */
   identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): DeviceIdentity {
-    if (credentials === null) throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate');
+    if (credentials === null) {
+      throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate', { refusal: 'no-identity' });
+    }
     try {
       switch (credentials.kind) {
         case 'signature':
@@ -59,7 +61,7 @@ export class DeviceAuth {
           return this.verifier.fromPeerCertificate(credentials.der, now);
       }
     } catch (err) {
-      if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`);
+      if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`, { refusal: err.reason });
       throw err;
     }
   }
@@ -69,7 +71,7 @@ export class DeviceAuth {
     const bound = await this.storage.getIdentityBinding(identity.fingerprint);
     if (bound !== undefined) {
       if (bound.deviceId === who.deviceId) return 'bound';
-      throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, who);
+      throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, 'bound-elsewhere', who);
     }
     const bindings = await this.storage.listIdentityBindings(who.deviceId);
     if (bindings.length === 0) return 'first-use';
@@ -80,7 +82,7 @@ export class DeviceAuth {
       if (device?.identityRenewalUntil && device.identityRenewalUntil > at) return 'renewal';
     }
     if (this.options.trustCommonName && this.namesDevice(identity, who.deviceId, device?.serialNumber ?? null)) return 'names-device';
-    throw this.refuse('certificate is not bound to this enrollment', who);
+    throw this.refuse('certificate is not bound to this enrollment', 'not-bound', who);
   }
 
   /** Binds the certificate to the device (before the request runs, so the two cannot be split by a
@@ -93,7 +95,9 @@ export class DeviceAuth {
       notAfter: identity.notAfter.toISOString(),
       boundAt: now.toISOString(),
     });
-    if (!bound) throw new DeviceRequestError(403, 'device identity refused: certificate was just bound to another enrollment');
+    if (!bound) {
+      throw new DeviceRequestError(403, 'device identity refused: certificate was just bound to another enrollment', { enrollmentId: deviceId, refusal: 'bound-elsewhere' });
+    }
   }
 
   async unbind(identity: DeviceIdentity, deviceId: string): Promise<void> {
@@ -114,7 +118,7 @@ export class DeviceAuth {
     return names.length === 1 && (names[0] === deviceId || (serialNumber !== null && names[0] === serialNumber));
   }
 
-  private refuse(reason: string, who: ResolvedEnrollment): DeviceRequestError {
-    return new DeviceRequestError(403, `device identity refused: ${reason}`, { enrollmentId: who.id });
+  private refuse(reason: string, refusal: IdentityRefusal, who: ResolvedEnrollment): DeviceRequestError {
+    return new DeviceRequestError(403, `device identity refused: ${reason}`, { enrollmentId: who.id, refusal });
   }
 }
