@@ -6,6 +6,7 @@ import type { CommandQueue, TargetOutcome } from '../../service/command-queue.ts
 import type { EnrollmentPushResult, PushGateway } from '../../service/push-gateway.ts';
 import { DuplicateCommandError } from '../../storage/storage.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
+import { COMMAND_SCHEMA_REF } from './openapi.ts';
 import { sendApiError } from './errors.ts';
 import { nanoPushStatus } from './push-routes.ts';
 import { cursorParam, flagParam, limitParam, nextCursor } from './query-params.ts';
@@ -21,7 +22,14 @@ const pushResultSchema = z.object({ status: z.enum(['pushed', 'failed', 'skipped
 const submitBody = z
   .object({
     targets: z.array(z.string().min(1)).min(1).max(100_000).describe('enrollment ids'),
-    command: z.record(z.string(), z.unknown()).optional().describe('the Command dictionary as JSON, e.g. {"RequestType": "DeviceInformation", "Queries": ["SerialNumber"]}; data as base64, dates as ISO 8601'),
+    command: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({
+        description: 'the Command dictionary as JSON, e.g. {"RequestType": "DeviceInformation", "Queries": ["SerialNumber"]}; data as base64, dates as ISO 8601',
+        // The document links the per-RequestType schemas, which validation applies (validate.ts).
+        $ref: COMMAND_SCHEMA_REF,
+      }),
     plist: z.string().optional().describe('alternatively, a whole command plist ({CommandUUID?, Command})'),
     command_uuid: z.string().min(1).max(200).optional().describe('chosen by the client; a duplicate is refused with 409'),
     push: z.boolean().default(true),

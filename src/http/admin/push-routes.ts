@@ -53,7 +53,10 @@ export function pushRoutes(push: PushService): ApiRoute[] {
         'The body is the PEM certificate followed by its unencrypted PEM private key. It is stored in the database and ' +
         'used at once. A certificate for another topic is refused unless force=1: every enrolled device listens on the current topic.',
       query: z.object({ force: flagParam }),
-      body: { raw: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----' },
+      body: {
+        raw: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----',
+        contentType: 'application/x-pem-file',
+      },
       responses: {
         200: { description: 'stored and in use', schema: certificateSchema },
         400: { description: 'not a certificate and key, no com.apple.mgmt UID, or a key that does not match' },
