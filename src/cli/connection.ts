@@ -9,10 +9,8 @@ import { ApiClient } from './api-client.ts';
 import { stringOption, type ParsedArgs } from './args.ts';
 import { CliError } from './errors.ts';
 
-export const DEFAULT_URL = 'http://127.0.0.1:9000';
-
 export function connect(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): ApiClient {
-  const url = (stringOption(args, 'url') ?? nonEmpty(env.ASPEN_URL) ?? DEFAULT_URL).replace(/\/+$/, '');
+  const url = (stringOption(args, 'url') ?? nonEmpty(env.ASPEN_URL) ?? serverUrl(env)).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(url)) throw new CliError(`not an http(s) URL: ${url}`);
   const apiKey = stringOption(args, 'api-key') ?? nonEmpty(env.API_KEY) ?? keyFromFile(env);
   if (apiKey === undefined) {
@@ -35,6 +33,16 @@ function trustedCa(args: ParsedArgs, env: NodeJS.ProcessEnv): { pem: string; sou
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`${source} holds no PEM certificate`);
   return { pem, source };
+}
+
+/**
+ * Without ASPEN_URL, the server this configuration describes (the CLI has read the same .env or
+ * environment file): its PORT on this machine, over https when it serves TLS itself.
+ */
+function serverUrl(env: NodeJS.ProcessEnv): string {
+  const host = nonEmpty(env.HOST);
+  const local = host === undefined || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `${nonEmpty(env.TLS_CERT) ? 'https' : 'http'}://${local}:${nonEmpty(env.PORT) ?? '9000'}`;
 }
 
 function keyFromFile(env: NodeJS.ProcessEnv): string | undefined {

@@ -12,7 +12,6 @@ import { pushcertShow, pushcertUpload } from './commands/pushcert.ts';
 import { queue } from './commands/queue.ts';
 import { result, send } from './commands/send.ts';
 import { commandDefinition } from './command-input.ts';
-import { DEFAULT_URL } from './connection.ts';
 import { CliError, UsageError } from './errors.ts';
 import { print, warn } from './output.ts';
 import { didYouMean } from '../protocol/suggest.ts';
@@ -43,9 +42,10 @@ function usage(): string {
     "      an MDM command's keys, types, allowed values and platforms (e.g. aspen help DeviceInformation)",
     '',
     'Server commands take --json (print the API JSON), --url URL, --api-key KEY and --cacert FILE.',
-    `The server is ASPEN_URL (default ${DEFAULT_URL}); the key is API_KEY, or else $DATA_DIR/api-key`,
-    '(DATA_DIR defaults to ./data); a private CA for its TLS certificate is ASPEN_CACERT.',
-    'A .env file in the current directory is read first, as the server does.',
+    'The server is ASPEN_URL (default: this machine on $PORT, 9000 unless set, https when TLS_CERT is set);',
+    'the key is API_KEY, or else $DATA_DIR/api-key (DATA_DIR defaults to ./data); a private CA for its TLS',
+    'certificate is ASPEN_CACERT. A .env file in the current directory is read first, as the server does',
+    '(ASPEN_ENV_FILE names another, e.g. the service\'s /etc/aspen/aspen.env).',
   ].join('\n');
 }
 
@@ -96,9 +96,16 @@ async function main(argv: readonly string[]): Promise<number> {
     print(commandUsage(command));
     return 0;
   }
-  // As the server does: the environment wins over .env, which fills in the rest; and files it
-  // writes (backups hold keys and tokens) are for the user alone.
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  // As the server does: the environment wins over .env (or the file ASPEN_ENV_FILE names), which
+  // fills in the rest; and files it writes (backups hold keys and tokens) are for the user alone.
+  const envFile = process.env.ASPEN_ENV_FILE || undefined;
+  try {
+    if (envFile !== undefined) process.loadEnvFile(envFile);
+    else if (existsSync('.env')) process.loadEnvFile('.env');
+  } catch (err) {
+    warn(`aspen: cannot read the environment file ${envFile}: ${(err as Error).message}`);
+    return 1;
+  }
   process.umask(0o077);
   try {
     await command.run(parseArgs(rest, command.options, command.acceptExtra));
