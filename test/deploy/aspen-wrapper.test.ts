@@ -2,30 +2,22 @@
 // environment file and data directory, it finds the server (its PORT), the generated API key and
 // the configuration, as an admin on that machine would use it.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { enroll } from '../helpers/device.ts';
-import { tempDir } from '../cli/run-cli.ts';
+import { run, tempDir } from '../cli/run-cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WRAPPER = join(ROOT, 'deploy/aspen');
 const USER = execFileSync('id', ['-un']).toString().trim();
 
-function wrapper(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function wrapper(args: string[], env: Record<string, string>, cwd: string) {
   // The PATH systemd gives services, plus wherever this test's node is.
-  const child = spawn('/bin/sh', [WRAPPER, ...args], { cwd, env: { PATH: `${join(process.execPath, '..')}:/usr/local/bin:/usr/bin:/bin`, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return run('/bin/sh', [WRAPPER, ...args], { cwd, env: { PATH: `${join(process.execPath, '..')}:/usr/local/bin:/usr/bin:/bin`, ...env } });
 }
 
 describe('deploy/aspen', () => {
