@@ -36,7 +36,7 @@ const submitBody = z
   })
   .strict();
 
-const submitResponse = z.object({
+export const submitResponse = z.object({
   command_uuid: z.string(),
   request_type: z.string(),
   targets: z.record(

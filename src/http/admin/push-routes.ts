@@ -7,8 +7,8 @@ import { defineRoute, type ApiRoute } from './api-route.ts';
 import { sendApiError } from './errors.ts';
 import { flagParam } from './query-params.ts';
 
-const certificateSchema = z.object({ topic: z.string(), not_after: z.string().describe('ISO 8601') });
-const pushStatusSchema = z.object({
+export const certificateSchema = z.object({ topic: z.string(), not_after: z.string().describe('ISO 8601') });
+export const pushStatusSchema = z.object({
   status: z.record(z.string(), z.object({ push_result: z.string().optional(), push_error: z.string().optional() })),
   push_error: z.string().optional(),
 });
