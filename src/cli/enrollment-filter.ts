@@ -53,7 +53,7 @@ function choice<const T extends string>(args: ParsedArgs, name: string, values: 
   throw new UsageError(`--${name} ${value}: expected one of ${values.join(', ')}${hint && ` (${hint})`}`);
 }
 
-export function matchesFilter(e: EnrollmentSummary, filter: EnrollmentFilter): boolean {
+function matchesFilter(e: EnrollmentSummary, filter: EnrollmentFilter): boolean {
   return filter.platform === undefined || e.platform === filter.platform;
 }
 

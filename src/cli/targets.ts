@@ -11,7 +11,7 @@ import { CliError, UsageError } from './errors.ts';
 export const TARGET_OPTIONS = { ...FILTER_OPTIONS, 'targets-file': 'string', all: 'boolean' } as const satisfies OptionSpec;
 
 /** POST /v1/commands takes at most this many targets in one command. */
-export const MAX_TARGETS = 100_000;
+const MAX_TARGETS = 100_000;
 
 /** Where the targets come from, checked before anything is read or sent. */
 export interface TargetSelection {

@@ -11,7 +11,7 @@ export type Json = { [key: string]: unknown };
 export const COMMAND_SCHEMA_REF = '#/components/schemas/Command';
 const commandSchemaName = (requestType: string) => `Command.${requestType}`;
 
-export const ERROR_SCHEMA = {
+const ERROR_SCHEMA = {
   type: 'object',
   properties: {
     error: {
