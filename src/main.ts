@@ -20,7 +20,7 @@ try {
 const logger = createLogger(config);
 const aspen = await createAspen(config, logger);
 await aspen.app.listen({ host: config.host, port: config.port });
-logger.info({ database: describeDatabase(config.database) }, 'aspen is ready');
+logger.info({ database: describeDatabase(config.database) }, 'aspen is listening');
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

@@ -78,12 +78,13 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
   });
 
   // One line per device request; the summary carries ids and outcomes, never tokens or secrets.
+  // Identity refusals at warn: a CA that is not trusted, or a device that lost its binding.
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+    request.log[request.deviceSummary?.refusal === undefined ? 'info' : 'warn'](
       { ...request.deviceSummary, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'device request',
     );
-    metrics.deviceRequest(request.deviceSummary?.message ?? 'unreadable', reply.statusCode, reply.elapsedTime / 1000);
+    metrics.deviceRequest(request.deviceSummary, reply.statusCode, reply.elapsedTime / 1000);
   });
 }
 

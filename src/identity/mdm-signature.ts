@@ -4,7 +4,7 @@
 // trust cache (which also holds the parsed public key) between them; see identity-verifier.ts.
 // The signature itself is checked with node:crypto: pkijs's SignedData.verify costs milliseconds
 // per call, too slow for a path every device request takes.
-import { createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, verify, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from './base64.ts';
 import { assertDerLengths, childrenOf, contentOf, decodeBer, encodingOf, hasTag, malformed, oidOf, Tag, type BerNode } from './ber.ts';
 import { IdentityError } from './errors.ts';
@@ -141,22 +141,6 @@ export function checkMdmSignature(signature: MdmSignature, body: Uint8Array, sig
     valid = false;
   }
   if (!valid) throw badSignature('signature does not verify with the signer certificate');
-}
-
-/**
- * Signature-only check: the body was signed by the key in the certificate the header carries.
- * Says nothing about whether that certificate is trusted; use IdentityVerifier for that.
- */
-export function verifyMdmSignature(headerValue: string, body: Uint8Array): { certDer: Buffer } {
-  const signature = parseMdmSignature(headerValue);
-  let signerKey: KeyObject;
-  try {
-    signerKey = new X509Certificate(signature.signerCertDer).publicKey;
-  } catch {
-    throw malformed('Mdm-Signature', 'signer certificate does not parse');
-  }
-  checkMdmSignature(signature, body, signerKey);
-  return { certDer: signature.signerCertDer };
 }
 
 function algorithmOid(node: BerNode | undefined, what: string): string {

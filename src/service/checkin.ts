@@ -1,4 +1,5 @@
-// What each check-in MessageType does (SPEC.md section 3). The replies follow checkin.json.
+// What each check-in MessageType does (docs/protocol.md §3). The replies follow
+// src/protocol/schema/checkin.json.
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { detectPlatform } from '../protocol/commands/index.ts';

@@ -1,4 +1,4 @@
-// The command loop (SPEC.md section 4): every report is answered with the next queued command of
+// The command loop (docs/protocol.md §4): every report is answered with the next queued command of
 // that channel, or a zero-length 200 when none is left.
 //
 // Guarantees: a result is durable before the reply; a replayed result or one for a command this
@@ -37,7 +37,7 @@ export async function handleReport(
       commandUuid: report.CommandUUID!,
       status: report.Status,
       raw,
-      // Devices' responses are validated leniently (SPEC 4.3): a malformed ErrorChain is kept as
+      // Devices' responses are validated leniently (docs/protocol.md §4.3): a malformed ErrorChain is kept as
       // it came rather than refusing the result, which the device would re-send forever.
       errorChain: message.ErrorChain === undefined ? null : asArray(plistToJson(message.ErrorChain)),
       at,

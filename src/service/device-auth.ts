@@ -19,7 +19,7 @@ import { IdentityError, subjectCommonNames, type DeviceIdentity, type IdentityVe
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import type { AdmissionChange, AdmissionFacts, IdentityStore } from '../storage/storage.ts';
 import { BindingCache } from './binding-cache.ts';
-import { DeviceRequestError } from './device-reply.ts';
+import { DeviceRequestError, type IdentityRefusal } from './device-reply.ts';
 
 /** The identity material of one request, as the HTTP layer found it (the first present of the
  *  three, in this order), or null when the request carries none. */
@@ -52,11 +52,12 @@ export interface Admission {
 
 const BOUND: Admission = { authorization: 'bound', undo: async () => {} };
 
-/** An admission decision: `authorization` when admitted, `refusal` when not. */
-type Decision = AdmissionChange & ({ authorization: Authorization; renewalBefore: string | null } | { refusal: string });
+/** An admission decision: `authorization` when admitted, `refusal` (and its kind) when not. */
+type Decision = AdmissionChange &
+  ({ authorization: Authorization; renewalBefore: string | null } | { refusal: string; kind: IdentityRefusal });
 
-function refusal(reason: string): Decision {
-  return { refusal: reason, bind: false, consumeRenewal: false };
+function refusal(reason: string, kind: IdentityRefusal): Decision {
+  return { refusal: reason, kind, bind: false, consumeRenewal: false };
 }
 
 export class DeviceAuth {
@@ -72,7 +73,9 @@ export class DeviceAuth {
 
   /** Step 1, before the body is parsed: a valid certificate, and a signature over these bytes. */
   identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): DeviceIdentity {
-    if (credentials === null) throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate');
+    if (credentials === null) {
+      throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate', { refusal: 'no-identity' });
+    }
     try {
       switch (credentials.kind) {
         case 'signature':
@@ -83,7 +86,7 @@ export class DeviceAuth {
           return this.verifier.fromPeerCertificate(credentials.der, now);
       }
     } catch (err) {
-      if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`);
+      if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`, { refusal: err.reason });
       throw err;
     }
   }
@@ -103,7 +106,7 @@ export class DeviceAuth {
       this.bindings.set(fingerprint, who.deviceId, now);
       return BOUND;
     }
-    if (bound !== undefined) throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, who);
+    if (bound !== undefined) throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, 'bound-elsewhere', who);
 
     const at = now.toISOString();
     const binding = {
@@ -115,7 +118,7 @@ export class DeviceAuth {
       anchor: identity.anchor,
     };
     const decision = await this.storage.admitIdentity(binding, (facts) => this.decide(facts, identity, who.deviceId, authenticate, at));
-    if ('refusal' in decision) throw this.refuse(decision.refusal, who);
+    if ('refusal' in decision) throw this.refuse(decision.refusal, decision.kind, who);
     return {
       authorization: decision.authorization,
       undo: async () => {
@@ -135,7 +138,7 @@ export class DeviceAuth {
       renewalBefore: facts.device?.identityRenewalUntil ?? null,
     });
     if (facts.boundTo === deviceId) return admit('bound');
-    if (facts.boundTo !== undefined) return refusal(`certificate was just bound to another enrollment (${facts.boundTo})`);
+    if (facts.boundTo !== undefined) return refusal(`certificate was just bound to another enrollment (${facts.boundTo})`, 'bound-elsewhere');
     if (facts.deviceBindings.length === 0) return admit('first-use');
     const device = facts.device;
     if (authenticate) {
@@ -143,7 +146,7 @@ export class DeviceAuth {
       if (device?.identityRenewalUntil && device.identityRenewalUntil > at) return admit('renewal', true);
     }
     if (this.options.trustCommonName && this.namesDevice(identity, deviceId, device?.serialNumber ?? null)) return admit('names-device');
-    return refusal('certificate is not bound to this enrollment');
+    return refusal('certificate is not bound to this enrollment', 'not-bound');
   }
 
   /** Opens the window in which the device may re-Authenticate with a new certificate. */
@@ -163,7 +166,7 @@ export class DeviceAuth {
     return names.length === 1 && (names[0] === deviceId || (serialNumber !== null && names[0] === serialNumber));
   }
 
-  private refuse(reason: string, who: ResolvedEnrollment): DeviceRequestError {
-    return new DeviceRequestError(403, `device identity refused: ${reason}`, { enrollmentId: who.id });
+  private refuse(reason: string, refusal: IdentityRefusal, who: ResolvedEnrollment): DeviceRequestError {
+    return new DeviceRequestError(403, `device identity refused: ${reason}`, { enrollmentId: who.id, refusal });
   }
 }

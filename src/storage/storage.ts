@@ -8,7 +8,8 @@
 // share one database, so no decision may rest on something one process remembers.
 import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
 
-export type EnrollmentState = 'authenticated' | 'enrolled' | 'checked-out';
+export const ENROLLMENT_STATES = ['authenticated', 'enrolled', 'checked-out'] as const;
+export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
 
 export interface Enrollment {
   id: string;
@@ -141,7 +142,8 @@ export interface TokenUpdateRecord {
 
 /** Command states: the first two are pending (in the queue), the rest are final. `notnow` means
  *  deferred by the device in its current session; the next session (Idle) re-queues it. */
-export type TargetState = 'queued' | 'notnow' | 'acknowledged' | 'error' | 'commandformaterror' | 'cancelled';
+export const TARGET_STATES = ['queued', 'notnow', 'acknowledged', 'error', 'commandformaterror', 'cancelled'] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
 
 export interface NewCommand {
   uuid: string;

@@ -1,26 +1,17 @@
 // Admin routes for push: the push certificate (NanoMDM-compatible upload) and pushing on demand.
 import { z } from 'zod';
-import { loadPushCertificate, PushCertificateError } from '../../push/push-certificate.ts';
+import { loadPushCertificate, PushCertificateError, splitPemPair } from '../../push/push-certificate.ts';
 import type { EnrollmentPushResult } from '../../service/push-gateway.ts';
 import { TopicChangeError, type PushService } from '../../service/push-service.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
 import { sendApiError } from './errors.ts';
+import { flagParam } from './query-params.ts';
 
-const certificateSchema = z.object({ topic: z.string(), not_after: z.string().describe('ISO 8601') });
-const pushStatusSchema = z.object({
+export const certificateSchema = z.object({ topic: z.string(), not_after: z.string().describe('ISO 8601') });
+export const pushStatusSchema = z.object({
   status: z.record(z.string(), z.object({ push_result: z.string().optional(), push_error: z.string().optional() })),
   push_error: z.string().optional(),
 });
-
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
-
-/** Splits a body holding a PEM certificate and a PEM private key (in either order). */
-function splitPem(body: string): { certPem: string; keyPem: string } | undefined {
-  const blocks = [...body.matchAll(PEM_BLOCK)];
-  const cert = blocks.find((b) => b[1] === 'CERTIFICATE');
-  const key = blocks.find((b) => b[1]!.endsWith('PRIVATE KEY'));
-  return cert && key ? { certPem: cert[0], keyPem: key[0] } : undefined;
-}
 
 export function nanoPushStatus(results: Map<string, EnrollmentPushResult>): z.infer<typeof pushStatusSchema>['status'] {
   const status: z.infer<typeof pushStatusSchema>['status'] = {};
@@ -61,19 +52,22 @@ export function pushRoutes(push: PushService): ApiRoute[] {
       description:
         'The body is the PEM certificate followed by its unencrypted PEM private key. It is stored in the database and ' +
         'used at once. A certificate for another topic is refused unless force=1: every enrolled device listens on the current topic.',
-      query: z.object({ force: z.enum(['0', '1', 'true', 'false']).optional() }),
-      body: { raw: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----' },
+      query: z.object({ force: flagParam }),
+      body: {
+        raw: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----',
+        contentType: 'application/x-pem-file',
+      },
       responses: {
         200: { description: 'stored and in use', schema: certificateSchema },
         400: { description: 'not a certificate and key, no com.apple.mgmt UID, or a key that does not match' },
         409: { description: 'the topic differs from the current one (use force=1)' },
       },
       handler: async ({ query, body }, reply) => {
-        const pem = splitPem(Buffer.isBuffer(body) ? body.toString('utf8') : '');
+        const pem = splitPemPair(Buffer.isBuffer(body) ? body.toString('utf8') : '');
         if (pem === undefined) return sendApiError(reply, 'bad_request', 'the body must hold a PEM certificate and its PEM private key');
         try {
           const certificate = loadPushCertificate(pem);
-          await push.upload(certificate, query.force === '1' || query.force === 'true');
+          await push.upload(certificate, query.force);
           return { topic: certificate.topic, not_after: certificate.notAfter.toISOString() };
         } catch (err) {
           if (err instanceof PushCertificateError) return sendApiError(reply, 'bad_request', err.message);

@@ -27,6 +27,10 @@ export interface KeySpec {
   name: string;
   required: boolean;
   value: ValueSpec;
+  /** For people (help, docs): the OS versions per platform that take the key, where the schema says. */
+  availability?: Readonly<Record<string, string>>;
+  /** For people: the value a device assumes when the key is left out. */
+  default?: unknown;
 }
 
 export interface DictionarySpec {
@@ -45,7 +49,7 @@ export interface VariantsSpec {
 
 export type ValueSpec = ScalarSpec | AnySpec | ArraySpec | DictionarySpec | VariantsSpec;
 
-/** A payload key as commands.json spells it (only the fields that shape values). */
+/** A payload key as commands.json spells it (the fields that shape values, and two that describe them). */
 export interface RawKey {
   name: string;
   type: string;
@@ -53,6 +57,9 @@ export interface RawKey {
   allowedValues?: (string | number)[];
   keys?: RawKey[];
   items?: RawKey | RawKey[];
+  /** Per platform, e.g. `"11.0+"`, or `"n/a"` where the platform does not take the key. */
+  availability?: Record<string, string>;
+  default?: unknown;
 }
 
 /** Apple's YAML marks "any further key" with a key literally named ANY. */
@@ -87,9 +94,17 @@ export function toDictionarySpec(rawKeys: readonly RawKey[], path: string): Dict
   for (const raw of rawKeys) {
     const keyPath = `${path}.${raw.name}`;
     if (raw.name === OTHER_KEYS_MARKER) otherKeys = toValueSpec(raw, keyPath);
-    else keys.set(raw.name, { name: raw.name, required: raw.required === true, value: toValueSpec(raw, keyPath) });
+    else keys.set(raw.name, keySpec(raw, keyPath));
   }
   return otherKeys ? { kind: 'dictionary', keys, otherKeys } : { kind: 'dictionary', keys };
+}
+
+function keySpec(raw: RawKey, path: string): KeySpec {
+  const key: KeySpec = { name: raw.name, required: raw.required === true, value: toValueSpec(raw, path) };
+  const availability = Object.entries(raw.availability ?? {}).filter(([, since]) => since !== 'n/a');
+  if (availability.length > 0) key.availability = Object.fromEntries(availability);
+  if (raw.default !== undefined) key.default = raw.default;
+  return key;
 }
 
 /**

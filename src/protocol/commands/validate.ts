@@ -4,6 +4,7 @@
 // Every problem is collected, each naming its key path (`Command.Settings[2].Item`), so an admin
 // fixes a command in one round trip instead of one error at a time.
 import { decodePlistDict, isDict, PlistError } from '../plist.ts';
+import { didYouMean } from '../suggest.ts';
 import type { PlistDict, PlistValue } from '../plist.ts';
 import { defineEntry, isXmlText, jsonForm, plistForm } from './input-forms.ts';
 import type { Decoded, InputForm } from './input-forms.ts';
@@ -80,7 +81,8 @@ function validateCommand(input: unknown, form: InputForm, registry: CommandRegis
   }
   const definition = registry.get(requestType);
   if (!definition) {
-    return { ok: false, errors: [{ path: 'Command.RequestType', message: `unknown RequestType "${requestType}"` }] };
+    const hint = didYouMean(requestType, registry.all().map((d) => d.requestType));
+    return { ok: false, errors: [{ path: 'Command.RequestType', message: `unknown RequestType "${requestType}"${hint && ` (${hint})`}` }] };
   }
   const walker = new Walker(form);
   const command = walker.dictionary(input, definition.command, 'Command');
@@ -178,9 +180,7 @@ class Walker {
 
 function unknownKeyMessage(spec: DictionarySpec, key: string): string {
   const known = [...spec.keys.keys()];
-  const nearMiss = known.find((k) => k.toLowerCase() === key.toLowerCase());
-  if (nearMiss) return `unknown key (did you mean "${nearMiss}"?)`;
-  return `unknown key (allowed: ${known.join(', ')})`;
+  return `unknown key (${didYouMean(key, known) || `allowed: ${known.join(', ')}`})`;
 }
 
 // Long enumerations (DeviceInformation has ~100 query names) are summarised, not dumped.
@@ -189,8 +189,7 @@ const MAX_LISTED_VALUES = 12;
 function expectedOneOf(allowed: readonly (string | number)[], got: unknown): string {
   if (allowed.length === 1) return `expected ${JSON.stringify(allowed[0])}`;
   if (allowed.length <= MAX_LISTED_VALUES) return `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
-  const nearMiss = typeof got === 'string' ? allowed.find((v) => String(v).toLowerCase() === got.toLowerCase()) : undefined;
-  const hint = nearMiss === undefined ? 'see the command schema' : `did you mean ${JSON.stringify(nearMiss)}?`;
+  const hint = (typeof got === 'string' && didYouMean(got, allowed.map(String))) || 'see the command schema';
   return `expected one of ${allowed.length} allowed values (${hint})`;
 }
 
