@@ -93,7 +93,9 @@ function standardConfigurations(activation: Declaration): string[] {
   return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : [];
 }
 
+/** A declaration in several of the enrollment's sets is served once. */
 function uniqueByIdentifier<T extends { identifier: string }>(declarations: readonly T[]): T[] {
-  const seen = new Set<string>();
-  return declarations.filter((d) => !seen.has(d.identifier) && seen.add(d.identifier));
+  const byIdentifier = new Map<string, T>();
+  for (const d of declarations) if (!byIdentifier.has(d.identifier)) byIdentifier.set(d.identifier, d);
+  return [...byIdentifier.values()];
 }

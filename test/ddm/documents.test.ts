@@ -6,14 +6,10 @@ import {
   declarationsToken,
   findDeclaration,
   parseEndpoint,
-  serverToken,
   tokensResponse,
 } from '../../src/ddm/index.ts';
-import type { Declaration, TokenedDeclaration } from '../../src/ddm/index.ts';
-
-function tokened(declaration: Declaration): TokenedDeclaration {
-  return { ...declaration, serverToken: serverToken(declaration) };
-}
+import type { TokenedDeclaration } from '../../src/ddm/index.ts';
+import { tokened } from './tokened.ts';
 
 const set: TokenedDeclaration[] = [
   tokened({ type: 'com.apple.configuration.passcode.settings', identifier: 'com.example.passcode', payload: { MinimumLength: 6 } }),

@@ -10,11 +10,8 @@ import {
   serverToken,
   validateDeclaration,
 } from '../../src/ddm/index.ts';
-import type { Declaration, EffectiveDeclaration, TokenedDeclaration } from '../../src/ddm/index.ts';
-
-function tokened(declaration: Declaration): TokenedDeclaration {
-  return { ...declaration, serverToken: serverToken(declaration) };
-}
+import type { Declaration, EffectiveDeclaration } from '../../src/ddm/index.ts';
+import { tokened } from './tokened.ts';
 
 const passcode = tokened({ type: 'com.apple.configuration.passcode.settings', identifier: 'com.example.passcode', payload: { MinimumLength: 6 } });
 const echo = tokened({ type: 'com.apple.configuration.management.test', identifier: 'com.example.echo', payload: { Echo: 'hi' } });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { declarationStates, effectiveDeclarations, mergeStatusReport, parseStatusReport, serverToken } from '../../src/ddm/index.ts';
-import type { Declaration, StatusReport, StatusSnapshot, TokenedDeclaration } from '../../src/ddm/index.ts';
+import { declarationStates, effectiveDeclarations, mergeStatusReport, parseStatusReport } from '../../src/ddm/index.ts';
+import type { StatusReport, StatusSnapshot } from '../../src/ddm/index.ts';
+import { tokened } from './tokened.ts';
 
 function fixture(name: string): Buffer {
   return readFileSync(new URL(`./fixtures/status/${name}`, import.meta.url));
@@ -227,9 +228,6 @@ describe('status snapshot across reports', () => {
 });
 
 describe('declaration states', () => {
-  function tokened(declaration: Declaration): TokenedDeclaration {
-    return { ...declaration, serverToken: serverToken(declaration) };
-  }
   const passcode = { ...tokened({ type: 'com.apple.configuration.passcode.settings', identifier: 'com.example.passcode', payload: {} }), serverToken: '00000000000000000000000000000002' };
   const update = {
     ...tokened({ type: 'com.apple.configuration.softwareupdate.enforcement.specific', identifier: 'com.example.update', payload: { TargetOSVersion: '18.5', TargetLocalDateTime: '2026-01-01T00:00:00' } }),
