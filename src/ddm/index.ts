@@ -31,6 +31,7 @@ export { declarationStates } from './declaration-state.ts';
 export type { DeclarationState, DeclarationStateName, DeclarationStates } from './declaration-state.ts';
 export {
   kmfddmChangeStatus,
+  kmfddmInvalidDeclaration,
   kmfddmFlag,
   kmfddmShouldNotify,
   kmfddmEnrollmentIds,
@@ -45,6 +46,7 @@ export {
 export type {
   KmfddmChangeStatus,
   KmfddmError,
+  KmfddmInvalidDeclaration,
   KmfddmNotifyTargets,
   KmfddmDeclarationStatus,
   KmfddmStatusError,

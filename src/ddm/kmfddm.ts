@@ -19,6 +19,15 @@ export interface KmfddmError {
   error: string;
 }
 
+/** A refused declaration: KMFDDM's `error` string, plus every problem with its key path. */
+export interface KmfddmInvalidDeclaration extends KmfddmError {
+  errors: { path: string; message: string }[];
+}
+
+export function kmfddmInvalidDeclaration(errors: readonly { path: string; message: string }[]): KmfddmInvalidDeclaration {
+  return { error: `invalid declaration: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors: [...errors] };
+}
+
 /** A query parameter as a router hands it over: absent, once, or repeated (the first counts, as in Go). */
 export type QueryValue = string | readonly string[] | undefined;
 

@@ -6,6 +6,7 @@ import {
   kmfddmDeclarationStatus,
   kmfddmEnrollmentIds,
   kmfddmFlag,
+  kmfddmInvalidDeclaration,
   kmfddmNotifyTargets,
   kmfddmPathMatcher,
   kmfddmShouldNotify,
@@ -14,6 +15,7 @@ import {
   kmfddmStatusReportQuery,
   kmfddmStatusValues,
   mergeStatusReport,
+  parseDeclaration,
   parseStatusReport,
 } from '../../src/ddm/index.ts';
 import type { StatusReport, TokenedDeclaration } from '../../src/ddm/index.ts';
@@ -39,6 +41,14 @@ describe('KMFDDM conventions', () => {
     assert.equal(kmfddmShouldNotify(undefined), true);
     assert.equal(kmfddmShouldNotify('1'), false);
     assert.equal(kmfddmShouldNotify('0'), true);
+  });
+
+  it('answers a refused declaration with KMFDDM\'s error string and every key-path problem', () => {
+    const result = parseDeclaration('{"Type":"com.apple.configuration.passcode.settings","Identifier":"p","Payload":{"MinimumLength":99,"Bogus":1}}');
+    assert.ok(!result.ok);
+    const body = kmfddmInvalidDeclaration(result.errors);
+    assert.match(body.error, /^invalid declaration: Payload\.MinimumLength: expected a number from 0 to 16, got number 99; Payload\.Bogus: unknown key/);
+    assert.deepEqual(body.errors.map((e) => e.path), ['Payload.MinimumLength', 'Payload.Bogus']);
   });
 
   it('splits comma-separated enrollment ids', () => {
