@@ -7,10 +7,18 @@
 
 export type ScalarKind = 'string' | 'integer' | 'real' | 'boolean' | 'date' | 'data';
 
+/** Inclusive bounds of a number; either may be open. */
+export interface NumberRange {
+  min?: number;
+  max?: number;
+}
+
 export interface ScalarSpec {
   kind: ScalarKind;
   /** Enumerated values, when the schema lists them. */
   allowedValues?: readonly (string | number)[];
+  /** Bounds of an integer or real, when the schema gives them (declarations do; commands do not). */
+  range?: NumberRange;
 }
 
 /** Unvalidated: any plist value. */
@@ -55,6 +63,7 @@ export interface RawKey {
   type: string;
   required?: boolean;
   allowedValues?: (string | number)[];
+  range?: NumberRange;
   keys?: RawKey[];
   items?: RawKey | RawKey[];
   /** Per platform, e.g. `"11.0+"`, or `"n/a"` where the platform does not take the key. */
@@ -81,7 +90,10 @@ export function toValueSpec(raw: RawKey, path: string): ValueSpec {
   if (SCALAR_KINDS.has(raw.type)) {
     // A string with sub-keys (DeviceInformation's Queries items) enumerates its allowed values.
     const allowedValues = raw.allowedValues ?? raw.keys?.map((k) => k.name);
-    return allowedValues ? { kind: raw.type as ScalarKind, allowedValues } : { kind: raw.type as ScalarKind };
+    const spec: ScalarSpec = { kind: raw.type as ScalarKind };
+    if (allowedValues) spec.allowedValues = allowedValues;
+    if (raw.range) spec.range = raw.range;
+    return spec;
   }
   throw new Error(`commands.json: unsupported type "${raw.type}" at ${path}`);
 }
