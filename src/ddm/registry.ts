@@ -8,8 +8,8 @@
 // at start instead of mis-validating declarations.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { PLATFORMS } from '../protocol/commands/registry.ts';
-import type { Platform } from '../protocol/commands/registry.ts';
+import { PLATFORMS } from '../protocol/commands/platform.ts';
+import type { Platform } from '../protocol/commands/platform.ts';
 import { toDictionarySpec } from '../protocol/commands/spec.ts';
 import type { DictionarySpec, RawKey } from '../protocol/commands/spec.ts';
 
