@@ -1,10 +1,8 @@
 // `aspen identities list|release`: a device whose profile was removed without a CheckOut comes
 // back with a new certificate, which is refused until the admin releases the old one.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEVICE_CA_CERT_FILE, DEVICE_CA_KEY_FILE, deviceCaFromPem, issueDeviceCertificate } from '../../src/identity/index.ts';
+import { deviceCaFromPem, issueDeviceCertificate } from '../../src/identity/index.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { checkin, enroll, TOPIC } from '../helpers/device.ts';
 import { MdmSigner } from '../helpers/mdm-signer.ts';
@@ -20,7 +18,7 @@ describe('aspen identities', () => {
 
   /** The same device after a wipe: a new identity from the same CA. */
   function reinstalledDevice(): MdmSigner {
-    const ca = deviceCaFromPem(readFileSync(join(server.dataDir, DEVICE_CA_CERT_FILE), 'utf8'), readFileSync(join(server.dataDir, DEVICE_CA_KEY_FILE), 'utf8'));
+    const ca = deviceCaFromPem(server.aspen.deviceCa!.certPem, server.aspen.deviceCa!.keyPem);
     const { certPem, keyPem } = issueDeviceCertificate(ca, { commonName: 'Aspen test device, reinstalled' });
     return new MdmSigner(certPem, keyPem!);
   }
