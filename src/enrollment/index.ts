@@ -12,3 +12,13 @@ export { scepCa, type ScepCa } from './scep/scep-ca.ts';
 export { type ScepFailInfo } from './scep/failure.ts';
 export { DEFAULT_VALIDITY_DAYS, type IssuedCertificate } from './scep/issue.ts';
 export { timingSafeStringEqual } from './constant-time.ts';
+export {
+  ALL_ACCESS_RIGHTS,
+  buildEnrollmentProfile,
+  EnrollmentProfileError,
+  PROFILE_CONTENT_TYPE,
+  type EnrollmentProfile,
+  type EnrollmentProfileOptions,
+  type SubjectAttribute,
+} from './profile.ts';
+export { profileSignerFromPem, signProfile, type ProfileSigner } from './profile-signing.ts';

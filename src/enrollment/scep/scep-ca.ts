@@ -16,7 +16,7 @@ export interface ScepCa {
 export function scepCa(deviceCa: DeviceCa): ScepCa {
   const privateKey = deviceCa.issuer.privateKey;
   if (privateKey.asymmetricKeyType !== 'rsa') {
-    throw new Error(`SCEP needs an RSA CA; "${deviceCa.certificate.subject}" has a ${privateKey.asymmetricKeyType} key`);
+    throw new Error(`SCEP needs an RSA CA; the key of "${deviceCa.certificate.subject}" is ${privateKey.asymmetricKeyType}`);
   }
   const certificateDer = deviceCa.certificate.raw;
   return { deviceCa, certificateDer, certificateNode: decodeBer(certificateDer, 'CA certificate'), privateKey };
