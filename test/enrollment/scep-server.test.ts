@@ -123,6 +123,8 @@ describe('PKCSReq', () => {
     assert.equal(outcome.certificate.subject, certificate.subject);
     assert.equal(outcome.certificate.notAfter.getTime(), Date.parse(certificate.validTo));
     assert.deepEqual(outcome.certificate.der, certificate.raw);
+    // The challenge callback saw the very certificate that was then delivered.
+    assert.equal(rig.approved.at(-1)?.certificate.fingerprint, outcome.certificate.fingerprint);
   });
 
   test('every issued certificate has its own serial', async () => {

@@ -53,7 +53,7 @@ export async function startScepRig(options: { validityDays?: number } = {}): Pro
       }
       return 'badRequest';
     },
-    checkRenewal: async (signer, issuance) => (identities.has(fingerprintOf(signer)) ? approve(issuance) : 'badCertId'),
+    checkRenewal: async (signer, issuance) => (identities.has(signer.fingerprint) ? approve(issuance) : 'badCertId'),
   });
   return {
     pki,

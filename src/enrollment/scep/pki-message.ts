@@ -7,7 +7,7 @@
 // (`verifyPkiMessage`) fails with a ScepFailure, which the client receives as a signed FAILURE
 // that echoes its transaction. Only a message we cannot even answer is refused outright.
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { assertDerLengths, childrenOf, contentOf, decodeBer, encodingOf, hasTag, oidOf, Tag, type BerNode } from '../../identity/ber.ts';
+import { assertDerLengths, childrenOf, contentOf, decodeBer, encodingOf, expectTag, hasTag, oidOf, Tag, type BerNode } from '../../identity/ber.ts';
 import { checkMdmSignature } from '../../identity/mdm-signature.ts';
 import { digestByOid, signatureByOid, type DigestName } from '../../identity/signature-algorithms.ts';
 import { identifiesCertificate, parseSignerIdentifier, type SignerIdentifier } from '../../identity/signer-identifier.ts';
@@ -79,7 +79,8 @@ export function readPkiMessage(bytes: Uint8Array): PkiMessage {
   if (signerInfos.length !== 1) throw malformed('SignedData', `${signerInfos.length} signers; expected exactly one`);
   // SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT,
   //   signatureAlgorithm, signature, unsignedAttrs [1] IMPLICIT OPTIONAL }
-  const [, sid, digestAlgorithm, signedAttrs, signatureAlgorithm, signature] = childrenOf(signerInfos[0], Tag.SEQUENCE, 'SignerInfo');
+  const [, sid, digestAlgorithm, signedAttrsNode, signatureAlgorithm, signature] = childrenOf(signerInfos[0], Tag.SEQUENCE, 'SignerInfo');
+  const signedAttrs = expectTag(signedAttrsNode, Tag.context(0), 'SignerInfo.signedAttrs');
   const attributes = attributeValues(signedAttrs);
 
   const transactionIdNode = single(attributes, SCEP_ATTRIBUTE.transactionID, 'transactionID');
@@ -92,8 +93,8 @@ export function readPkiMessage(bytes: Uint8Array): PkiMessage {
 
   // The signature covers the attributes' DER with the SET tag, not the [0] they travel under
   // (RFC 5652 §5.4); signers must DER-encode them, so the received bytes re-tagged are what was signed.
-  assertDerLengths(signedAttrs!, 'SignerInfo.signedAttrs');
-  const signedAttributesDer = Buffer.from(encodingOf(signedAttrs!));
+  assertDerLengths(signedAttrs, 'SignerInfo.signedAttrs');
+  const signedAttributesDer = Buffer.from(encodingOf(signedAttrs));
   signedAttributesDer[0] = 0x31;
 
   return {
@@ -152,7 +153,7 @@ export function verifyPkiMessage(message: PkiMessage): VerifiedSigner {
   return { certificate, certificateNode, digest };
 }
 
-function attributeValues(signedAttrs: BerNode | undefined): Map<string, readonly BerNode[]> {
+function attributeValues(signedAttrs: BerNode): Map<string, readonly BerNode[]> {
   const values = new Map<string, readonly BerNode[]>();
   for (const attribute of childrenOf(signedAttrs, Tag.context(0), 'SignerInfo.signedAttrs')) {
     const [type, attrValues] = childrenOf(attribute, Tag.SEQUENCE, 'Attribute');

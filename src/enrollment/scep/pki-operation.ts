@@ -5,7 +5,7 @@
 // never reaches the challenge callback (which may consume a single-use invite). The certificate is
 // built before the callback runs and handed to it: the caller can then consume the invite and
 // record the identity in one transaction. A certificate the callback refuses is discarded unseen.
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { DigestName } from '../../identity/signature-algorithms.ts';
 import type { ContentCipher } from '../cms/content-ciphers.ts';
 import { openEnvelope, readEnvelope } from '../cms/enveloped-data.ts';
@@ -47,11 +47,11 @@ export interface ScepDependencies {
    */
   checkChallenge(challenge: string | undefined, issuance: ScepIssuance): Promise<ScepVerdict>;
   /**
-   * RenewalReq: decides whether `signer`, which has proven it holds its key and is within its
-   * validity, is a current Aspen-issued identity (issued by a trusted device CA, recorded, not
-   * revoked). Usually 'badCertId' when it is not.
+   * RenewalReq: decides whether `signer` (the certificate that signed the request, which has
+   * proven it holds its key and is within its validity) is a current Aspen-issued identity:
+   * issued by a trusted device CA, recorded, not revoked. Usually 'badCertId' when it is not.
    */
-  checkRenewal(signer: X509Certificate, issuance: ScepIssuance): Promise<ScepVerdict>;
+  checkRenewal(signer: IssuedCertificate, issuance: ScepIssuance): Promise<ScepVerdict>;
   /** Validity of issued certificates; default 365 days, never beyond the CA's own. */
   readonly validityDays?: number;
   readonly now?: () => Date;
@@ -129,13 +129,9 @@ async function enroll(
 
   const certificate = issueCertificate(deps.ca, csr, deps.validityDays ?? DEFAULT_VALIDITY_DAYS, now);
   const issuance: ScepIssuance = { messageType, transactionId: request.transactionId, certificate };
-  const verdict =
-    messageType === 'PKCSReq'
-      ? await deps.checkChallenge(csr.challengePassword, issuance)
-      : await deps.checkRenewal(signer.certificate, issuance);
-  if (verdict !== 'ok') {
-    throw new ScepFailure(verdict, messageType === 'PKCSReq' ? 'challenge refused' : 'renewal signer refused');
-  }
+  const renewed = messageType === 'RenewalReq' ? describeCertificate(signer.certificate) : undefined;
+  const verdict = renewed ? await deps.checkRenewal(renewed, issuance) : await deps.checkChallenge(csr.challengePassword, issuance);
+  if (verdict !== 'ok') throw new ScepFailure(verdict, renewed ? 'renewal signer refused' : 'challenge refused');
   return {
     certRep: successCertRep(deps.ca, request, signer.digest, certificate.der, requester, cipher),
     outcome: {
@@ -143,9 +139,7 @@ async function enroll(
       messageType,
       transactionId: request.transactionId,
       certificate,
-      ...(messageType === 'PKCSReq'
-        ? csr.challengePassword !== undefined && { challenge: csr.challengePassword }
-        : { renewed: describeCertificate(signer.certificate) }),
+      ...(renewed ? { renewed } : csr.challengePassword !== undefined && { challenge: csr.challengePassword }),
     },
   };
 }
@@ -160,7 +154,7 @@ function checkSigner(messageType: ScepMessageType, certificate: X509Certificate,
     // Signed by its own key is what matters: with that key equal to the requested one (checked
     // later) it binds the message to the requester. Names and key usage are whatever the client
     // chose (scepclient's lacks keyCertSign, so OpenSSL's checkIssued would refuse it).
-    if (!certificate.verify(certificate.publicKey)) {
+    if (!verifiesWith(certificate, certificate.publicKey)) {
       throw new ScepFailure('badRequest', 'a PKCSReq must be signed with a self-signed certificate');
     }
     return;
@@ -200,4 +194,12 @@ function requesterOf(messageType: ScepMessageType, signer: X509Certificate, csr:
   }
   if (signer.publicKey.asymmetricKeyType !== 'rsa') throw new ScepFailure('badAlg', 'the reply cannot be encrypted to a non-RSA signer');
   return { certificateDer: signer.raw, publicKey: signer.publicKey };
+}
+
+function verifiesWith(certificate: X509Certificate, key: KeyObject): boolean {
+  try {
+    return certificate.verify(key);
+  } catch {
+    return false; // OpenSSL throws for signature algorithms it cannot check
+  }
 }
