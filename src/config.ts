@@ -3,6 +3,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { EVENT_TOPICS } from './events/drafts.ts';
+import { standardSecretKey } from './events/render.ts';
+import type { WebhookConfig } from './events/webhooks.ts';
+import { WEBHOOK_FORMATS } from './storage/events.ts';
 import type { DatabaseConfig } from './storage/open-storage.ts';
 import {
   loadPushCertificate,
@@ -63,6 +67,15 @@ const envSchema = z.object({
   APNS_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   APNS_TRANSPORT: z.enum(['http2', 'node-apn']).default('http2'),
   NOTNOW_REPUSH_SECONDS: z.coerce.number().min(1).default(600),
+  WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  WEBHOOK_SECRET: optionalString,
+  WEBHOOK_FORMAT: z.enum(WEBHOOK_FORMATS).default('micromdm'),
+  WEBHOOK_TOPICS: optionalString,
+  WEBHOOK_INCLUDE_SECRETS: bool.default(false),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(10),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  WEBHOOK_RETRY_AFTER_MAX_SECONDS: z.coerce.number().int().min(1).default(3600),
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
   RETURN_TO_SERVICE_WIFI_PROFILE: optionalString,
   RETURN_TO_SERVICE_MDM_PROFILE: optionalString,
 });
@@ -84,7 +97,7 @@ export interface Config {
   headersTimeoutMs: number;
   metricsRequireApiKey: boolean;
   shutdownTimeoutMs: number;
-  retention: { resultDays: number; checkedOutDays: number; intervalMs: number };
+  retention: { resultDays: number; checkedOutDays: number; eventDays: number; intervalMs: number };
   userAuthenticate: 'decline' | 'allow';
   identity: {
     required: boolean;
@@ -114,6 +127,13 @@ export interface Config {
     notNowRepushMs: number;
   };
   returnToService: { wifiProfile: Uint8Array; mdmProfile: Uint8Array | null } | null;
+  webhooks: {
+    /** The endpoint WEBHOOK_URL configures; endpoints made through the API live in the database. */
+    environment: WebhookConfig | null;
+    timeoutMs: number;
+    concurrency: number;
+    maxRetryAfterMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -144,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retention: {
       resultDays: e.RESULT_RETENTION_DAYS,
       checkedOutDays: e.CHECKED_OUT_RETENTION_DAYS,
+      eventDays: e.EVENT_RETENTION_DAYS,
       intervalMs: e.PRUNE_INTERVAL_MINUTES * 60_000,
     },
     userAuthenticate: e.USER_AUTHENTICATE,
@@ -169,6 +190,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       notNowRepushMs: e.NOTNOW_REPUSH_SECONDS * 1000,
     },
     returnToService: returnToService(e.RETURN_TO_SERVICE_WIFI_PROFILE, e.RETURN_TO_SERVICE_MDM_PROFILE),
+    webhooks: {
+      environment: webhookEndpoint(e),
+      timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      maxRetryAfterMs: e.WEBHOOK_RETRY_AFTER_MAX_SECONDS * 1000,
+    },
   };
 }
 
@@ -211,6 +238,20 @@ function pushCertificate(e: z.infer<typeof envSchema>): PushCertificate | null {
     if (err instanceof PushCertificateError) throw new ConfigError(`${e.APNS_P12 !== undefined ? 'APNS_P12' : 'APNS_CERT'}: ${err.message}`);
     throw err;
   }
+}
+
+function webhookEndpoint(e: z.infer<typeof envSchema>): WebhookConfig | null {
+  if (e.WEBHOOK_URL === undefined) {
+    if (e.WEBHOOK_SECRET !== undefined) throw new ConfigError('WEBHOOK_SECRET: needs WEBHOOK_URL');
+    return null;
+  }
+  const topics = e.WEBHOOK_TOPICS === undefined ? null : e.WEBHOOK_TOPICS.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = topics?.find((t) => !(EVENT_TOPICS as readonly string[]).includes(t));
+  if (unknown !== undefined) throw new ConfigError(`WEBHOOK_TOPICS: unknown topic ${JSON.stringify(unknown)} (topics: ${EVENT_TOPICS.join(', ')})`);
+  if (e.WEBHOOK_FORMAT === 'standard' && (e.WEBHOOK_SECRET === undefined || standardSecretKey(e.WEBHOOK_SECRET) === undefined)) {
+    throw new ConfigError('WEBHOOK_SECRET: the standard format needs a "whsec_" secret (whsec_ followed by at least 16 bytes in base64)');
+  }
+  return { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, format: e.WEBHOOK_FORMAT, topics, includeSecrets: e.WEBHOOK_INCLUDE_SECRETS };
 }
 
 function returnToService(wifiPath: string | undefined, mdmPath: string | undefined): Config['returnToService'] {

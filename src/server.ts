@@ -5,6 +5,8 @@ import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { DeviceCertVerifier, IdentityVerifier } from './identity/index.ts';
+import { WebhookDispatcher } from './events/dispatcher.ts';
+import { Webhooks } from './events/webhooks.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createApnsPusher } from './push/apns-pusher.ts';
 import { CommandQueue } from './service/command-queue.ts';
@@ -19,6 +21,9 @@ import { resolveApiKey, resolveDeviceCa } from './service/shared-secrets.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { Storage } from './storage/storage.ts';
 import { VERSION } from './version.ts';
+
+/** How often an idle instance looks for webhook deliveries that came due. */
+const DELIVERY_POLL_MS = 500;
 
 export interface Aspen {
   app: FastifyInstance;
@@ -88,6 +93,15 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       });
     if (auth === null) logger.warn('DEVICE_IDENTITY=off: device requests are NOT authenticated; anyone who reaches /mdm can speak for any device');
     const metrics = new Metrics(() => storage.stats());
+    metrics.watchWebhooks(() => storage.events.stats());
+    const webhooks = new Webhooks(storage.events, config.webhooks.timeoutMs);
+    await webhooks.syncEnvironment(config.webhooks.environment);
+    const dispatcher = new WebhookDispatcher(storage.events, metrics, logger, {
+      pollMs: DELIVERY_POLL_MS,
+      timeoutMs: config.webhooks.timeoutMs,
+      concurrency: config.webhooks.concurrency,
+      maxRetryAfterMs: config.webhooks.maxRetryAfterMs,
+    });
     const jobs = new JobRunner(storage, logger);
     const pushService = new PushService(
       storage,
@@ -126,6 +140,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       commands: new CommandQueue(storage),
       directory: new EnrollmentDirectory(storage, releaseIdentities),
       push: pushService,
+      webhooks,
       metrics,
       operations: {
         storage,
@@ -143,6 +158,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     });
     await retention.schedule(jobs);
     jobs.start();
+    dispatcher.start();
     return {
       app,
       storage,
@@ -153,6 +169,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         // Fastify stops accepting, answers 503 to requests on kept-alive connections, and waits
         // for the requests in flight; only then does the database close.
         await app.close();
+        await dispatcher.stop();
         await jobs.stop();
         await pushService.close();
         await storage.close();

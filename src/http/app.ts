@@ -1,6 +1,7 @@
 // Assembles the HTTP server from its parts. No listening here: main.ts and the tests do that.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Webhooks } from '../events/webhooks.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CommandQueue } from '../service/command-queue.ts';
 import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
@@ -16,6 +17,7 @@ export interface AppDeps {
   commands: CommandQueue;
   directory: EnrollmentDirectory;
   push: PushService;
+  webhooks: Webhooks;
   metrics: Metrics;
   operations: Omit<OperationsRoutesOptions, 'metrics'>;
   apiKey: string;
@@ -53,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     commands: deps.commands,
     directory: deps.directory,
     push: deps.push,
+    webhooks: deps.webhooks,
   });
   app.get('/version', async () => ({ version: deps.version }));
   // Unknown paths are a plain 404 for everyone: behind the admin API's key check they would be a

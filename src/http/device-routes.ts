@@ -55,10 +55,11 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
     const isCheckin = mediaType(request) === CHECKIN_CONTENT_TYPE;
     const body = request.body as Buffer;
     const creds = credentials(request);
-    return send(request, reply, await (isCheckin ? service.checkin(body, creds) : service.report(body, creds)));
+    const params = urlParams(request);
+    return send(request, reply, await (isCheckin ? service.checkin(body, creds, params) : service.report(body, creds, params)));
   });
 
-  app.put('/checkin', async (request, reply) => send(request, reply, await service.checkin(request.body as Buffer, credentials(request))));
+  app.put('/checkin', async (request, reply) => send(request, reply, await service.checkin(request.body as Buffer, credentials(request), urlParams(request))));
 
   // Refusals are 4xx with a short reason; anything else is the server's fault: 5xx, which a device
   // retries later (never 401, which would make it unenroll).
@@ -86,6 +87,12 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
     );
     metrics.deviceRequest(request.deviceSummary, reply.statusCode, reply.elapsedTime / 1000);
   });
+}
+
+/** The query of the URL the device used, as strings (a repeated name keeps its last value). */
+function urlParams(request: FastifyRequest): Record<string, string> {
+  const query = (request.query ?? {}) as Record<string, string | string[]>;
+  return Object.fromEntries(Object.entries(query).map(([k, v]) => [k, Array.isArray(v) ? v.at(-1)! : v]));
 }
 
 function mediaType(request: FastifyRequest): string {

@@ -3,6 +3,7 @@
 // always true rather than drifting counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestSummary } from '../service/device-reply.ts';
+import type { DeliveryStats } from '../storage/events.ts';
 import type { StorageStats } from '../storage/storage.ts';
 
 const STATS_TTL_MS = 10_000;
@@ -12,6 +13,7 @@ export class Metrics {
   private readonly deviceRequests: Counter<'message' | 'status'>;
   private readonly deviceLatency: Histogram<'message'>;
   private readonly pushes: Counter<'outcome' | 'reason'>;
+  private readonly webhookAttempts: Counter<'outcome'>;
   private readonly identityRefusals: Counter<'reason'>;
 
   constructor(stats: () => Promise<StorageStats>) {
@@ -39,6 +41,13 @@ export class Metrics {
       name: 'aspen_pushes_total',
       help: 'APNs pushes by outcome (pushed, failed, skipped) and reason',
       labelNames: ['outcome', 'reason'],
+      registers: [this.registry],
+    });
+
+    this.webhookAttempts = new Counter({
+      name: 'aspen_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome: delivered, failed (to be retried), dead (the last try failed), gone (410: endpoint disabled)',
+      labelNames: ['outcome'],
       registers: [this.registry],
     });
 
@@ -97,6 +106,39 @@ export class Metrics {
     this.deviceRequests.inc({ message, status: String(status) });
     this.deviceLatency.observe({ message }, seconds);
     if (summary?.refusal !== undefined) this.identityRefusals.inc({ reason: summary.refusal });
+  }
+
+  webhookAttempt(outcome: 'delivered' | 'failed' | 'dead' | 'gone'): void {
+    this.webhookAttempts.inc({ outcome });
+  }
+
+  /** Webhook deliveries by state and the age of the oldest pending one, read when scraped
+   *  (cached like the other storage-backed gauges). */
+  watchWebhooks(stats: () => Promise<DeliveryStats>, now: () => Date = () => new Date()): void {
+    let cached: { at: number; stats: Promise<DeliveryStats> } | null = null;
+    const current = () => {
+      if (cached === null || performance.now() - cached.at > STATS_TTL_MS) cached = { at: performance.now(), stats: stats() };
+      return cached.stats;
+    };
+    new Gauge({
+      name: 'aspen_webhook_deliveries',
+      help: 'Webhook deliveries by state (pending, delivered and kept, dead-lettered)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const s = await current();
+        for (const state of ['pending', 'delivered', 'dead'] as const) this.set({ state }, s[state]);
+      },
+    });
+    new Gauge({
+      name: 'aspen_webhook_oldest_pending_seconds',
+      help: 'Age of the event of the oldest delivery still pending (0 when none is)',
+      registers: [this.registry],
+      async collect() {
+        const oldest = (await current()).oldestPendingAt;
+        this.set(oldest === null ? 0 : Math.max(0, Math.round((now().getTime() - Date.parse(oldest)) / 1000)));
+      },
+    });
   }
 
   /** Seconds until the push certificate expires (negative once it has), read when scraped; no

@@ -43,6 +43,13 @@ export class EnrollmentIdError extends Error {
   override readonly name = 'EnrollmentIdError';
 }
 
+/** The device channel an enrollment id belongs to (a user channel's id is `<device id>:<user>`;
+ *  device ids never contain ':'). */
+export function deviceIdOf(enrollmentId: string): string {
+  const colon = enrollmentId.indexOf(':');
+  return colon === -1 ? enrollmentId : enrollmentId.slice(0, colon);
+}
+
 export function resolveEnrollment(msg: IdentifyingKeys): ResolvedEnrollment {
   const udid = nonEmpty(msg.UDID, 'UDID');
   const enrollmentId = nonEmpty(msg.EnrollmentID, 'EnrollmentID');

@@ -17,6 +17,7 @@ import {
   userAuthenticateSchema,
 } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
+import { checkinEvent, type DeviceMessage } from '../events/drafts.ts';
 import type { EnrollmentStore } from '../storage/storage.ts';
 import { declarativeManagementReply } from './declarative.ts';
 import type { Authorization } from './device-auth.ts';
@@ -31,6 +32,8 @@ export interface CheckinOptions {
 }
 
 interface CheckinContext {
+  /** The message with where it came from: what its event is made of. */
+  device: DeviceMessage;
   storage: EnrollmentStore;
   options: CheckinOptions;
   message: PlistDict;
@@ -58,6 +61,7 @@ const handlers: Record<string, Handler> = {
       // A profile replacement re-enrolls a managed device: what the admin queued still applies.
       keepPendingCommands: ctx.authorization === 'renewal',
       at: ctx.at,
+      event: checkinEvent(ctx.device),
     });
     const outcome = created ? 'new enrollment' : ctx.authorization === 'renewal' ? 're-enrolled with a renewed identity' : 'enrollment reset';
     return emptyReply({ enrollmentId: who.id, message: 'Authenticate', outcome });
@@ -77,6 +81,7 @@ const handlers: Record<string, Handler> = {
       unlockToken: msg.UnlockToken && msg.UnlockToken.length > 0 ? msg.UnlockToken : null,
       awaitingConfiguration: msg.AwaitingConfiguration ?? false,
       at: ctx.at,
+      event: checkinEvent(ctx.device),
     });
     if (!known) throw unknownEnrollment(who, 'TokenUpdate');
     return emptyReply({ enrollmentId: who.id, message: 'TokenUpdate', outcome: 'enrolled' });
@@ -85,14 +90,14 @@ const handlers: Record<string, Handler> = {
   async CheckOut(ctx) {
     parse(checkOutSchema, ctx.message);
     const who = ctx.who;
-    if (!(await ctx.storage.checkOut(who.id, ctx.at))) throw unknownEnrollment(who, 'CheckOut');
+    if (!(await ctx.storage.checkOut(who.id, ctx.at, checkinEvent(ctx.device)))) throw unknownEnrollment(who, 'CheckOut');
     return emptyReply({ enrollmentId: who.id, message: 'CheckOut', outcome: 'checked out' });
   },
 
   async UserAuthenticate(ctx) {
     const msg = parse(userAuthenticateSchema, ctx.message);
     const who = ctx.who;
-    if (!(await ctx.storage.recordSeen(who.deviceId, 'UserAuthenticate', ctx.at))) throw unknownEnrollment(who, 'UserAuthenticate');
+    if (!(await ctx.storage.recordSeen(who.deviceId, 'UserAuthenticate', ctx.at, checkinEvent(ctx.device)))) throw unknownEnrollment(who, 'UserAuthenticate');
     const summary = { enrollmentId: who.id, message: 'UserAuthenticate' };
     if (ctx.options.userAuthenticate === 'decline') {
       // 410: "this user will not be managed" for this login session; the device asks again next login.
@@ -109,7 +114,7 @@ const handlers: Record<string, Handler> = {
     const who = deviceChannelOnly(ctx, 'SetBootstrapToken');
     // An absent or empty token means "delete the escrowed one".
     const token = msg.BootstrapToken && msg.BootstrapToken.length > 0 ? msg.BootstrapToken : null;
-    if (!(await ctx.storage.setBootstrapToken(who.id, token, ctx.at))) throw unknownEnrollment(who, 'SetBootstrapToken');
+    if (!(await ctx.storage.setBootstrapToken(who.id, token, ctx.at, checkinEvent(ctx.device)))) throw unknownEnrollment(who, 'SetBootstrapToken');
     const outcome = token ? 'bootstrap token escrowed' : 'bootstrap token deleted';
     return emptyReply({ enrollmentId: who.id, message: 'SetBootstrapToken', outcome });
   },
@@ -117,7 +122,7 @@ const handlers: Record<string, Handler> = {
   async GetBootstrapToken(ctx) {
     parse(getBootstrapTokenSchema, ctx.message);
     const who = deviceChannelOnly(ctx, 'GetBootstrapToken');
-    const token = await ctx.storage.getBootstrapToken(who.id, ctx.at);
+    const token = await ctx.storage.getBootstrapToken(who.id, ctx.at, checkinEvent(ctx.device));
     if (token === undefined) throw unknownEnrollment(who, 'GetBootstrapToken');
     const summary = { enrollmentId: who.id, message: 'GetBootstrapToken' };
     if (token === null) return plistReply({}, { ...summary, outcome: 'no bootstrap token' });
@@ -139,7 +144,7 @@ const handlers: Record<string, Handler> = {
     const msg = parse(declarativeManagementSchema, ctx.message);
     const who = ctx.who;
     const reply = declarativeManagementReply(msg.Endpoint, { enrollmentId: who.id, message: 'DeclarativeManagement' });
-    if (!(await ctx.storage.recordSeen(who.id, 'DeclarativeManagement', ctx.at))) {
+    if (!(await ctx.storage.recordSeen(who.id, 'DeclarativeManagement', ctx.at, checkinEvent(ctx.device)))) {
       throw unknownEnrollment(who, 'DeclarativeManagement');
     }
     return reply;
@@ -151,11 +156,11 @@ const handlers: Record<string, Handler> = {
     const rts = ctx.options.returnToService;
     const summary = { enrollmentId: who.id, message: 'ReturnToService' };
     if (rts === null) {
-      if (!(await ctx.storage.recordSeen(who.id, 'ReturnToService', ctx.at))) throw unknownEnrollment(who, 'ReturnToService');
+      if (!(await ctx.storage.recordSeen(who.id, 'ReturnToService', ctx.at, checkinEvent(ctx.device)))) throw unknownEnrollment(who, 'ReturnToService');
       return plistReply({ ReturnToService: { Enabled: false } }, { ...summary, outcome: 'disabled' });
     }
     // getBootstrapToken also records the enrollment as seen.
-    const bootstrap = await ctx.storage.getBootstrapToken(who.id, ctx.at);
+    const bootstrap = await ctx.storage.getBootstrapToken(who.id, ctx.at, checkinEvent(ctx.device));
     if (bootstrap === undefined) throw unknownEnrollment(who, 'ReturnToService');
     const settings: PlistDict = { Enabled: true, WiFiProfileData: rts.wifiProfile };
     if (rts.mdmProfile) settings.MDMProfileData = rts.mdmProfile;

@@ -7,6 +7,7 @@
 // device is never offered the same deferred command twice in one session.
 import { describeIssues, reportSchema } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
+import { reportEvent, type DeviceMessage } from '../events/drafts.ts';
 import type { CommandStore, RecordedResult } from '../storage/storage.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { DeviceRequestError, emptyReply, unknownEnrollment, type DeviceReply, type RequestSummary } from './device-reply.ts';
@@ -14,14 +15,8 @@ import { DeviceRequestError, emptyReply, unknownEnrollment, type DeviceReply, ty
 /** Runs once a result is stored (also for a replay of it: what it triggers must be idempotent). */
 export type ResultHook = (result: RecordedResult, message: PlistDict, who: ResolvedEnrollment, at: string) => Promise<void>;
 
-export async function handleReport(
-  storage: CommandStore,
-  message: PlistDict,
-  raw: Uint8Array,
-  who: ResolvedEnrollment,
-  at: string,
-  afterResult: ResultHook,
-): Promise<DeviceReply> {
+export async function handleReport(storage: CommandStore, device: DeviceMessage, afterResult: ResultHook): Promise<DeviceReply> {
+  const { message, raw, who, at } = device;
   const parsed = reportSchema.safeParse(message);
   if (!parsed.success) throw new DeviceRequestError(400, `invalid report: ${describeIssues(parsed.error)}`);
   const report = parsed.data;
@@ -29,7 +24,7 @@ export async function handleReport(
 
   let outcome: string;
   if (report.Status === 'Idle') {
-    if (!(await storage.startSession(who.id, at))) throw unknownEnrollment(who, report.Status);
+    if (!(await storage.startSession(who.id, at, reportEvent(device)))) throw unknownEnrollment(who, report.Status);
     outcome = 'session started';
   } else {
     const recorded = await storage.recordResult({
@@ -41,6 +36,7 @@ export async function handleReport(
       // it came rather than refusing the result, which the device would re-send forever.
       errorChain: message.ErrorChain === undefined ? null : asArray(plistToJson(message.ErrorChain)),
       at,
+      event: reportEvent(device),
     });
     outcome = recorded.outcome;
     if (outcome === 'unknown-enrollment') throw unknownEnrollment(who, report.Status);

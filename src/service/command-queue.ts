@@ -9,7 +9,9 @@ import {
   type CommandIssue,
   type Platform,
 } from '../protocol/commands/index.ts';
+import { commandCancelled, commandQueued } from '../events/drafts.ts';
 import { prepareRawCommand, type CommandEnvelope } from '../protocol/command-envelope.ts';
+import { deviceIdOf } from '../protocol/enrollment-id.ts';
 import { decodePlistDict, plistToJson, type JsonValue } from '../protocol/plist.ts';
 import type {
   CommandFilter,
@@ -76,7 +78,8 @@ export class CommandQueue {
    *  DuplicateCommandError). Only the envelope is checked, so commands newer than our schema pass. */
   async enqueueRaw(body: Uint8Array, enrollmentIds: string[]): Promise<EnqueueResult> {
     const command = prepareRawCommand(body);
-    const outcomes = await this.storage.enqueue(command, enrollmentIds, this.now().toISOString());
+    const at = this.now().toISOString();
+    const outcomes = await this.storage.enqueue(command, enrollmentIds, at, commandQueued(command.uuid, command.requestType, at));
     return { command, outcomes };
   }
 
@@ -97,7 +100,8 @@ export class CommandQueue {
     }
     // Every target gets an outcome, in the order the admin gave them.
     const ordered = new Map<string, TargetOutcome>(targets.map((id) => [id, outcomes.get(id) ?? { status: 'unknown_enrollment' }]));
-    if (allowed.length > 0) await this.storage.enqueue(command, allowed, this.now().toISOString());
+    const at = this.now().toISOString();
+    if (allowed.length > 0) await this.storage.enqueue(command, allowed, at, commandQueued(command.uuid, command.requestType, at));
     return { ok: true, command, targets: ordered };
   }
 
@@ -132,7 +136,8 @@ export class CommandQueue {
 
   /** Cancels one pending command, or all of them (commandUuid null); returns how many. */
   cancel(enrollmentId: string, commandUuid: string | null): Promise<number | undefined> {
-    return this.storage.cancelPending(enrollmentId, commandUuid, this.now().toISOString());
+    const at = this.now().toISOString();
+    return this.storage.cancelPending(enrollmentId, commandUuid, at, commandCancelled(enrollmentId, deviceIdOf(enrollmentId), at));
   }
 }
 

@@ -10,6 +10,8 @@
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { installsMdmProfile } from '../protocol/command-envelope.ts';
 import { decodePlistDict, PlistError, type PlistDict } from '../protocol/plist.ts';
+import { identityRefused, type DeviceMessage } from '../events/drafts.ts';
+import type { EventStore } from '../storage/events.ts';
 import type { CommandStore, EnrollmentStore } from '../storage/storage.ts';
 import { checkinHandler, type CheckinOptions } from './checkin.ts';
 import { handleReport, type ResultHook } from './command-loop.ts';
@@ -21,9 +23,12 @@ export type MdmServiceOptions = CheckinOptions;
 /** Asks for a channel to be pushed again later (see command-loop.ts on NotNow). */
 export type RepushScheduler = (enrollmentId: string) => Promise<void>;
 
+/** The query parameters of the URL a device used (events carry them, as MicroMDM's do). */
+export type UrlParams = Record<string, string>;
+
 export class MdmService {
   constructor(
-    readonly storage: EnrollmentStore & CommandStore,
+    readonly storage: EnrollmentStore & CommandStore & { events: Pick<EventStore, 'record'> },
     private readonly options: MdmServiceOptions,
     /** null when device identity checks are off (DEVICE_IDENTITY=off). */
     private readonly auth: DeviceAuth | null,
@@ -34,18 +39,18 @@ export class MdmService {
   ) {}
 
   /** A check-in (MessageType) message. */
-  async checkin(body: Uint8Array, credentials: DeviceCredentials): Promise<DeviceReply> {
-    return this.handle(body, credentials, 'checkin', async (message, who, authorization, at) => {
-      const handler = checkinHandler(message);
-      return handler({ storage: this.storage, options: this.options, message, who, authorization, at });
+  async checkin(body: Uint8Array, credentials: DeviceCredentials, params: UrlParams = {}): Promise<DeviceReply> {
+    return this.handle(body, credentials, params, 'checkin', async (device, authorization) => {
+      const handler = checkinHandler(device.message);
+      return handler({ storage: this.storage, options: this.options, device, message: device.message, who: device.who, authorization, at: device.at });
     });
   }
 
   /** A command report (Status) message. */
-  async report(body: Uint8Array, credentials: DeviceCredentials): Promise<DeviceReply> {
-    return this.handle(body, credentials, 'report', async (message, who, _authorization, at) => {
-      const reply = await handleReport(this.storage, message, body, who, at, this.afterResult);
-      if (reply.summary.deferredLeft) await this.repushLater(who.id);
+  async report(body: Uint8Array, credentials: DeviceCredentials, params: UrlParams = {}): Promise<DeviceReply> {
+    return this.handle(body, credentials, params, 'report', async (device) => {
+      const reply = await handleReport(this.storage, device, this.afterResult);
+      if (reply.summary.deferredLeft) await this.repushLater(device.who.id);
       return reply;
     });
   }
@@ -53,21 +58,24 @@ export class MdmService {
   private async handle(
     body: Uint8Array,
     credentials: DeviceCredentials,
+    params: UrlParams,
     kind: 'checkin' | 'report',
-    run: (message: PlistDict, who: ResolvedEnrollment, authorization: Authorization | null, at: string) => Promise<DeviceReply>,
+    run: (device: DeviceMessage, authorization: Authorization | null) => Promise<DeviceReply>,
   ): Promise<DeviceReply> {
     const now = this.now();
+    const at = now.toISOString();
     const auth = this.auth;
-    const identity = auth?.identify(credentials, body, now);
+    const identity = auth && (await this.refusalsRecorded(undefined, at, async () => auth.identify(credentials, body, now)));
     const message = decode(body);
     checkKind(message, kind);
     const who = resolve(message);
-    if (auth === null || identity === undefined) return run(message, who, null, now.toISOString());
+    const device: DeviceMessage = { who, raw: body, message, params, at };
+    if (auth === null || identity === null) return run(device, null);
 
-    const admission = await auth.admit(identity, who, message.MessageType === 'Authenticate', now);
+    const admission = await this.refusalsRecorded(who, at, () => auth.admit(identity, who, message.MessageType === 'Authenticate', now));
     let reply: DeviceReply;
     try {
-      reply = await run(message, who, admission.authorization, now.toISOString());
+      reply = await run(device, admission.authorization);
     } catch (err) {
       await admission.undo();
       throw err;
@@ -79,6 +87,19 @@ export class MdmService {
       await auth.openRenewal(who.deviceId, now);
     }
     return reply;
+  }
+
+  /** Runs an identity step; a refusal becomes an identity.refused event (for whoever subscribes)
+   *  before it is answered. The event is the only thing a refusal writes. */
+  private async refusalsRecorded<T>(who: ResolvedEnrollment | undefined, at: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof DeviceRequestError && err.summary.refusal !== undefined) {
+        await this.storage.events.record(identityRefused(err.summary.refusal, err.reason, who, at));
+      }
+      throw err;
+    }
   }
 }
 

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ApnsPusher, PushOutcome, PushTarget } from '../push/apns-pusher.ts';
 import type { PushCertificate } from '../push/push-certificate.ts';
+import { pushFailed } from '../events/drafts.ts';
+import { deviceIdOf } from '../protocol/enrollment-id.ts';
 import type { ClaimedJob, PushResultRecord, PushStore, StoredPushCertificate } from '../storage/storage.ts';
 import type { JobRunner } from './job-runner.ts';
 import type { EnrollmentPushResult, PushGateway } from './push-gateway.ts';
@@ -151,7 +153,9 @@ export class PushService implements PushGateway {
       tokenInvalid: o.tokenInvalid,
       sandbox: target.sandbox === true,
     }));
-    await this.storage.recordPushResults(pushResults, this.now().toISOString());
+    const at = this.now().toISOString();
+    const failures = outcomes.filter(({ outcome: o }) => !o.ok).map(({ outcome: o }) => pushFailed(o.id, deviceIdOf(o.id), failureReason(o), at));
+    await this.storage.recordPushResults(pushResults, at, failures);
     for (const { outcome: o } of outcomes) {
       if (o.ok) {
         results.set(o.id, { status: 'pushed', ...(o.apnsId ? { apnsId: o.apnsId } : {}) });

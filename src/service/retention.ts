@@ -2,6 +2,7 @@
 // pruned by a periodic job (one instance at a time, see job-runner.ts). SQLite reuses the pages
 // they free, so the file stops growing.
 import type { Logger } from 'pino';
+import type { EventStore } from '../storage/events.ts';
 import type { MaintenanceStore, PruneCounts } from '../storage/storage.ts';
 import type { JobHandler, JobRunner } from './job-runner.ts';
 
@@ -10,6 +11,8 @@ export interface RetentionOptions {
   resultDays: number;
   /** Days to keep checked-out enrollments; 0 keeps them forever. */
   checkedOutDays: number;
+  /** Days to keep events (one still to be delivered stays until it is, or is dead-lettered). */
+  eventDays: number;
   intervalMs: number;
 }
 
@@ -21,20 +24,22 @@ export const PRUNE_JOB = 'prune';
 
 export class Retention {
   constructor(
-    private readonly storage: MaintenanceStore,
+    private readonly storage: MaintenanceStore & { events: Pick<EventStore, 'prune'> },
     private readonly options: RetentionOptions,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async runOnce(): Promise<PruneCounts> {
+  async runOnce(): Promise<PruneCounts & { events: number }> {
     const cutoff = (days: number) => (days > 0 ? new Date(this.now().getTime() - days * DAY_MS).toISOString() : null);
     const counts = await this.storage.prune({
       resultsBefore: cutoff(this.options.resultDays),
       checkedOutBefore: cutoff(this.options.checkedOutDays),
     });
-    if (counts.results + counts.commands + counts.enrollments > 0) this.log.info({ pruned: counts }, 'retention: pruned old data');
-    return counts;
+    const events = await this.storage.events.prune(cutoff(this.options.eventDays)!);
+    const pruned = { ...counts, events };
+    if (Object.values(pruned).some((n) => n > 0)) this.log.info({ pruned }, 'retention: pruned old data');
+    return pruned;
   }
 
   /** The periodic job: a failed run is logged and the next one comes at the usual interval. */

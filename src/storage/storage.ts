@@ -7,6 +7,7 @@
 // answers a device only after that), and holds across processes: several Aspen instances may
 // share one database, so no decision may rest on something one process remembers.
 import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
+import type { EventDraft, EventStore } from './events.ts';
 
 export const ENROLLMENT_STATES = ['authenticated', 'enrolled', 'checked-out'] as const;
 export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
@@ -121,6 +122,8 @@ export interface AuthenticateRecord {
   /** Profile replacement (identity renewal) keeps the queue; any other Authenticate clears it. */
   keepPendingCommands: boolean;
   at: string;
+  /** The event describing it, written with it (see events.ts). */
+  event?: EventDraft;
 }
 
 export interface TokenUpdateRecord {
@@ -138,6 +141,8 @@ export interface TokenUpdateRecord {
   unlockToken: Uint8Array | null;
   awaitingConfiguration: boolean;
   at: string;
+  /** The event describing it, written with it when the channel is known. */
+  event?: EventDraft;
 }
 
 /** Command states: the first two are pending (in the queue), the rest are final. `notnow` means
@@ -171,6 +176,8 @@ export interface ResultRecord {
   raw: Uint8Array;
   errorChain: unknown[] | null;
   at: string;
+  /** The event describing it, written only when the result changed something (not for a replay). */
+  event?: EventDraft;
 }
 
 /**
@@ -330,13 +337,13 @@ export interface EnrollmentStore {
    *  Returns false when the device channel is unknown. */
   tokenUpdate(rec: TokenUpdateRecord): Promise<boolean>;
   /** Marks the channel checked out (for the device channel, its user channels too). */
-  checkOut(id: string, at: string): Promise<boolean>;
+  checkOut(id: string, at: string, event?: EventDraft): Promise<boolean>;
   /** Escrows (or with null, deletes) the device's bootstrap token. */
-  setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string): Promise<boolean>;
+  setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string, event?: EventDraft): Promise<boolean>;
   /** The escrowed token, null when none; undefined when the enrollment is unknown. */
-  getBootstrapToken(deviceId: string, at: string): Promise<Uint8Array | null | undefined>;
+  getBootstrapToken(deviceId: string, at: string, event?: EventDraft): Promise<Uint8Array | null | undefined>;
   /** Records that a known enrollment was heard from. Returns false when it is unknown. */
-  recordSeen(id: string, status: string, at: string): Promise<boolean>;
+  recordSeen(id: string, status: string, at: string, event?: EventDraft): Promise<boolean>;
   getEnrollment(id: string): Promise<Enrollment | undefined>;
   /** Enrollments ordered by id, starting after `after`. */
   listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]>;
@@ -353,15 +360,15 @@ export interface EnrollmentStore {
 /** Command queues and results. */
 export interface CommandStore {
   /** Queues one command to many enrollments in one transaction; when none of them is known,
-   *  nothing is stored. Throws DuplicateCommandError. */
-  enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>>;
+   *  nothing is stored. Throws DuplicateCommandError. The event gets the queued ids as `targets`. */
+  enqueue(command: NewCommand, enrollmentIds: string[], at: string, event?: EventDraft): Promise<Map<string, EnqueueOutcome>>;
   /** Stores a device's answer to a command (and records the enrollment as seen). Idempotent, also
    *  when the same result arrives twice at once. */
   recordResult(rec: ResultRecord): Promise<RecordedResult>;
   /** An Idle report starts a new session: records the enrollment as seen (bookkeeping a backend
    *  may write lazily, see the backend) and makes the commands the device deferred (NotNow) in
    *  earlier sessions eligible again. False when unknown. */
-  startSession(id: string, at: string): Promise<boolean>;
+  startSession(id: string, at: string, event?: EventDraft): Promise<boolean>;
   /** Whether the enrollment has commands deferred (NotNow) in its current session. */
   hasDeferred(enrollmentId: string): Promise<boolean>;
   /** The head of the enrollment's queue, passing over commands deferred (NotNow) this session. */
@@ -371,8 +378,9 @@ export interface CommandStore {
   /** The pending commands of an enrollment in queue order; undefined when it is unknown. */
   listQueue(enrollmentId: string): Promise<QueueEntry[] | undefined>;
   /** Cancels one pending command (or with null, all of them); returns how many were cancelled,
-   *  undefined when the enrollment is unknown. */
-  cancelPending(enrollmentId: string, commandUuid: string | null, at: string): Promise<number | undefined>;
+   *  undefined when the enrollment is unknown. The event, written when any was, gets their
+   *  uuids as `command_uuids`. */
+  cancelPending(enrollmentId: string, commandUuid: string | null, at: string, event?: EventDraft): Promise<number | undefined>;
   /** An enrollment's commands, newest first, those older than `before` (a seq); undefined when
    *  the enrollment is unknown. */
   listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined>;
@@ -406,7 +414,7 @@ export interface IdentityStore {
 export interface PushStore {
   /** Push credentials of the known enrollments among `ids` (unknown ids are absent). */
   getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>>;
-  recordPushResults(results: PushResultRecord[], at: string): Promise<void>;
+  recordPushResults(results: PushResultRecord[], at: string, events?: EventDraft[]): Promise<void>;
   getPushCertificate(): Promise<StoredPushCertificate | undefined>;
   savePushCertificate(cert: StoredPushCertificate): Promise<void>;
 }
@@ -448,5 +456,6 @@ export interface MaintenanceStore {
 export interface Storage extends EnrollmentStore, CommandStore, IdentityStore, PushStore, JobStore, SecretStore, MaintenanceStore {
   /** Which backend this is, for logs and /version (nothing may branch on it outside storage). */
   readonly backend: 'sqlite' | 'postgres';
+  readonly events: EventStore;
   close(): Promise<void>;
 }

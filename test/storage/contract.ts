@@ -2,6 +2,7 @@
 // concurrency cases, which race two connections to the same database (two Aspen instances).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { EventDraft, WebhookEndpoint } from '../../src/storage/events.ts';
 import {
   DuplicateCommandError,
   type AdmissionFacts,
@@ -371,6 +372,152 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(calls, 1, 'nothing is generated once one exists');
     });
 
+    describe('events and webhook deliveries', () => {
+      const endpoint = (id: string, topics: string[] | null = null): WebhookEndpoint => ({
+        id,
+        url: `http://127.0.0.1:1/${id}`,
+        secret: 's',
+        format: 'micromdm',
+        topics,
+        includeSecrets: false,
+        enabled: true,
+        disabledReason: null,
+        source: 'api',
+        createdAt: AT,
+        updatedAt: AT,
+      });
+      let n = 0;
+      const draft = (topic: string, chain: string | null, data: Record<string, unknown> = {}): EventDraft => ({
+        id: `ev-${++n}`,
+        topic,
+        chain,
+        at: AT,
+        data,
+        raw: bytes('<raw>'),
+        redacted: null,
+      });
+      const far = '2030-01-01T00:00:00.000Z';
+
+      it('keeps an event only when an enabled endpoint subscribes to its topic, with a delivery for each', async () => {
+        const lonely = draft('mdm.Authenticate', 'EV-1');
+        await s.events.record(lonely);
+        assert.equal(await s.events.getEvent(lonely.id), undefined, 'nobody subscribes: not kept');
+        await s.events.createEndpoint(endpoint('all'));
+        await s.events.createEndpoint(endpoint('connect-only', ['mdm.Connect']));
+        const auth = draft('mdm.Authenticate', 'EV-1', { udid: 'EV-1' });
+        await s.events.record(auth);
+        const stored = await s.events.getEvent(auth.id);
+        assert.deepEqual([stored?.topic, stored?.chain, stored?.sequence, stored?.data], ['mdm.Authenticate', 'EV-1', 1, { udid: 'EV-1' }]);
+        assert.deepEqual(Buffer.from(stored!.raw!), Buffer.from('<raw>'));
+        assert.equal((await s.events.listDeliveries('all', {}, { limit: 10 })).length, 1);
+        assert.equal((await s.events.listDeliveries('connect-only', {}, { limit: 10 })).length, 0, 'not its topic');
+        await s.events.record(draft('mdm.Connect', 'EV-1'));
+        assert.equal((await s.events.listDeliveries('connect-only', {}, { limit: 10 })).length, 1);
+        assert.equal((await s.events.getEvent(`ev-${n}`))?.sequence, 2, 'numbered within its chain');
+      });
+
+      it('writes the event with the change it describes, and not for a change that did not happen', async () => {
+        await enrolled('EV-2');
+        await s.enqueue(cmd('ev-cmd'), ['EV-2', 'NOPE'], AT, draft('command.queued', null, { command_uuid: 'ev-cmd' }));
+        const queued = await s.events.getEvent(`ev-${n}`);
+        assert.deepEqual(queued?.data, { command_uuid: 'ev-cmd', targets: ['EV-2'] }, 'storage adds the targets it reached');
+        const ack = { enrollmentId: 'EV-2', commandUuid: 'ev-cmd', status: 'Acknowledged' as const, raw: bytes('r'), errorChain: null, at: LATER };
+        const first = draft('mdm.Connect', 'EV-2');
+        await s.recordResult({ ...ack, event: first });
+        assert.ok(await s.events.getEvent(first.id));
+        const replay = draft('mdm.Connect', 'EV-2');
+        await s.recordResult({ ...ack, event: replay });
+        assert.equal(await s.events.getEvent(replay.id), undefined, 'a replay changed nothing: no event');
+        const idle = draft('mdm.Connect', 'EV-2');
+        assert.equal(await s.startSession('EV-2', LATER, idle), true);
+        assert.ok(await s.events.getEvent(idle.id));
+        const unknown = draft('mdm.Connect', 'NOPE');
+        assert.equal(await s.startSession('NOPE', LATER, unknown), false);
+        assert.equal(await s.events.getEvent(unknown.id), undefined);
+        await s.enqueue(cmd('ev-cmd-2'), ['EV-2'], AT);
+        const cancel = draft('command.cancelled', 'EV-2', { enrollment_id: 'EV-2' });
+        assert.equal(await s.cancelPending('EV-2', null, LATER, cancel), 1);
+        assert.deepEqual((await s.events.getEvent(cancel.id))?.data, { enrollment_id: 'EV-2', command_uuids: ['ev-cmd-2'] });
+        const checkout = draft('mdm.CheckOut', 'EV-2');
+        assert.equal(await s.checkOut('EV-2', LATER, checkout), true);
+        assert.ok(await s.events.getEvent(checkout.id));
+        const tokens = draft('mdm.TokenUpdate', 'EV-2');
+        assert.equal(await s.tokenUpdate(tokenUpdate('EV-2', { event: tokens })), true);
+        assert.ok(await s.events.getEvent(tokens.id));
+      });
+
+      it("delivers each chain in order: only a chain's first pending delivery is claimed, once", async () => {
+        // Start from nothing pending: deliver, chain by chain, what earlier tests left.
+        for (let left = await s.events.claimDeliveries(AT, LATER, 1000); left.length > 0; left = await s.events.claimDeliveries(AT, LATER, 1000)) {
+          for (const d of left) await s.events.finishDelivery(d, { delivered: true, status: 200, latencyMs: 1 }, AT);
+        }
+        const [t0, lease, retry, retryLease, later] = ['2026-02-01', '2026-02-02', '2026-03-01', '2026-03-02', '2026-04-01'].map((d) => `${d}T00:00:00.000Z`);
+        // CheckOut: only the endpoint for every topic gets these.
+        const a1 = draft('mdm.CheckOut', 'ORDER-A');
+        const a2 = draft('mdm.CheckOut', 'ORDER-A');
+        const b1 = draft('mdm.CheckOut', 'ORDER-B');
+        for (const d of [a1, a2, b1]) await s.events.record(d);
+        const first = await s.events.claimDeliveries(t0!, lease!, 100);
+        assert.deepEqual(first.map((d) => d.event.id).sort(), [a1.id, b1.id].sort(), 'a2 waits for a1');
+        assert.deepEqual(await s.events.claimDeliveries(t0!, lease!, 100), [], 'claimed ones are leased');
+        const a = first.find((d) => d.event.id === a1.id)!;
+        const b = first.find((d) => d.event.id === b1.id)!;
+        assert.equal(a.attempt, 1);
+        assert.equal(a.endpoint.url, 'http://127.0.0.1:1/all');
+        await s.events.finishDelivery(a, { delivered: false, retryAt: retry!, status: 500, error: 'HTTP 500', latencyMs: 3 }, t0!);
+        await s.events.releaseDelivery(b);
+        assert.equal((await s.events.listDeliveries('all', { state: 'pending' }, { limit: 10 })).find((d) => d.eventId === b1.id)?.attempts, 0, 'handed back untried');
+        const meanwhile = await s.events.claimDeliveries(t0!, lease!, 100);
+        assert.deepEqual(meanwhile.map((d) => d.event.id), [b1.id], 'a1 waits for its retry, and a2 behind it');
+        await s.events.finishDelivery(meanwhile[0]!, { delivered: true, status: 200, latencyMs: 4 }, t0!);
+        const [again] = await s.events.claimDeliveries(retry!, retryLease!, 100);
+        assert.deepEqual([again?.event.id, again?.attempt], [a1.id, 2]);
+        await s.events.finishDelivery(again!, { delivered: true, status: 204, latencyMs: 5 }, retry!);
+        const next = await s.events.claimDeliveries(retry!, retryLease!, 100);
+        assert.deepEqual(next.map((d) => d.event.id), [a2.id]);
+        await s.events.finishDelivery(next[0]!, { delivered: false, retryAt: null, status: 400, error: 'HTTP 400', latencyMs: 2 }, retry!);
+        assert.deepEqual(await s.events.claimDeliveries(later!, later!, 100), [], 'a dead delivery is not claimed');
+        const log = await s.events.listDeliveries('all', {}, { limit: 3 });
+        assert.deepEqual(log.map((d) => [d.eventId, d.state, d.attempts, d.lastStatus]), [
+          [b1.id, 'delivered', 1, 200],
+          [a2.id, 'dead', 1, 400],
+          [a1.id, 'delivered', 2, 204],
+        ]);
+        assert.deepEqual((await s.events.listDeliveries('all', { state: 'dead' }, { limit: 10 })).map((d) => d.eventId), [a2.id]);
+        const stats = await s.events.stats();
+        assert.ok(stats.dead >= 1 && stats.delivered >= 2);
+      });
+
+      it('replays dead and delivered events, and skips disabled endpoints until enabled again', async () => {
+        const dead = (await s.events.listDeliveries('all', { state: 'dead' }, { limit: 1 }))[0]!;
+        assert.equal(await s.events.replay('all', { eventId: dead.eventId }, far), 1);
+        assert.equal((await s.events.listDeliveries('all', { state: 'dead' }, { limit: 10 })).length, 0);
+        assert.ok((await s.events.replay('all', { since: AT }, far)) >= 3, 'everything since a time, delivered ones too');
+        assert.equal(await s.events.replay('nope', { since: AT }, far), 0);
+        const off = await s.events.updateEndpoint('all', { enabled: false, disabledReason: 'the receiver answered 410 Gone' }, far);
+        assert.deepEqual([off?.enabled, off?.disabledReason], [false, 'the receiver answered 410 Gone']);
+        assert.deepEqual((await s.events.claimDeliveries(far, far, 100)).filter((d) => d.endpoint.id === 'all'), []);
+        const on = await s.events.updateEndpoint('all', { enabled: true }, far);
+        assert.deepEqual([on?.enabled, on?.disabledReason], [true, null], 'enabling clears why it was off');
+        const claimed = await s.events.claimDeliveries(far, '2032-01-01T00:00:00.000Z', 100);
+        assert.ok(claimed.some((d) => d.endpoint.id === 'all'));
+        for (const d of claimed) await s.events.finishDelivery(d, { delivered: true, status: 200, latencyMs: 1 }, far);
+      });
+
+      it('prunes old events no delivery waits for; deleting an endpoint takes its deliveries', async () => {
+        const waiting = draft('mdm.Connect', 'PRUNE-1');
+        await s.events.record(waiting);
+        assert.ok((await s.events.prune('2040-01-01T00:00:00.000Z')) > 0);
+        assert.ok(await s.events.getEvent(waiting.id), 'still to be delivered: kept');
+        assert.equal(await s.events.deleteEndpoint('all'), true);
+        assert.equal(await s.events.deleteEndpoint('connect-only'), true);
+        assert.equal(await s.events.deleteEndpoint('all'), false);
+        assert.ok((await s.events.prune('2040-01-01T00:00:00.000Z')) >= 1);
+        assert.equal(await s.events.getEvent(waiting.id), undefined);
+        assert.deepEqual(await s.events.listEndpoints(), []);
+      });
+    });
+
     describe('concurrency, from separate connections', () => {
       let t: Storage;
       before(async () => {
@@ -458,6 +605,19 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
         assert.equal(keys.length, 20);
         assert.equal(new Set(keys).size, 20);
         for (const job of [...mine, ...theirs]) await s.finishJob(job, null);
+      });
+
+      it('instances delivering at once never claim a delivery twice, nor two of one chain', async () => {
+        const at = '2026-01-01T00:00:00.000Z';
+        await s.events.createEndpoint({ id: 'race', url: 'http://127.0.0.1:1/', secret: 's', format: 'micromdm', topics: null, includeSecrets: false, enabled: true, disabledReason: null, source: 'api', createdAt: at, updatedAt: at });
+        for (let i = 0; i < 40; i++) await s.events.record({ id: `race-ev-${i}`, topic: 'mdm.Connect', chain: `RACE-CHAIN-${i % 8}`, at, data: {}, raw: null, redacted: null });
+        const [now, lease] = ['2030-01-01T00:00:00.000Z', '2030-01-01T00:05:00.000Z'];
+        const [mine, theirs] = await Promise.all([s.events.claimDeliveries(now, lease, 30), t.events.claimDeliveries(now, lease, 30)]);
+        const claimed = [...mine, ...theirs];
+        assert.equal(new Set(claimed.map((d) => d.event.id)).size, claimed.length, 'no delivery claimed twice');
+        assert.equal(new Set(claimed.map((d) => d.event.chain)).size, claimed.length, 'one per chain at a time');
+        assert.equal(claimed.length, 8);
+        await s.events.deleteEndpoint('race');
       });
 
       it('a secret created by two instances at once is one secret', async () => {

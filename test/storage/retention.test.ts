@@ -23,7 +23,7 @@ describe('retention', () => {
     // kept for 2 days.
     let day = 0;
     const clock = () => new Date(Date.UTC(2026, 0, 1) + day * DAY);
-    const retention = new Retention(storage, { resultDays: 2, checkedOutDays: 2, intervalMs: DAY }, pino({ level: 'silent' }), clock);
+    const retention = new Retention(storage, { resultDays: 2, checkedOutDays: 2, eventDays: 2, intervalMs: DAY }, pino({ level: 'silent' }), clock);
     const devices = Array.from({ length: 50 }, (_, i) => `DEV-${i}`);
     for (const id of devices) {
       await storage.authenticate({ id, type: 'device', serialNumber: null, platform: null, osVersion: null, facts: {}, topic: 't', keepPendingCommands: false, at: clock().toISOString() });

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CommandQueue } from '../../service/command-queue.ts';
 import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts';
+import type { Webhooks } from '../../events/webhooks.ts';
 import type { PushService } from '../../service/push-service.ts';
 import { registerRoutes, type ApiRoute } from './api-route.ts';
 import { keyMatches, presentedKey } from './auth.ts';
@@ -12,6 +13,7 @@ import { codeForStatus, sendApiError } from './errors.ts';
 import { docsPage } from './docs-page.ts';
 import { openApiDocument } from './openapi.ts';
 import { pushRoutes } from './push-routes.ts';
+import { webhookRoutes } from './webhook-routes.ts';
 
 export interface AdminRoutesOptions {
   apiKey: string;
@@ -19,6 +21,7 @@ export interface AdminRoutesOptions {
   commands: CommandQueue;
   directory: EnrollmentDirectory;
   push: PushService;
+  webhooks: Webhooks;
 }
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
@@ -26,6 +29,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     ...commandRoutes({ commands: opts.commands, push: opts.push }),
     ...enrollmentRoutes({ directory: opts.directory, commands: opts.commands }),
     ...pushRoutes(opts.push),
+    ...webhookRoutes(opts.webhooks),
   ];
 
   const document = openApiDocument(routes, opts.version);

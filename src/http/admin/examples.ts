@@ -18,6 +18,22 @@ const MAC_USER = `${MAC}:B0D6B3C1-0B1A-4F0B-8C7E-2E4C9D0A1F3B`;
 const UUID = '0001_DeviceInformation';
 const TOPIC = 'com.apple.mgmt.External.e0bd1eac-1f17-4c8e-8a63-dd17d3dd35d9';
 const APNS_ID = 'B7A2D1E3-9C4F-4A8B-8E6D-2F1C3B5A7D9E';
+const WEBHOOK = '3C9E1F2A-4B5D-4E6F-8A7B-9C0D1E2F3A4B';
+const EVENT = '8F2D4A6C-1B3E-4D5F-9A7B-2C4E6F8A0B1D';
+
+const webhook = {
+  id: WEBHOOK,
+  url: 'https://hooks.example.com/aspen',
+  format: 'standard',
+  topics: ['mdm.Authenticate', 'mdm.Connect'],
+  include_secrets: false,
+  enabled: true,
+  disabled_reason: null,
+  source: 'api',
+  secret_hint: '…LaSw',
+  created_at: '2025-06-15T08:00:00.000Z',
+  updated_at: '2025-06-15T08:00:00.000Z',
+};
 
 const iphoneSummary = {
   id: IPHONE,
@@ -223,5 +239,67 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExample>> = {
     path: `/v1/push/${IPHONE},${MAC}`,
     status: 200,
     response: pushStatus,
+  },
+  'POST /v1/webhooks': {
+    path: '/v1/webhooks',
+    body: { url: 'https://hooks.example.com/aspen', format: 'standard', topics: ['mdm.Authenticate', 'mdm.Connect'] },
+    status: 201,
+    response: { ...webhook, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+  },
+  'GET /v1/webhooks': {
+    path: '/v1/webhooks',
+    status: 200,
+    response: { webhooks: [webhook] },
+  },
+  'GET /v1/webhooks/{id}': {
+    path: `/v1/webhooks/${WEBHOOK}`,
+    status: 200,
+    response: webhook,
+  },
+  'PATCH /v1/webhooks/{id}': {
+    path: `/v1/webhooks/${WEBHOOK}`,
+    body: { enabled: true },
+    status: 200,
+    response: { ...webhook, updated_at: '2025-06-16T08:00:00.000Z' },
+  },
+  'DELETE /v1/webhooks/{id}': {
+    path: `/v1/webhooks/${WEBHOOK}`,
+    status: 200,
+    response: { deleted: true },
+  },
+  'GET /v1/webhooks/{id}/deliveries': {
+    path: `/v1/webhooks/${WEBHOOK}/deliveries?state=pending&limit=1`,
+    status: 200,
+    response: {
+      deliveries: [
+        {
+          event_id: EVENT,
+          topic: 'mdm.Connect',
+          chain: IPHONE,
+          sequence: 42,
+          created_at: '2025-06-15T09:30:12.000Z',
+          state: 'pending',
+          attempts: 2,
+          next_attempt_at: '2025-06-15T09:35:20.000Z',
+          last_attempt_at: '2025-06-15T09:30:17.000Z',
+          last_status: 503,
+          last_error: 'HTTP 503',
+          last_latency_ms: 41,
+          delivered_at: null,
+        },
+      ],
+      next_cursor: 'MTIz',
+    },
+  },
+  'POST /v1/webhooks/{id}/replay': {
+    path: `/v1/webhooks/${WEBHOOK}/replay`,
+    body: { since: '2025-06-15T00:00:00Z' },
+    status: 200,
+    response: { replayed: 17 },
+  },
+  'POST /v1/webhooks/{id}/test': {
+    path: `/v1/webhooks/${WEBHOOK}/test`,
+    status: 200,
+    response: { status: 204, latency_ms: 38 },
   },
 };

@@ -3,9 +3,8 @@
 // Every decision holds across instances: a state change that depends on what it reads is one
 // statement (PostgreSQL re-checks a row's WHERE clause against its latest committed version when
 // another transaction changed it meanwhile), or one transaction under advisory locks (identity
-// admission). Results are committed before the device is answered (synchronous_commit stays on);
-// only the "last seen" bookkeeping of Idle check-ins goes through a second pool with asynchronous
-// commit: visible to every instance at once, its flush to disk merely not waited for.
+// admission). Everything is committed durably before the device is answered, and the event a
+// change makes (see ../events.ts) is written by the same statement or transaction.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
@@ -65,6 +64,8 @@ import {
   type TraitGroupRow,
 } from '../rows.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
+import type { EventDraft } from '../events.ts';
+import { appendEvent, binder, eventCtes, PostgresEventStore } from './events.ts';
 import { migrate } from './migrate.ts';
 
 export interface PostgresOptions {
@@ -98,25 +99,35 @@ const RETRYABLE = new Set(['40P01', '40001']);
 
 export class PostgresStorage implements Storage {
   readonly backend = 'postgres';
-  private constructor(
-    private readonly pool: Pool,
-    /** For bookkeeping nothing was acknowledged for: asynchronous commit. */
-    private readonly lazyPool: Pool,
-  ) {}
+  readonly events: PostgresEventStore;
+
+  private constructor(private readonly pool: Pool) {
+    this.events = new PostgresEventStore(pool);
+  }
 
   static async open(opts: PostgresOptions): Promise<PostgresStorage> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types });
-    const lazyPool = new pg.Pool({ connectionString: opts.url, max: Math.max(1, Math.ceil(opts.poolSize / 4)), types, options: '-c synchronous_commit=off' });
     // An idle connection that dies (a database restart) must not crash the process; the pool
     // replaces it on the next query.
-    for (const p of [pool, lazyPool]) p.on('error', () => {});
+    pool.on('error', () => {});
     try {
       await migrate(pool);
     } catch (err) {
-      await Promise.all([pool.end(), lazyPool.end()]);
+      await pool.end();
       throw err;
     }
-    return new PostgresStorage(pool, lazyPool);
+    return new PostgresStorage(pool);
+  }
+
+  /**
+   * Runs a data-modifying statement (with RETURNING) and, when the change happened (it returned
+   * a row), writes its event in the same statement.
+   */
+  private async change<R extends QueryResultRow>(sql: string, values: unknown[], event: EventDraft | undefined, name?: string): Promise<R[]> {
+    if (event === undefined) return this.rows<R>(sql, values, name);
+    const all = [...values];
+    const ctes = eventCtes(event, binder(all), 'EXISTS (SELECT 1 FROM change)');
+    return this.rows<R>(`WITH change AS (${sql}), ${ctes} SELECT * FROM change`, all, name && `${name}+event`);
   }
 
   private async rows<R extends QueryResultRow>(text: string, values: unknown[] = [], name?: string): Promise<R[]> {
@@ -149,6 +160,8 @@ export class PostgresStorage implements Storage {
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
     // One statement: the upsert (xmax = 0 marks a row it inserted), the user channels' reset and,
     // unless kept, the cancelling of every pending command of the device and its users.
+    const values: unknown[] = [rec.id, rec.type, rec.serialNumber, rec.platform, rec.osVersion, JSON.stringify(rec.facts), rec.topic, rec.at, rec.keepPendingCommands];
+    const event = rec.event ? `, ${eventCtes(rec.event, binder(values))}` : '';
     const row = await this.one<{ created: boolean }>(
       `WITH up AS (
         INSERT INTO enrollments (id, device_id, channel, type, state, serial_number, platform, os_version,
@@ -165,29 +178,30 @@ export class PostgresStorage implements Storage {
       ), cancelled AS (
         UPDATE command_targets SET state = 'cancelled', updated_at = $8
         WHERE NOT $9 AND ${PENDING} AND enrollment_id IN (SELECT id FROM enrollments WHERE device_id = $1)
-      )
+      )${event}
       SELECT created FROM up`,
-      [rec.id, rec.type, rec.serialNumber, rec.platform, rec.osVersion, JSON.stringify(rec.facts), rec.topic, rec.at, rec.keepPendingCommands],
-      'authenticate',
+      values,
+      rec.event ? 'authenticate+event' : 'authenticate',
     );
     return { created: row!.created };
   }
 
   async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
     if (rec.channel === 'device') {
-      const rows = await this.rows(
+      const rows = await this.change(
         `UPDATE enrollments SET topic = $2, push_token = $3, push_magic = $4,
           unlock_token = COALESCE($5, unlock_token), awaiting_configuration = $6,
           state = 'enrolled', token_updated_at = $7, checked_out_at = NULL, push_token_invalid = false, apns_sandbox = false,
           last_seen_at = $7, last_status = 'TokenUpdate'
         WHERE id = $1 AND channel = 'device' RETURNING 1`,
         [rec.id, rec.topic, rec.pushToken, rec.pushMagic, rec.unlockToken, rec.awaitingConfiguration, rec.at],
+        rec.event,
         'device-token-update',
       );
       return rows.length === 1;
     }
     // A user channel is created by its first TokenUpdate, provided its device channel exists.
-    const rows = await this.rows(
+    const rows = await this.change(
       `INSERT INTO enrollments (id, device_id, channel, type, state, user_id, user_short_name,
         user_long_name, topic, push_token, push_magic, awaiting_configuration,
         first_seen_at, last_seen_at, last_status, token_updated_at)
@@ -202,43 +216,48 @@ export class PostgresStorage implements Storage {
         last_seen_at = excluded.last_seen_at, last_status = 'TokenUpdate'
       RETURNING 1`,
       [rec.id, rec.deviceId, rec.type, rec.userId, rec.userShortName, rec.userLongName, rec.topic, rec.pushToken, rec.pushMagic, rec.awaitingConfiguration, rec.at],
+      rec.event,
       'user-token-update',
     );
     return rows.length === 1;
   }
 
-  async checkOut(id: string, at: string): Promise<boolean> {
+  async checkOut(id: string, at: string, event?: EventDraft): Promise<boolean> {
     // Checking out the device channel ends its user channels too; a user channel ends alone.
-    const rows = await this.rows(
+    const rows = await this.change(
       `UPDATE enrollments SET state = 'checked-out', checked_out_at = $2,
         last_seen_at = CASE WHEN id = $1 THEN $2 ELSE last_seen_at END,
         last_status = CASE WHEN id = $1 THEN 'CheckOut' ELSE last_status END
       WHERE id = $1 OR (device_id = $1 AND EXISTS (SELECT 1 FROM enrollments d WHERE d.id = $1 AND d.channel = 'device'))
       RETURNING 1`,
       [id, at],
+      event,
     );
     return rows.length > 0;
   }
 
-  async setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string): Promise<boolean> {
-    const rows = await this.rows(
+  async setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string, event?: EventDraft): Promise<boolean> {
+    const rows = await this.change(
       `UPDATE enrollments SET bootstrap_token = $2, last_seen_at = $3, last_status = 'SetBootstrapToken'
       WHERE id = $1 AND channel = 'device' RETURNING 1`,
       [deviceId, token, at],
+      event,
     );
     return rows.length === 1;
   }
 
-  async getBootstrapToken(deviceId: string, at: string): Promise<Uint8Array | null | undefined> {
-    const row = await this.one<{ bootstrap_token: Buffer | null }>(
+  async getBootstrapToken(deviceId: string, at: string, event?: EventDraft): Promise<Uint8Array | null | undefined> {
+    const [row] = await this.change<{ bootstrap_token: Buffer | null }>(
       `UPDATE enrollments SET last_seen_at = $2, last_status = 'GetBootstrapToken' WHERE id = $1 RETURNING bootstrap_token`,
       [deviceId, at],
+      event,
     );
     return row === undefined ? undefined : row.bootstrap_token;
   }
 
-  async recordSeen(id: string, status: string, at: string): Promise<boolean> {
-    return (await this.rows('UPDATE enrollments SET last_seen_at = $2, last_status = $3 WHERE id = $1 RETURNING 1', [id, at, status], 'seen')).length === 1;
+  async recordSeen(id: string, status: string, at: string, event?: EventDraft): Promise<boolean> {
+    const rows = await this.change('UPDATE enrollments SET last_seen_at = $2, last_status = $3 WHERE id = $1 RETURNING 1', [id, at, status], event, 'seen');
+    return rows.length === 1;
   }
 
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
@@ -298,7 +317,7 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
+  async enqueue(command: NewCommand, enrollmentIds: string[], at: string, event?: EventDraft): Promise<Map<string, EnqueueOutcome>> {
     const unique = [...new Set(enrollmentIds)];
     const queued = await this.transaction(async (c) => {
       const inserted = await c.query(
@@ -315,7 +334,9 @@ export class PostgresStorage implements Storage {
       );
       // A command no enrollment received is not kept.
       if (targets.rows.length === 0) await c.query('DELETE FROM commands WHERE uuid = $1', [command.uuid]);
-      return new Set(targets.rows.map((r) => r.enrollment_id));
+      const ids = targets.rows.map((r) => r.enrollment_id);
+      if (ids.length > 0 && event) await appendEvent(c, { ...event, data: { ...event.data, targets: ids } });
+      return new Set(ids);
     });
     return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
   }
@@ -325,6 +346,9 @@ export class PostgresStorage implements Storage {
     // cancelled command the device ran anyway. The state condition is re-checked against the
     // latest version of the row, so of two identical results arriving at once exactly one
     // changes it; the other finds it final: a replay.
+    const values: unknown[] = [rec.enrollmentId, rec.commandUuid, rec.at, rec.status, rec.raw, rec.errorChain && JSON.stringify(rec.errorChain)];
+    // The event only when the result changed something: a replay has had its event already.
+    const event = rec.event ? `, ${eventCtes(rec.event, binder(values), 'EXISTS (SELECT 1 FROM changed)')}` : '';
     const row = await this.one<{ known: number; changed: number; request_type: string | null }>(
       `WITH touched AS (
         UPDATE enrollments SET last_seen_at = $3, last_status = $4 WHERE id = $1 RETURNING id
@@ -338,12 +362,12 @@ export class PostgresStorage implements Storage {
         WHERE t.enrollment_id = $1 AND t.command_uuid = $2 AND EXISTS (SELECT 1 FROM touched)
           AND (t.state IN ('queued', 'notnow') OR ($4 <> 'NotNow' AND t.state = 'cancelled'))
         RETURNING 1
-      )
+      )${event}
       SELECT (SELECT count(*) FROM touched)::int AS known, (SELECT count(*) FROM changed)::int AS changed,
         (SELECT c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
           WHERE t.enrollment_id = $1 AND t.command_uuid = $2) AS request_type`,
-      [rec.enrollmentId, rec.commandUuid, rec.at, rec.status, rec.raw, rec.errorChain && JSON.stringify(rec.errorChain)],
-      'record-result',
+      values,
+      rec.event ? 'record-result+event' : 'record-result',
     );
     const requestType = row!.request_type;
     if (row!.known === 0) return { outcome: 'unknown-enrollment', requestType: null };
@@ -351,21 +375,21 @@ export class PostgresStorage implements Storage {
     return { outcome: requestType === null ? 'unknown-command' : 'replayed', requestType };
   }
 
-  async startSession(id: string, at: string): Promise<boolean> {
-    // Bookkeeping, through the asynchronous-commit pool: losing it in a crash loses a "last seen"
-    // and leaves deferred commands deferred until the next Idle re-queues them.
-    const result = await this.lazyPool.query<{ known: number }>({
-      name: 'start-session',
-      text: `WITH e AS (
+  async startSession(id: string, at: string, event?: EventDraft): Promise<boolean> {
+    const values: unknown[] = [id, at];
+    const written = event ? `, ${eventCtes(event, binder(values), 'EXISTS (SELECT 1 FROM e)')}` : '';
+    const row = await this.one<{ known: number }>(
+      `WITH e AS (
         UPDATE enrollments SET last_seen_at = $2, last_status = 'Idle' WHERE id = $1 RETURNING id
       ), requeued AS (
         UPDATE command_targets SET state = 'queued', updated_at = $2
         WHERE enrollment_id = $1 AND state = 'notnow' AND EXISTS (SELECT 1 FROM e)
-      )
+      )${written}
       SELECT count(*)::int AS known FROM e`,
-      values: [id, at],
-    });
-    return result.rows[0]!.known === 1;
+      values,
+      event ? 'start-session+event' : 'start-session',
+    );
+    return row!.known === 1;
   }
 
   async hasDeferred(enrollmentId: string): Promise<boolean> {
@@ -403,16 +427,22 @@ export class PostgresStorage implements Storage {
     return rows.map(toQueueEntry);
   }
 
-  async cancelPending(enrollmentId: string, commandUuid: string | null, at: string): Promise<number | undefined> {
-    const row = await this.one<{ known: number; cancelled: number }>(
-      `WITH e AS (SELECT 1 FROM enrollments WHERE id = $1), c AS (
-        UPDATE command_targets SET state = 'cancelled', updated_at = $3
-        WHERE enrollment_id = $1 AND ${PENDING} AND ($2::text IS NULL OR command_uuid = $2) RETURNING 1
-      )
-      SELECT (SELECT count(*) FROM e)::int AS known, (SELECT count(*) FROM c)::int AS cancelled`,
-      [enrollmentId, commandUuid, at],
-    );
-    return row!.known === 0 ? undefined : row!.cancelled;
+  async cancelPending(enrollmentId: string, commandUuid: string | null, at: string, event?: EventDraft): Promise<number | undefined> {
+    return this.transaction(async (c) => {
+      const row = (
+        await c.query<{ known: number; cancelled: string[] }>(
+          `WITH e AS (SELECT 1 FROM enrollments WHERE id = $1), c AS (
+            UPDATE command_targets SET state = 'cancelled', updated_at = $3
+            WHERE enrollment_id = $1 AND ${PENDING} AND ($2::text IS NULL OR command_uuid = $2) RETURNING command_uuid
+          )
+          SELECT (SELECT count(*) FROM e)::int AS known, ARRAY(SELECT command_uuid FROM c) AS cancelled`,
+          [enrollmentId, commandUuid, at],
+        )
+      ).rows[0]!;
+      if (row.known === 0) return undefined;
+      if (row.cancelled.length > 0 && event) await appendEvent(c, { ...event, data: { ...event.data, command_uuids: row.cancelled } });
+      return row.cancelled.length;
+    });
   }
 
   async listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined> {
@@ -513,11 +543,11 @@ export class PostgresStorage implements Storage {
     return new Map(rows.map((r) => [r.id, toPushTarget(r)]));
   }
 
-  async recordPushResults(results: PushResultRecord[], at: string): Promise<void> {
+  async recordPushResults(results: PushResultRecord[], at: string, events: EventDraft[] = []): Promise<void> {
     if (results.length === 0) return;
     // A dead-token verdict applies to the token that was pushed: if a TokenUpdate replaced it while
     // the push was in flight, the new token stays valid. Only a TokenUpdate clears the flag.
-    await this.rows(
+    const record = (db: Pool | PoolClient) => db.query(
       `UPDATE enrollments e SET last_push_at = $1, last_push_result = r.result,
         push_token_invalid = CASE WHEN r.invalid AND e.push_token = r.token THEN true ELSE e.push_token_invalid END,
         apns_sandbox = CASE WHEN e.push_token = r.token THEN r.sandbox ELSE e.apns_sandbox END
@@ -532,6 +562,14 @@ export class PostgresStorage implements Storage {
         results.map((r) => Buffer.from(r.pushToken)),
       ],
     );
+    if (events.length === 0) {
+      await record(this.pool);
+      return;
+    }
+    await this.transaction(async (c) => {
+      await record(c);
+      for (const event of events) await appendEvent(c, event);
+    });
   }
 
   async getPushCertificate(): Promise<StoredPushCertificate | undefined> {
@@ -662,7 +700,7 @@ export class PostgresStorage implements Storage {
   private closing: Promise<void> | undefined;
 
   async close(): Promise<void> {
-    this.closing ??= Promise.all([this.pool.end(), this.lazyPool.end()]).then(() => {});
+    this.closing ??= this.pool.end();
     await this.closing;
   }
 }

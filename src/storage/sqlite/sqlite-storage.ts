@@ -39,7 +39,9 @@ import {
   type TargetState,
   type TokenUpdateRecord,
 } from '../storage.ts';
+import type { EventDraft } from '../events.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
+import { SqliteEventStore } from './events.ts';
 import { migrate } from './migrate.ts';
 import {
   countsByState,
@@ -84,6 +86,7 @@ const PRUNE_BATCH = 500;
 export class SqliteStorage implements Storage {
   readonly backend = 'sqlite';
   readonly db: Database;
+  readonly events: SqliteEventStore;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
@@ -97,6 +100,12 @@ export class SqliteStorage implements Storage {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
+    this.events = new SqliteEventStore(this.db);
+  }
+
+  /** Writes the event describing a change, in that change's transaction (see ../events.ts). */
+  private event(draft: EventDraft | undefined): void {
+    if (draft !== undefined) this.events.append(draft);
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
@@ -114,6 +123,7 @@ export class SqliteStorage implements Storage {
       });
       this.stmt.resetUserChannels.run({ deviceId: rec.id });
       if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
+      this.event(rec.event);
       return { created };
     }).immediate();
   }
@@ -133,37 +143,53 @@ export class SqliteStorage implements Storage {
       awaiting: rec.awaitingConfiguration ? 1 : 0,
       at: rec.at,
     };
-    if (rec.channel === 'device') return this.stmt.deviceTokenUpdate.run(params).changes === 1;
-    return this.db.transaction(() => {
-      if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
-      this.stmt.upsertUserTokenUpdate.run(params);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (rec.channel === 'device') {
+          if (this.stmt.deviceTokenUpdate.run(params).changes === 0) return false;
+        } else {
+          if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
+          this.stmt.upsertUserTokenUpdate.run(params);
+        }
+        this.event(rec.event);
+        return true;
+      })
+      .immediate();
   }
 
-  async checkOut(id: string, at: string): Promise<boolean> {
+  async checkOut(id: string, at: string, event?: EventDraft): Promise<boolean> {
     return this.db.transaction(() => {
       if (this.stmt.touch.run({ id, status: 'CheckOut', at }).changes === 0) return false;
       this.stmt.checkOut.run({ id, at });
+      this.event(event);
       return true;
     })();
   }
 
-  async setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string): Promise<boolean> {
+  async setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string, event?: EventDraft): Promise<boolean> {
     const params = { id: deviceId, token: token && blob(token), at };
-    return this.stmt.setBootstrapToken.run(params).changes === 1;
+    return this.db.transaction(() => {
+      if (this.stmt.setBootstrapToken.run(params).changes === 0) return false;
+      this.event(event);
+      return true;
+    })();
   }
 
-  async getBootstrapToken(deviceId: string, at: string): Promise<Uint8Array | null | undefined> {
+  async getBootstrapToken(deviceId: string, at: string, event?: EventDraft): Promise<Uint8Array | null | undefined> {
     return this.db.transaction(() => {
       if (this.stmt.touch.run({ id: deviceId, status: 'GetBootstrapToken', at }).changes === 0) return undefined;
       const row = this.stmt.getBootstrapToken.get(deviceId) as { bootstrap_token: Buffer | null };
+      this.event(event);
       return row.bootstrap_token;
     })();
   }
 
-  async recordSeen(id: string, status: string, at: string): Promise<boolean> {
-    return this.stmt.touch.run({ id, status, at }).changes === 1;
+  async recordSeen(id: string, status: string, at: string, event?: EventDraft): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.stmt.touch.run({ id, status, at }).changes === 0) return false;
+      this.event(event);
+      return true;
+    })();
   }
 
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
@@ -225,12 +251,13 @@ export class SqliteStorage implements Storage {
     })();
   }
 
-  async recordPushResults(results: PushResultRecord[], at: string): Promise<void> {
+  async recordPushResults(results: PushResultRecord[], at: string, events: EventDraft[] = []): Promise<void> {
     this.db.transaction(() => {
       for (const r of results) {
         const verdict = { invalid: r.tokenInvalid ? 1 : 0, sandbox: r.sandbox ? 1 : 0 };
         this.stmt.recordPush.run({ id: r.id, result: r.result, ...verdict, token: blob(r.pushToken), at });
       }
+      for (const event of events) this.event(event);
     })();
   }
 
@@ -279,7 +306,7 @@ export class SqliteStorage implements Storage {
     return rows.map(({ ids: members, ...traits }) => ({ traits: toTraits(traits), ids: JSON.parse(members) as string[] }));
   }
 
-  async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
+  async enqueue(command: NewCommand, enrollmentIds: string[], at: string, event?: EventDraft): Promise<Map<string, EnqueueOutcome>> {
     let queued = new Set<string>();
     try {
       this.db.transaction(() => {
@@ -290,6 +317,7 @@ export class SqliteStorage implements Storage {
         queued = new Set(this.stmt.insertTargets.all({ ids: unique, uuid: command.uuid, at }) as string[]);
         // A command no enrollment received is not kept: throwing rolls the transaction back.
         if (queued.size === 0) throw NOTHING_QUEUED;
+        if (event) this.event({ ...event, data: { ...event.data, targets: [...queued] } });
       })();
     } catch (err) {
       if (err !== NOTHING_QUEUED) throw err;
@@ -312,6 +340,7 @@ export class SqliteStorage implements Storage {
         // replay) or cancelled changes nothing.
         if (target.state !== 'queued' && target.state !== 'notnow') return outcome('replayed');
         this.stmt.deferTarget.run({ seq: target.seq, at: rec.at });
+        this.event(rec.event);
         return outcome('notnow');
       }
       // A cancelled command that the device ran anyway still gets its result stored.
@@ -325,16 +354,19 @@ export class SqliteStorage implements Storage {
         errorChain: rec.errorChain && JSON.stringify(rec.errorChain),
         at: rec.at,
       });
+      this.event(rec.event);
       return outcome('completed');
     });
     return record.immediate();
   }
 
-  async startSession(id: string, at: string): Promise<boolean> {
+  async startSession(id: string, at: string, event?: EventDraft): Promise<boolean> {
     if (this.stmt.enrollmentExists.get(id) === undefined) return false;
-    // Most sessions follow no deferral: the Idle that starts them then writes nothing durable
-    // (no fsync on the busiest request), and its "last seen" joins the buffer below.
+    // Most sessions follow no deferral and no webhook wants them: the Idle that starts them then
+    // writes nothing durable (no fsync on the busiest request), and its "last seen" joins the
+    // buffer below.
     if (this.stmt.hasDeferred.get(id) !== undefined) this.stmt.requeueDeferred.run({ id, at });
+    if (event !== undefined && this.events.wants(event.topic)) this.db.transaction(() => this.event(event)).immediate();
     this.bufferSeen(id, 'Idle', at);
     return true;
   }
@@ -403,11 +435,15 @@ export class SqliteStorage implements Storage {
     })();
   }
 
-  async cancelPending(enrollmentId: string, commandUuid: string | null, at: string): Promise<number | undefined> {
-    return this.db.transaction(() => {
-      if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
-      return this.stmt.cancelPending.run({ id: enrollmentId, uuid: commandUuid, at }).changes;
-    }).immediate();
+  async cancelPending(enrollmentId: string, commandUuid: string | null, at: string, event?: EventDraft): Promise<number | undefined> {
+    return this.db
+      .transaction(() => {
+        if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
+        const cancelled = this.stmt.cancelPending.all({ id: enrollmentId, uuid: commandUuid, at }) as string[];
+        if (cancelled.length > 0 && event) this.event({ ...event, data: { ...event.data, command_uuids: cancelled } });
+        return cancelled.length;
+      })
+      .immediate();
   }
 
   async listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined> {
@@ -659,9 +695,11 @@ function prepareStatements(db: Database) {
     listQueue: db.prepare(`
       SELECT t.*, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = ? AND t.${PENDING} ORDER BY t.seq`),
-    cancelPending: db.prepare(`
-      UPDATE command_targets SET state = 'cancelled', updated_at = @at
-      WHERE enrollment_id = @id AND ${PENDING} AND (@uuid IS NULL OR command_uuid = @uuid)`),
+    cancelPending: db
+      .prepare(`
+        UPDATE command_targets SET state = 'cancelled', updated_at = @at
+        WHERE enrollment_id = @id AND ${PENDING} AND (@uuid IS NULL OR command_uuid = @uuid) RETURNING command_uuid`)
+      .pluck(),
     history: db.prepare(`
       SELECT t.*, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = @id AND (@before IS NULL OR t.seq < @before) ORDER BY t.seq DESC LIMIT @limit`),
