@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
+import { startReceiverProcess, type ReceiverProcess } from './webhooks/receiver-client.ts';
 import type { Simulator } from './simulator/client.ts';
 import { startAspen, startServer, type ServerProcess, type SpawnOptions } from './server-process.ts';
 
@@ -11,6 +12,7 @@ export interface Sizes {
   fanOut: { enrollments: number; repetitions: number };
   scale: { smallEnrollments: number; largeEnrollments: number; queuedPerLargeDevice: number; sample: number; concurrency: number };
   push: { tokens: number; repetitions: number; concurrency: number };
+  webhooks: { events: number; chains: number };
 }
 
 export const FULL: Sizes = {
@@ -18,6 +20,7 @@ export const FULL: Sizes = {
   fanOut: { enrollments: 100_000, repetitions: 2 },
   scale: { smallEnrollments: 1000, largeEnrollments: 100_000, queuedPerLargeDevice: 10, sample: 1000, concurrency: 4 },
   push: { tokens: 100_000, repetitions: 2, concurrency: 100 },
+  webhooks: { events: 10_000, chains: 500 },
 };
 
 export const QUICK: Sizes = {
@@ -25,6 +28,7 @@ export const QUICK: Sizes = {
   fanOut: { enrollments: 10_000, repetitions: 1 },
   scale: { smallEnrollments: 1000, largeEnrollments: 10_000, queuedPerLargeDevice: 10, sample: 200, concurrency: 4 },
   push: { tokens: 10_000, repetitions: 1, concurrency: 100 },
+  webhooks: { events: 2_000, chains: 100 },
 };
 
 export interface DeviceCaFiles {
@@ -36,6 +40,7 @@ export interface DeviceCaFiles {
 export class BenchContext {
   private readonly servers = new Set<string>();
   private cluster: Promise<BenchPostgres> | undefined;
+  private receiver: Promise<ReceiverProcess> | undefined;
 
   constructor(
     readonly sizes: Sizes,
@@ -72,8 +77,15 @@ export class BenchContext {
     return this.cluster;
   }
 
+  /** The run's webhook receiver (its own process), started on first use. */
+  webhookReceiver(): Promise<ReceiverProcess> {
+    this.receiver ??= startReceiverProcess();
+    return this.receiver;
+  }
+
   /** Stops what the run started on demand. */
   async close(): Promise<void> {
+    await this.receiver?.then((r) => r.stop(), () => {});
     await this.cluster?.then(
       (cluster) => cluster.stop(),
       () => {}, // it never started: the figures that asked for it have failed already

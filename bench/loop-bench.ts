@@ -16,7 +16,8 @@ export type LoopServer =
   | 'aspen-identity-off'
   | 'aspen-synchronous-normal'
   | 'aspen-postgres'
-  | 'aspen-postgres-two-instances';
+  | 'aspen-postgres-two-instances'
+  | 'aspen-webhook';
 
 /** Medians over the timed sessions (one per measured round); errors are summed. */
 export interface LoopMeasurement {
@@ -104,6 +105,12 @@ const SETUPS: Record<LoopServer, ServerSetup> = {
     start: async (ctx) => single(await ctx.startAspen('loop-aspen-synchronous-normal', { SQLITE_SYNCHRONOUS: 'NORMAL' })),
   },
   'aspen-postgres': { signed: true, queues: true, start: (ctx) => onPostgres(ctx, 'loop-aspen-postgres', 1) },
+  // Every request then writes its event (mdm.Connect for reports) durably, and deliveries run beside it.
+  'aspen-webhook': {
+    signed: true,
+    queues: true,
+    start: async (ctx) => single(await ctx.startAspen('loop-aspen-webhook', { WEBHOOK_URL: (await ctx.webhookReceiver()).url })),
+  },
   'aspen-postgres-two-instances': { signed: true, queues: true, start: (ctx) => onPostgres(ctx, 'loop-aspen-postgres-two', 2) },
 };
 

@@ -17,6 +17,7 @@ import { durability } from './figures/durability.ts';
 import { fanOut } from './figures/fan-out.ts';
 import { postgres } from './figures/postgres.ts';
 import { push } from './figures/push.ts';
+import { webhooks } from './figures/webhooks.ts';
 import { scale } from './figures/scale.ts';
 import { signatureCost } from './figures/signature-cost.ts';
 import { LoopBench } from './loop-bench.ts';
@@ -65,6 +66,7 @@ try {
     [5, () => push(context)],
     [6, () => durability(loops)],
     [8, () => postgres(context, loops)],
+    [9, () => webhooks(context, loops)],
   ];
   for (const [figure, measure] of figures) {
     if (only && !only.includes(figure)) continue;

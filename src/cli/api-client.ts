@@ -51,6 +51,10 @@ export class ApiClient {
     return this.request<T>('PUT', path + queryString(query), body);
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, { type: 'application/json', data: JSON.stringify(body) });
+  }
+
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path);
   }

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { submitResponse } from '../http/admin/command-routes.ts';
 import type { certificateSchema, pushStatusSchema } from '../http/admin/push-routes.ts';
+import type { deliverySchema as webhookDeliverySchema, endpointSchema as webhookEndpointSchema } from '../http/admin/webhook-routes.ts';
 import type { commandSchema, commandSummarySchema, enrollmentDetailSchema, enrollmentSummarySchema, queueSchema } from '../http/admin/views.ts';
 
 export type EnrollmentSummary = z.infer<typeof enrollmentSummarySchema>;
@@ -10,6 +11,15 @@ export type QueueJson = z.infer<typeof queueSchema>;
 export type CommandJson = z.infer<typeof commandSchema>;
 /** GET /v1/commands/{uuid}: a page of the command's targets. */
 export type CommandPage = CommandJson & { next_cursor: string | null };
+
+/** An endpoint of GET /v1/webhooks. */
+export type WebhookEndpointJson = z.infer<typeof webhookEndpointSchema>;
+
+/** GET /v1/webhooks/{id}/deliveries. */
+export interface WebhookDeliveries {
+  deliveries: z.infer<typeof webhookDeliverySchema>[];
+  next_cursor: string | null;
+}
 
 /** GET /v1/commands. */
 export interface CommandList {

@@ -5,6 +5,7 @@ import { parseArgs } from './args.ts';
 import type { CliCommand } from './command.ts';
 import { backup, restore } from './commands/backup.ts';
 import { commands } from './commands/commands.ts';
+import { webhooksAdd, webhooksDeliveries, webhooksEnable, webhooksList, webhooksRemove, webhooksReplay, webhooksTest } from './commands/webhooks.ts';
 import { configCheck } from './commands/config-check.ts';
 import { enrollments, forget, show } from './commands/enrollments.ts';
 import { identitiesList, identitiesRelease } from './commands/identities.ts';
@@ -30,6 +31,13 @@ const COMMANDS: readonly CliCommand[] = [
   identitiesRelease,
   pushcertShow,
   pushcertUpload,
+  webhooksList,
+  webhooksAdd,
+  webhooksEnable,
+  webhooksRemove,
+  webhooksTest,
+  webhooksDeliveries,
+  webhooksReplay,
   configCheck,
   backup,
   restore,

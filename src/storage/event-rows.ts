@@ -35,7 +35,9 @@ export function toEndpoint(r: EndpointRow): WebhookEndpoint {
 
 /** An endpoint with changes applied; enabling it again clears why it was disabled. */
 export function endpointChanges(e: WebhookEndpoint, changes: EndpointChanges & { disabledReason?: string | null }, at: string): WebhookEndpoint {
-  const { disabledReason, ...rest } = changes;
+  const { disabledReason, ...given } = changes;
+  // A change left undefined leaves the field as it is.
+  const rest = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
   const reason = disabledReason !== undefined ? disabledReason : changes.enabled === true ? null : e.disabledReason;
   return { ...e, ...rest, disabledReason: reason, updatedAt: at };
 }

@@ -12,7 +12,7 @@ import { cursorParam, limitParam, nextCursor } from './query-params.ts';
 const timestamp = z.string().describe('ISO 8601 UTC');
 const topics = z.array(z.string()).nullable().describe(`topics it receives (null: every topic): ${EVENT_TOPICS.join(', ')}`);
 
-const endpointSchema = z.object({
+export const endpointSchema = z.object({
   id: z.string(),
   url: z.string(),
   format: z.enum(WEBHOOK_FORMATS),
@@ -27,7 +27,7 @@ const endpointSchema = z.object({
 });
 const createdSchema = endpointSchema.extend({ secret: z.string().describe('the signing secret: shown this once') });
 
-const deliverySchema = z.object({
+export const deliverySchema = z.object({
   event_id: z.string(),
   topic: z.string(),
   chain: z.string().describe("the enrollment whose events are delivered in order ('' for events about none)"),

@@ -23,9 +23,20 @@ const SUBSCRIBES = `w.enabled = 1 AND (w.topics IS NULL OR EXISTS (SELECT 1 FROM
 
 export class SqliteEventStore implements EventStore {
   private readonly stmt;
+  private readonly delivery;
 
-  constructor(private readonly db: Database) {
+  /** `db` is the storage's connection (events are written in its changes' transactions);
+   *  `bookkeeping` records claims and outcomes (see openBookkeeping in sqlite-storage.ts). */
+  constructor(
+    private readonly db: Database,
+    private readonly bookkeeping: Database,
+  ) {
     this.stmt = prepare(db);
+    this.delivery = prepareBookkeeping(bookkeeping);
+  }
+
+  close(): void {
+    if (this.bookkeeping !== this.db && this.bookkeeping.open) this.bookkeeping.close();
   }
 
   /** Whether an enabled endpoint subscribes to the topic (a read, for paths that want to skip
@@ -88,14 +99,14 @@ export class SqliteEventStore implements EventStore {
 
   async claimDeliveries(now: string, leaseUntil: string, limit: number): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
-    return this.db
+    return this.bookkeeping
       .transaction(() => {
-        const claimed = this.stmt.claim.all({ token, now, leaseUntil, limit }) as { endpoint_id: string; event_seq: number; attempts: number }[];
+        const claimed = this.delivery.claim.all({ token, now, leaseUntil, limit }) as { endpoint_id: string; event_seq: number; attempts: number }[];
         const endpoints = new Map<string, WebhookEndpoint>();
         return claimed.map((c) => {
           let endpoint = endpoints.get(c.endpoint_id);
-          if (endpoint === undefined) endpoints.set(c.endpoint_id, (endpoint = toEndpoint(this.stmt.getEndpoint.get(c.endpoint_id) as EndpointRow)));
-          const event = toStoredEvent(this.stmt.getEventBySeq.get(c.event_seq) as EventRow);
+          if (endpoint === undefined) endpoints.set(c.endpoint_id, (endpoint = toEndpoint(this.delivery.getEndpoint.get(c.endpoint_id) as EndpointRow)));
+          const event = toStoredEvent(this.delivery.getEventBySeq.get(c.event_seq) as EventRow);
           return { endpoint, event, attempt: c.attempts, token };
         });
       })
@@ -105,9 +116,9 @@ export class SqliteEventStore implements EventStore {
   async finishDelivery(d: ClaimedDelivery, outcome: DeliveryOutcome, at: string): Promise<void> {
     const key = { endpoint: d.endpoint.id, seq: d.event.seq, token: d.token, at };
     if (outcome.delivered) {
-      this.stmt.delivered.run({ ...key, status: outcome.status, latency: outcome.latencyMs });
+      this.delivery.delivered.run({ ...key, status: outcome.status, latency: outcome.latencyMs });
     } else {
-      this.stmt.failed.run({
+      this.delivery.failed.run({
         ...key,
         state: outcome.retryAt === null ? 'dead' : 'pending',
         retryAt: outcome.retryAt ?? at,
@@ -119,7 +130,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async releaseDelivery(d: ClaimedDelivery): Promise<void> {
-    this.stmt.release.run({ endpoint: d.endpoint.id, seq: d.event.seq, token: d.token });
+    this.delivery.release.run({ endpoint: d.endpoint.id, seq: d.event.seq, token: d.token });
   }
 
   async replay(endpointId: string, which: { eventId: string } | { since: string }, at: string): Promise<number> {
@@ -202,6 +213,39 @@ function prepare(db: Database) {
     deleteEndpoint: db.prepare('DELETE FROM webhook_endpoints WHERE id = ?'),
     getEndpoint: db.prepare('SELECT * FROM webhook_endpoints WHERE id = ?'),
     listEndpoints: db.prepare('SELECT * FROM webhook_endpoints ORDER BY created_at, id'),
+    replayOne: db.prepare(`
+      INSERT INTO webhook_deliveries (endpoint_id, event_seq, chain, state, next_attempt_at)
+      SELECT @endpoint, e.seq, e.chain, 'pending', @at FROM events e WHERE e.id = @eventId
+      ON CONFLICT (endpoint_id, event_seq) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at,
+        lease_token = NULL, lease_until = NULL, delivered_at = NULL`),
+    replaySince: db.prepare(`
+      INSERT INTO webhook_deliveries (endpoint_id, event_seq, chain, state, next_attempt_at)
+      SELECT w.id, e.seq, e.chain, 'pending', @at FROM events e JOIN webhook_endpoints w ON w.id = @endpoint
+      WHERE e.created_at >= @since AND (w.topics IS NULL OR EXISTS (SELECT 1 FROM json_each(w.topics) WHERE value = e.topic))
+      ON CONFLICT (endpoint_id, event_seq) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at,
+        lease_token = NULL, lease_until = NULL, delivered_at = NULL`),
+    listDeliveries: db.prepare(`
+      SELECT d.*, e.id AS event_id, e.topic, e.sequence, e.created_at FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
+      WHERE d.endpoint_id = @endpoint AND (@state IS NULL OR d.state = @state) AND (@before IS NULL OR d.event_seq < @before)
+      ORDER BY d.event_seq DESC LIMIT @limit`),
+    getEvent: db.prepare('SELECT * FROM events WHERE id = ?'),
+    countDeliveries: db.prepare('SELECT state, count(*) AS n FROM webhook_deliveries GROUP BY state'),
+    oldestPending: db
+      .prepare(`SELECT min(e.created_at) FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.state = 'pending'`)
+      .pluck(),
+    prune: db.prepare(`
+      DELETE FROM events WHERE seq IN (
+        SELECT seq FROM events e WHERE e.created_at < @before
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq AND d.state = 'pending')
+        LIMIT @batch)`),
+  };
+}
+
+/** The statements of delivery bookkeeping, on its own connection. */
+function prepareBookkeeping(db: Database) {
+  return {
+    getEndpoint: db.prepare('SELECT * FROM webhook_endpoints WHERE id = ?'),
+    getEventBySeq: db.prepare('SELECT * FROM events WHERE seq = ?'),
     // A chain's first pending delivery only: the next waits until it is delivered or dead.
     claim: db.prepare(`
       UPDATE webhook_deliveries SET lease_token = @token, lease_until = @leaseUntil, attempts = attempts + 1
@@ -223,31 +267,5 @@ function prepare(db: Database) {
     release: db.prepare(`
       UPDATE webhook_deliveries SET attempts = attempts - 1, lease_token = NULL, lease_until = NULL
       WHERE endpoint_id = @endpoint AND event_seq = @seq AND lease_token = @token`),
-    replayOne: db.prepare(`
-      INSERT INTO webhook_deliveries (endpoint_id, event_seq, chain, state, next_attempt_at)
-      SELECT @endpoint, e.seq, e.chain, 'pending', @at FROM events e WHERE e.id = @eventId
-      ON CONFLICT (endpoint_id, event_seq) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at,
-        lease_token = NULL, lease_until = NULL, delivered_at = NULL`),
-    replaySince: db.prepare(`
-      INSERT INTO webhook_deliveries (endpoint_id, event_seq, chain, state, next_attempt_at)
-      SELECT w.id, e.seq, e.chain, 'pending', @at FROM events e JOIN webhook_endpoints w ON w.id = @endpoint
-      WHERE e.created_at >= @since AND (w.topics IS NULL OR EXISTS (SELECT 1 FROM json_each(w.topics) WHERE value = e.topic))
-      ON CONFLICT (endpoint_id, event_seq) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at,
-        lease_token = NULL, lease_until = NULL, delivered_at = NULL`),
-    listDeliveries: db.prepare(`
-      SELECT d.*, e.id AS event_id, e.topic, e.sequence, e.created_at FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
-      WHERE d.endpoint_id = @endpoint AND (@state IS NULL OR d.state = @state) AND (@before IS NULL OR d.event_seq < @before)
-      ORDER BY d.event_seq DESC LIMIT @limit`),
-    getEvent: db.prepare('SELECT * FROM events WHERE id = ?'),
-    getEventBySeq: db.prepare('SELECT * FROM events WHERE seq = ?'),
-    countDeliveries: db.prepare('SELECT state, count(*) AS n FROM webhook_deliveries GROUP BY state'),
-    oldestPending: db
-      .prepare(`SELECT min(e.created_at) FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.state = 'pending'`)
-      .pluck(),
-    prune: db.prepare(`
-      DELETE FROM events WHERE seq IN (
-        SELECT seq FROM events e WHERE e.created_at < @before
-          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq AND d.state = 'pending')
-        LIMIT @batch)`),
   };
 }

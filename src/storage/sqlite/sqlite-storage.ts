@@ -100,7 +100,7 @@ export class SqliteStorage implements Storage {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
-    this.events = new SqliteEventStore(this.db);
+    this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
   }
 
   /** Writes the event describing a change, in that change's transaction (see ../events.ts). */
@@ -516,8 +516,22 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     this.flushSeen();
+    this.events.close();
     if (this.db.open) this.db.close();
   }
+}
+
+/** A second connection for webhook delivery bookkeeping (claims, outcomes), committing with
+ *  synchronous=NORMAL: in WAL mode such a commit survives kill -9 and may be lost only to a power
+ *  failure, which at worst delivers an event again (delivery is at least once). Device changes and
+ *  their events stay on the main connection, durable. In one process the two never wait on each
+ *  other: better-sqlite3's transactions are synchronous, so one always ends before the other starts. */
+function openBookkeeping(path: string): Database {
+  const db = new BetterSqlite3(path);
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
 }
 
 /** better-sqlite3 binds Buffers as BLOBs; wrap a Uint8Array's memory without copying it. */
