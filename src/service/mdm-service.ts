@@ -7,7 +7,7 @@
 // fails, so no crash can leave the request's effect without the binding that admitted it.
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { installsMdmProfile } from '../protocol/command-envelope.ts';
-import { decodePlistDict, PlistError, type PlistDict } from '../protocol/plist.ts';
+import { decodePlistDictYielding, PlistError, type PlistDict } from '../protocol/plist.ts';
 import type { Storage } from '../storage/storage.ts';
 import { checkinHandler, type CheckinOptions } from './checkin.ts';
 import { handleReport } from './command-loop.ts';
@@ -55,7 +55,7 @@ export class MdmService {
     const now = this.now();
     const auth = this.auth;
     const identity = auth?.identify(credentials, body, now);
-    const message = decode(body);
+    const message = await decode(body);
     checkKind(message, kind);
     const who = resolve(message);
     if (auth === null || identity === undefined) return run(message, who, null, now.toISOString());
@@ -81,9 +81,9 @@ export class MdmService {
   }
 }
 
-function decode(body: Uint8Array): PlistDict {
+async function decode(body: Uint8Array): Promise<PlistDict> {
   try {
-    return decodePlistDict(body);
+    return await decodePlistDictYielding(body);
   } catch (err) {
     if (err instanceof PlistError) throw new DeviceRequestError(400, err.message);
     throw err;

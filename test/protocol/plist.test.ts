@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodePlistDict, encodePlist, PlistError, plistToJson } from '../../src/protocol/plist.ts';
+import { parse } from 'plist';
+import { decodePlistDict, decodePlistDictYielding, encodePlist, MAX_PLIST_DEPTH, PlistError, plistToJson, type PlistValue } from '../../src/protocol/plist.ts';
 import { fixture } from '../helpers/device.ts';
+
+const doc = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict>${inner}</dict></plist>`;
+const nested = (depth: number) => `<plist>${'<dict><key>k</key>'.repeat(depth - 1)}<dict/>${'</dict>'.repeat(depth - 1)}</plist>`;
 
 describe('plist codec', () => {
   it('decodes a real device message from bytes, with <data> as bytes', () => {
@@ -11,10 +15,22 @@ describe('plist codec', () => {
     assert.equal(Buffer.from(msg.Token).toString('base64'), 'G6fJAGbFD3domiTzpCXK9oowD3KeiORgqUFgItXWQsw=');
   });
 
+  it('reads every element as the plist package does, for real messages and Apple examples', () => {
+    for (const name of ['nanomdm/mdm/testdata/Authenticate.2.plist', 'nanomdm/mdm/testdata/TokenUpdate.1.plist', 'apple-examples/mdm/commands/information.device/example2.plist', 'apple-examples/mdm/commands/certificate.list/example2.plist', 'apple-examples/mdm/profiles/com.apple.mdm/example1.plist']) {
+      const text = fixture(name).toString('utf8');
+      assert.deepEqual(decodePlistDict(text), parse(text), name);
+    }
+  });
+
   it('round-trips what it encodes', () => {
-    const value = { a: 'x', n: 3, f: 1.5, t: true, d: new Date('2024-01-02T03:04:05Z'), b: Buffer.from([1, 2, 3]), l: [{ k: 'v' }] };
+    const value = { a: 'x < y & "z"\n', n: 3, f: 1.5, t: true, u: false, d: new Date('2024-01-02T03:04:05Z'), b: Buffer.from([1, 2, 3]), l: [{ k: 'v' }, [], {}], e: '' };
     const back = decodePlistDict(encodePlist(value));
     assert.deepEqual(plistToJson(back), plistToJson(value));
+  });
+
+  it('reads text as XML does: entities, character references, CDATA, comments, CR LF', () => {
+    const body = doc('<key>a</key><string>&lt;&amp;&gt;&quot;&apos;&#65;&#x1F600;</string><key>b</key><string><![CDATA[<x>&amp;]]>!<!-- note --></string><key>c</key><string>one\r\ntwo\rthree</string>');
+    assert.deepEqual(decodePlistDict(body), { a: '<&>"\'A😀', b: '<x>&amp;!', c: 'one\ntwo\nthree' });
   });
 
   it('turns data into base64 and dates into ISO 8601 for JSON', () => {
@@ -26,13 +42,88 @@ describe('plist codec', () => {
     assert.equal(decodePlistDict(body).MessageType, 'Authenticate');
   });
 
+  describe('values it cannot interpret', () => {
+    const unreadable: [string, string][] = [
+      ['date', 'not-a-date'],
+      ['date', '0000-00-00T00:00:00Z'],
+      ['date', '2024-13-45T25:61:61Z'],
+      ['date', '+275760-09-13T00:00:00.001Z'],
+      ['date', '2023-02-29T00:00:00Z'],
+      ['date', ''],
+      ['integer', 'twelve'],
+      ['integer', '1.5'],
+      ['real', 'nan'],
+      ['real', '1e999'],
+      ['data', 'not base64!'],
+    ];
+    for (const [type, text] of unreadable) {
+      it(`keeps <${type}>${text}</${type}> as its text by default, and refuses it naming the key path when asked`, () => {
+        const body = doc(`<key>Outer</key><array><string>x</string><dict><key>When</key><${type}>${text}</${type}></dict></array>`);
+        const value = decodePlistDict(body);
+        assert.deepEqual(value, { Outer: ['x', { When: text }] });
+        assert.doesNotThrow(() => JSON.stringify(plistToJson(value)));
+        assert.throws(
+          () => decodePlistDict(body, { unreadable: 'refuse' }),
+          (err: unknown) => err instanceof PlistError && err.keyPath === 'Outer[1].When' && err.message.startsWith(`Outer[1].When: <${type}>`),
+        );
+      });
+    }
+
+    it('reads what is readable: leap days, fractions, hex and 64-bit integers', () => {
+      const body = doc('<key>a</key><date>2024-02-29T23:59:59Z</date><key>b</key><date>2024-01-01T00:00:00.250Z</date><key>c</key><integer>0x1F</integer><key>d</key><integer>18446744073709551615</integer><key>e</key><real>-2.5e3</real><key>f</key><data>AQID\n BA==</data>');
+      const value = decodePlistDict(body, { unreadable: 'refuse' });
+      assert.deepEqual(value, {
+        a: new Date('2024-02-29T23:59:59Z'),
+        b: new Date('2024-01-01T00:00:00.250Z'),
+        c: 31,
+        // More than a JS number holds exactly: kept as its digits rather than rounded.
+        d: '18446744073709551615',
+        e: -2500,
+        f: new Uint8Array([1, 2, 3, 4]),
+      });
+    });
+  });
+
+  describe('nesting', () => {
+    it(`reads ${MAX_PLIST_DEPTH} levels and refuses one more while parsing, without recursion`, () => {
+      let value: PlistValue = decodePlistDict(nested(MAX_PLIST_DEPTH));
+      for (let level = 1; level < MAX_PLIST_DEPTH; level++) value = (value as { k: PlistValue }).k;
+      assert.deepEqual(value, {});
+      assert.throws(() => decodePlistDict(nested(MAX_PLIST_DEPTH + 1)), (err: unknown) => err instanceof PlistError && /nested deeper than 128 levels/.test(err.message));
+      // What the issue's fuzzer sent: far too deep for any recursive walk.
+      assert.throws(() => decodePlistDict(nested(5000)), PlistError);
+    });
+  });
+
+  it('reads a large body in slices with the same result', async () => {
+    const entries = Array.from({ length: 20_000 }, (_, i) => `<key>K${i}</key><array><integer>${i}</integer><string>v${i}</string></array>`).join('');
+    const body = Buffer.from(doc(entries));
+    assert.ok(body.length > 64 * 1024);
+    const sliced = await decodePlistDictYielding(body);
+    assert.deepEqual(sliced, decodePlistDict(body));
+    assert.deepEqual(sliced.K19999, [19999, 'v19999']);
+    await assert.rejects(decodePlistDictYielding(Buffer.from(nested(MAX_PLIST_DEPTH + 1) + ' '.repeat(70_000))), PlistError);
+  });
+
   for (const [name, body] of [
     ['an entity declaration', '<?xml version="1.0"?><!DOCTYPE plist [<!ENTITY a "b">]><plist><dict/></plist>'],
     ['an internal DTD subset', '<!DOCTYPE plist [ ]><plist><dict/></plist>'],
+    ['an undefined entity', doc('<key>a</key><string>&x;</string>')],
+    ['a bare ampersand', doc('<key>a</key><string>a & b</string>')],
     ['an OpenStep plist', '{ a = b; }'],
     ['a binary plist', 'bplist00'],
     ['unclosed tags', '<plist><dict><key>a</key><string>b</string></plist>'],
+    ['mismatched tags', '<plist><dict><key>a</key><string>b</integer></dict></plist>'],
+    ['a key without a value', doc('<key>a</key>')],
+    ['a value without a key', doc('<string>a</string>')],
+    ['an element inside a string', doc('<key>a</key><string>x<b/></string>')],
+    ['text between elements', doc('<key>a</key>oops<string>b</string>')],
+    ['an unknown element', doc('<key>a</key><null/>')],
+    ['two root values', '<plist><dict/><dict/></plist>'],
+    ['content after the document', '<plist><dict/></plist><plist/>'],
+    ['a __proto__ key', doc('<key>__proto__</key><dict><key>polluted</key><true/></dict>')],
     ['an array root', '<plist><array/></plist>'],
+    ['an empty plist', '<plist/>'],
     ['an empty body', ''],
   ] as const) {
     it(`refuses ${name}`, () => {
