@@ -1,8 +1,9 @@
-// Device endpoints: PUT /mdm (check-ins and command reports, told apart by content type) and
-// PUT /checkin (check-ins, for profiles with a separate CheckInURL). Only translates HTTP to the
+// Device endpoints: PUT /mdm (check-ins and command reports, told apart by content type, or by
+// the body when there is none) and PUT /checkin (check-ins, for profiles with a separate CheckInURL). Only translates HTTP to the
 // service and back; the raw body bytes go to the service untouched.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodePlistDictYielding, PlistError } from '../protocol/plist.ts';
 import { DeviceRequestError, type DeviceReply, type RequestSummary } from '../service/device-reply.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { DeviceCredentials } from '../service/device-auth.ts';
@@ -42,23 +43,27 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
   app.decorateRequest('deviceSummary', null);
   // Only the two MDM content types are bodies here, taken as raw bytes (signatures cover them);
   // Fastify's JSON and text parsers would hand the service something else, so they are removed.
+  // A body without any Content-Type is taken too (some MDM clients send reports that way, and
+  // NanoMDM accepts them); an explicitly different type is refused before its body is read.
   app.removeAllContentTypeParsers();
-  for (const type of [CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE]) {
+  for (const type of [CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE, '*']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   }
-  app.addContentTypeParser('*', (request, _payload, done) => {
-    const error = new Error(`unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}`);
-    done(Object.assign(error, { statusCode: 415 }), undefined);
+  app.addHook('onRequest', async (request) => {
+    const type = mediaType(request);
+    if (type !== '' && type !== CHECKIN_CONTENT_TYPE && type !== REPORT_CONTENT_TYPE) {
+      const error = new Error(`unsupported content type ${JSON.stringify(request.headers['content-type'])}`);
+      throw Object.assign(error, { statusCode: 415 });
+    }
   });
 
   app.put('/mdm', async (request, reply) => {
-    const isCheckin = mediaType(request) === CHECKIN_CONTENT_TYPE;
-    const body = request.body as Buffer;
+    const body = bodyOf(request);
     const creds = credentials(request);
-    return send(request, reply, await (isCheckin ? service.checkin(body, creds) : service.report(body, creds)));
+    return send(request, reply, await ((await isCheckin(request, body)) ? service.checkin(body, creds) : service.report(body, creds)));
   });
 
-  app.put('/checkin', async (request, reply) => send(request, reply, await service.checkin(request.body as Buffer, credentials(request))));
+  app.put('/checkin', async (request, reply) => send(request, reply, await service.checkin(bodyOf(request), credentials(request))));
 
   // Refusals are 4xx with a short reason; anything else is the server's fault: 5xx, which a device
   // retries later (never 401, which would make it unenroll).
@@ -89,6 +94,27 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
 
 function mediaType(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/** The body's bytes; a request without a body has zero of them. */
+function bodyOf(request: FastifyRequest): Buffer {
+  return (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+}
+
+/**
+ * Whether a PUT /mdm is a check-in. The content type says so; without one, the body does: a
+ * MessageType makes it a check-in. Anything else (a Status, or no plist at all) takes the report
+ * path, which checks the identity first and refuses what is not a report there.
+ */
+async function isCheckin(request: FastifyRequest, body: Buffer): Promise<boolean> {
+  const type = mediaType(request);
+  if (type !== '') return type === CHECKIN_CONTENT_TYPE;
+  try {
+    return (await decodePlistDictYielding(body)).MessageType !== undefined;
+  } catch (err) {
+    if (err instanceof PlistError) return false;
+    throw err;
+  }
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, result: DeviceReply): FastifyReply {

@@ -20,11 +20,12 @@ import type { PlistValue } from './plist.ts';
 export class PlistError extends Error {
   override readonly name = 'PlistError';
   constructor(
-    message: string,
+    /** What is wrong, without the key path. */
+    readonly reason: string,
     /** Where in the document, e.g. `Command.Settings[2].Date`, when the problem is one value's. */
     readonly keyPath?: string,
   ) {
-    super(keyPath === undefined ? message : `${keyPath}: ${message}`);
+    super(keyPath === undefined ? reason : `${keyPath}: ${reason}`);
   }
 }
 

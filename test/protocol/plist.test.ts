@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'plist';
-import { decodePlistDict, decodePlistDictYielding, encodePlist, MAX_PLIST_DEPTH, PlistError, plistToJson, type PlistValue } from '../../src/protocol/plist.ts';
+import { decodePlistDict, decodePlistDictYielding, encodePlist, MAX_PLIST_DEPTH, PlistError, plistToJson, type PlistDict, type PlistValue } from '../../src/protocol/plist.ts';
 import { fixture } from '../helpers/device.ts';
 
 const doc = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict>${inner}</dict></plist>`;
@@ -23,7 +23,7 @@ describe('plist codec', () => {
   });
 
   it('round-trips what it encodes', () => {
-    const value = { a: 'x < y & "z"\n', n: 3, f: 1.5, t: true, u: false, d: new Date('2024-01-02T03:04:05Z'), b: Buffer.from([1, 2, 3]), l: [{ k: 'v' }, [], {}], e: '' };
+    const value: PlistDict = { a: 'x < y & "z"\n', n: 3, f: 1.5, t: true, u: false, d: new Date('2024-01-02T03:04:05Z'), b: Buffer.from([1, 2, 3]), l: [{ k: 'v' }, [], {}], e: '' };
     const back = decodePlistDict(encodePlist(value));
     assert.deepEqual(plistToJson(back), plistToJson(value));
   });
