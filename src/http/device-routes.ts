@@ -30,15 +30,13 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
   const forwardedHeader = opts.deviceCertHeader?.toLowerCase();
 
   /** The identity material of a request: the signature (it covers the body), else a forwarded
-   *  certificate, else the TLS peer's. The peer certificate is only read when needed: Node builds
-   *  a whole parsed object for it on every call. */
+   *  certificate, else the TLS peer's. */
   function credentials(request: FastifyRequest): DeviceCredentials {
     const signature = request.headers['mdm-signature'];
     if (typeof signature === 'string') return { kind: 'signature', value: signature };
     const forwarded = forwardedHeader === undefined ? undefined : request.headers[forwardedHeader];
     if (typeof forwarded === 'string' && forwarded !== '') return { kind: 'forwarded', value: forwarded };
-    const peer = (request.raw.socket as Partial<TLSSocket>).getPeerCertificate?.();
-    return peer?.raw ? { kind: 'peer', der: peer.raw } : null;
+    return peerCredentials(request.raw.socket as Partial<TLSSocket>);
   }
   app.decorateRequest('deviceSummary', null);
   // Only the two MDM content types are bodies here, taken as raw bytes (signatures cover them);
@@ -90,6 +88,29 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
     );
     metrics.deviceRequest(request.deviceSummary?.message ?? 'unreadable', reply.statusCode, reply.elapsedTime / 1000);
   });
+}
+
+/** A TLS connection's client certificates: read once per connection, and only when a request
+ *  needs them, since Node builds a parsed object of the whole chain on every call. */
+const peerCertificates = new WeakMap<object, DeviceCredentials>();
+const MAX_PEER_CHAIN = 10;
+
+function peerCredentials(socket: Partial<TLSSocket>): DeviceCredentials {
+  if (typeof socket.getPeerX509Certificate !== 'function') return null;
+  let found = peerCertificates.get(socket);
+  if (found === undefined) {
+    const leaf = socket.getPeerX509Certificate();
+    const chain: Buffer[] = [];
+    for (let issuer = leaf?.issuerCertificate; issuer !== undefined && chain.length < MAX_PEER_CHAIN; issuer = issuer.issuerCertificate) {
+      const der = issuer.raw;
+      // The chain Node builds ends in a self-signed certificate that names itself as its issuer.
+      if (der.equals(leaf!.raw) || chain.some((seen) => der.equals(seen))) break;
+      chain.push(der);
+    }
+    found = leaf === undefined ? null : { kind: 'peer', der: leaf.raw, chain };
+    peerCertificates.set(socket, found);
+  }
+  return found;
 }
 
 function mediaType(request: FastifyRequest): string {

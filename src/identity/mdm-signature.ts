@@ -23,6 +23,9 @@ const ID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
 export interface MdmSignature {
   /** DER of the certificate the SignerInfo names. Not trusted until a DeviceCertVerifier says so. */
   readonly signerCertDer: Buffer;
+  /** The other certificates the SignedData carries (an issuing CA, say), as sent: candidates for
+   *  the path to a trusted CA, nothing more. */
+  readonly otherCertificatesDer: readonly Buffer[];
   readonly digest: DigestName;
   readonly keyType: SignerKeyType;
   /**
@@ -84,8 +87,10 @@ function parseSignerInfo(signerInfo: BerNode | undefined, certificates: readonly
     throw malformed('SignerInfo', `signature algorithm ${signatureOid} disagrees with digest ${digest}`);
   }
 
+  const others = certificates.filter((c) => c !== signerCert && hasTag(c, Tag.SEQUENCE));
   return {
     signerCertDer: Buffer.from(encodingOf(signerCert)),
+    otherCertificatesDer: others.map((c) => Buffer.from(encodingOf(c))),
     digest,
     keyType: algorithm.keyType,
     ...(signedAttrs && { signedAttributes: parseSignedAttributes(signedAttrs) }),

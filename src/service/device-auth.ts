@@ -27,8 +27,8 @@ export type DeviceCredentials =
   | { kind: 'signature'; value: string }
   /** A client certificate forwarded by a proxy, in the configured header. */
   | { kind: 'forwarded'; value: string }
-  /** The TLS client certificate (DER), with mTLS. */
-  | { kind: 'peer'; der: Uint8Array }
+  /** The TLS client certificate (DER), with mTLS, and the chain the client sent after it. */
+  | { kind: 'peer'; der: Uint8Array; chain: readonly Uint8Array[] }
   | null;
 
 export interface DeviceAuthOptions {
@@ -56,7 +56,7 @@ export class DeviceAuth {
         case 'forwarded':
           return this.verifier.fromForwardedCertificate(credentials.value, now);
         case 'peer':
-          return this.verifier.fromPeerCertificate(credentials.der, now);
+          return this.verifier.fromPeerCertificate(credentials.der, now, credentials.chain);
       }
     } catch (err) {
       if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`);

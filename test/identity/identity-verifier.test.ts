@@ -93,3 +93,12 @@ test('timing: first versus cached Mdm-Signature verification (printed, not asser
     );
   }
 });
+
+test('an intermediate carried in the signature completes the path to the trusted root', () => {
+  const issuing = pki.intermediateCa('Identity Issuing CA', ca);
+  const below = pki.issue('device-below-issuing', issuing);
+  const carried = pki.sign(body, below, { md: 'sha256', noattr: true, certfile: issuing.cert });
+  assert.equal(identities.fromMdmSignature(carried, body).fingerprint, sha256(below.der));
+  const alone = pki.sign(body, below, { md: 'sha256', noattr: true });
+  assert.throws(() => identities.fromMdmSignature(alone, body), refusedWith('unknown-ca'));
+});
