@@ -2,9 +2,9 @@
 //
 // Devices only ever send XML plists, so only XML is read, by our own reader (plist-reader.ts, which
 // says why); a DTD internal subset, and so any entity declaration, is refused before a value is
-// read. Writing stays with the `plist` package, whose output devices have been reading all along.
-import { build } from 'plist';
+// read. Writing (plist-writer.ts) gives the bytes the `plist` package gave, which devices know.
 import { PlistError, PlistReader, type ReadOptions } from './plist-reader.ts';
+import { writePlist } from './plist-writer.ts';
 
 export { MAX_PLIST_DEPTH, PlistError, type ReadOptions, type UnreadablePolicy } from './plist-reader.ts';
 
@@ -61,7 +61,7 @@ function rootDict(reader: PlistReader): PlistDict {
 }
 
 export function encodePlist(value: PlistValue): string {
-  return build(value as Parameters<typeof build>[0]);
+  return writePlist(value);
 }
 
 export function isDict(value: unknown): value is PlistDict {

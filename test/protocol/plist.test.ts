@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parse } from 'plist';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, parse } from 'plist';
 import { decodePlistDict, decodePlistDictYielding, encodePlist, MAX_PLIST_DEPTH, PlistError, plistToJson, type PlistDict, type PlistValue } from '../../src/protocol/plist.ts';
-import { fixture } from '../helpers/device.ts';
+import { fixture, FIXTURES } from '../helpers/device.ts';
 
 const doc = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict>${inner}</dict></plist>`;
 const nested = (depth: number) => `<plist>${'<dict><key>k</key>'.repeat(depth - 1)}<dict/>${'</dict>'.repeat(depth - 1)}</plist>`;
@@ -20,6 +23,26 @@ describe('plist codec', () => {
       const text = fixture(name).toString('utf8');
       assert.deepEqual(decodePlistDict(text), parse(text), name);
     }
+  });
+
+  it('writes the very bytes the plist package writes, for every fixture and the awkward values', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : name.endsWith('.plist') ? [join(dir, name)] : []));
+    const fixtures = files(fileURLToPath(FIXTURES));
+    assert.ok(fixtures.length > 100);
+    const awkward: PlistValue[] = [
+      {},
+      [],
+      'top-level string',
+      { empty: '', list: [], dict: {}, data: new Uint8Array(0), key: { '': 'empty key' } },
+      { numbers: [0, -0, 1, -1, 1.5, -2.25, 1e21, 2 ** 53 + 2, 0.1 + 0.2], flags: [true, false] },
+      { text: 'a&b<c>d"e\'f\r\ng\tx]]>y 😀', 'k&<>"': 1 },
+      { when: new Date('2024-01-02T03:04:05.678Z'), bytes: Buffer.from([0, 255, 7]) },
+    ];
+    for (const value of [...fixtures.map((f) => decodePlistDict(readFileSync(f))), ...awkward]) {
+      assert.equal(encodePlist(value), build(value as Parameters<typeof build>[0]));
+    }
+    assert.throws(() => encodePlist({ bad: 'a\u0001b' }), PlistError);
   });
 
   it('round-trips what it encodes', () => {
