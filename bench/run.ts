@@ -15,6 +15,7 @@ import { BenchContext, FULL, QUICK } from './context.ts';
 import { checkinLoop } from './figures/checkin-loop.ts';
 import { durability } from './figures/durability.ts';
 import { fanOut } from './figures/fan-out.ts';
+import { largeResults } from './figures/large-results.ts';
 import { push } from './figures/push.ts';
 import { scale } from './figures/scale.ts';
 import { signatureCost } from './figures/signature-cost.ts';
@@ -61,6 +62,7 @@ try {
     [4, () => scale(ctx)],
     [5, () => push(ctx)],
     [6, () => durability(loops)],
+    [7, () => largeResults(ctx)],
   ];
   for (const [figure, measure] of figures) {
     if (only && !only.includes(figure)) continue;

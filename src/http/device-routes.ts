@@ -131,7 +131,7 @@ async function isCheckin(request: FastifyRequest, body: Buffer): Promise<boolean
   const type = mediaType(request);
   if (type !== '') return type === CHECKIN_CONTENT_TYPE;
   try {
-    return (await decodePlistDictYielding(body)).MessageType !== undefined;
+    return (await decodePlistDictYielding(body, { onlyTopLevel: { except: [] } })).MessageType !== undefined;
   } catch (err) {
     if (err instanceof PlistError) return false;
     throw err;

@@ -48,18 +48,41 @@ export type UnreadablePolicy = 'text' | 'refuse';
 
 export interface ReadOptions {
   unreadable?: UnreadablePolicy;
+  /**
+   * Build only the root dictionary's own values: its strings, numbers and so on, and the
+   * dictionaries and arrays under the keys listed here. Every other dictionary or array is read
+   * through with every rule checked (a document is refused exactly when a full read refuses it)
+   * but is left out of the result. For a command report, whose raw bytes are what is stored: a
+   * 100,000-key result need not become 100,000 objects only to be thrown away.
+   */
+  onlyTopLevel?: { except: readonly string[] };
 }
 
-type Frame =
-  | { kind: 'dict'; value: { [key: string]: PlistValue }; key: string | undefined }
-  | { kind: 'array'; value: PlistValue[] };
+interface Frame {
+  kind: 'dict' | 'array';
+  /** Null for a container read through without being built (see `onlyTopLevel`). */
+  value: { [key: string]: PlistValue } | PlistValue[] | null;
+  /** A dictionary's key waiting for its value. */
+  key: string | undefined;
+  /** Values read so far (an array's next index). */
+  count: number;
+}
 
 const OPEN_TAG = /<([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/y;
 const CLOSE_TAG = /<\/([A-Za-z_:][-A-Za-z0-9_:.]*)\s*>/y;
 const WHITESPACE = /[ \t\r\n]*/y;
+const PLAIN_TEXT = /[^&<]*/y;
 const DOCTYPE = /<!DOCTYPE\s+plist\b[^>[]*>/y;
 const REFERENCE = /&(?:#x([0-9A-Fa-f]{1,6});|#([0-9]{1,7});|(lt|gt|amp|quot|apos);|)/g;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Start tags as plist writers write them, matched without a regex (and its garbage) first. */
+const PLAIN_TAGS = new Map<number, { text: string; name: string; selfClosing: boolean }[]>();
+for (const name of ['key', 'string', 'dict', 'array', 'integer', 'real', 'date', 'data', 'true', 'false']) {
+  const forms = PLAIN_TAGS.get(name.charCodeAt(0)) ?? [];
+  forms.push({ text: `<${name}>`, name, selfClosing: false }, { text: `<${name}/>`, name, selfClosing: true });
+  PLAIN_TAGS.set(name.charCodeAt(0), forms);
+}
 
 const DECIMAL_INTEGER = /^[+-]?[0-9]+$/;
 const HEX_INTEGER = /^[+-]?0[xX][0-9A-Fa-f]+$/;
@@ -81,12 +104,14 @@ export class PlistReader {
   #root: PlistValue | undefined;
   #done = false;
   readonly #unreadable: UnreadablePolicy;
+  readonly #builtUnderRoot: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly text: string,
     options: ReadOptions = {},
   ) {
     this.#unreadable = options.unreadable ?? 'text';
+    this.#builtUnderRoot = options.onlyTopLevel && new Set(options.onlyTopLevel.except);
     this.#prolog();
   }
 
@@ -140,7 +165,7 @@ export class PlistReader {
     const top = this.#stack.at(-1);
     if (name === 'key') {
       if (top?.kind !== 'dict' || top.key !== undefined) throw this.#error('unexpected <key>');
-      const key = selfClosing ? '' : this.#content('key');
+      const key = selfClosing ? '' : this.#content('key', top.value !== null || this.#mayBeProto());
       // Assigning it would replace the dictionary's prototype rather than add a key.
       if (key === '__proto__') throw this.#error('the key "__proto__" is not allowed');
       top.key = key;
@@ -148,26 +173,34 @@ export class PlistReader {
     }
     if (top?.kind === 'dict' && top.key === undefined) throw this.#error(`expected <key>, found <${name}>`);
     if (top === undefined && this.#root !== undefined) throw new PlistError('malformed plist: more than one value in <plist>');
+    const building = top === undefined || top.value !== null;
     switch (name) {
       case 'dict':
-      case 'array':
+      case 'array': {
         if (this.#stack.length >= MAX_PLIST_DEPTH) throw this.#error(`nested deeper than ${MAX_PLIST_DEPTH} levels`);
-        if (selfClosing) this.#add(name === 'dict' ? {} : []);
-        else this.#stack.push(name === 'dict' ? { kind: 'dict', value: {}, key: undefined } : { kind: 'array', value: [] });
+        const built = building && this.#builds(top);
+        const value = built ? (name === 'dict' ? {} : []) : null;
+        if (!selfClosing) this.#stack.push({ kind: name, value, key: undefined, count: 0 });
+        else this.#add(value);
         return;
+      }
       case 'true':
       case 'false':
-        if (!selfClosing && this.#content(name) !== '') throw this.#error(`<${name}> must be empty`);
+        if (!selfClosing && this.#content(name, true) !== '') throw this.#error(`<${name}> must be empty`);
         this.#add(name === 'true');
         return;
       case 'string':
-        this.#add(selfClosing ? '' : this.#content('string'));
+        this.#add(selfClosing ? '' : this.#content('string', building));
         return;
       case 'integer':
       case 'real':
       case 'date':
       case 'data': {
-        const raw = selfClosing ? '' : this.#content(name);
+        const raw = selfClosing ? '' : this.#content(name, building);
+        if (!building) {
+          this.#add(null);
+          return;
+        }
         const value = interpret(name, raw);
         if (value === undefined && this.#unreadable === 'refuse') throw this.#error(`<${name}> ${JSON.stringify(raw.trim().slice(0, 80))} cannot be read`);
         this.#add(value ?? raw);
@@ -178,13 +211,25 @@ export class PlistReader {
     }
   }
 
+  /** Whether a dictionary or array opened under `parent` (a built container, or the document) is built. */
+  #builds(parent: Frame | undefined): boolean {
+    if (this.#builtUnderRoot === undefined || parent === undefined) return true;
+    // Directly under the root dictionary: only the listed keys; below those, everything.
+    return this.#stack.length !== 1 || (parent.key !== undefined && this.#builtUnderRoot.has(parent.key));
+  }
+
   #close(): void {
-    CLOSE_TAG.lastIndex = this.#pos;
-    const match = CLOSE_TAG.exec(this.text);
-    if (match === null) throw new PlistError(`malformed plist: bad end tag at offset ${this.#pos}`);
-    this.#pos = CLOSE_TAG.lastIndex;
-    const name = match[1]!;
     const top = this.#stack.at(-1);
+    const expected = top?.kind ?? 'plist';
+    let end = this.#endTag(this.#pos, expected);
+    let name = expected;
+    if (end === -1) {
+      CLOSE_TAG.lastIndex = this.#pos;
+      const match = CLOSE_TAG.exec(this.text);
+      if (match === null) throw new PlistError(`malformed plist: bad end tag at offset ${this.#pos}`);
+      [end, name] = [CLOSE_TAG.lastIndex, match[1]!];
+    }
+    this.#pos = end;
     if (top === undefined) {
       if (name !== 'plist') throw new PlistError(`malformed plist: unexpected </${name}>`);
       if (this.#root === undefined) throw new PlistError('empty plist');
@@ -199,18 +244,31 @@ export class PlistReader {
     this.#add(top.value);
   }
 
-  #add(value: PlistValue): void {
+  /** Adds a value to the container being read; null is a value read through, not built. */
+  #add(value: PlistValue | null): void {
     const top = this.#stack.at(-1);
-    if (top === undefined) this.#root = value;
-    else if (top.kind === 'array') top.value.push(value);
-    else {
-      top.value[top.key!] = value;
-      top.key = undefined;
+    if (top === undefined) {
+      this.#root = value ?? undefined;
+      return;
     }
+    if (value !== null && top.value !== null) {
+      if (Array.isArray(top.value)) top.value.push(value);
+      else top.value[top.key!] = value;
+    }
+    top.key = undefined;
+    top.count += 1;
   }
 
   /** A start tag at the current position (attributes are allowed and ignored), or undefined. */
   #openTag(): { name: string; selfClosing: boolean } | undefined {
+    if (this.text.charCodeAt(this.#pos) === 0x3c /* "<" */) {
+      for (const form of PLAIN_TAGS.get(this.text.charCodeAt(this.#pos + 1)) ?? []) {
+        if (this.text.startsWith(form.text, this.#pos)) {
+          this.#pos += form.text.length;
+          return form;
+        }
+      }
+    }
     OPEN_TAG.lastIndex = this.#pos;
     const match = OPEN_TAG.exec(this.text);
     if (match === null) return undefined;
@@ -218,30 +276,58 @@ export class PlistReader {
     return { name: match[1]!, selfClosing: match[2] === '/' };
   }
 
-  /** The text of an element up to its end tag: entities resolved, CDATA kept, comments dropped. */
-  #content(name: string): string {
+  /** The end tag `</name>` at `at`: where it ends, or -1 when another end tag (or none) is there. */
+  #endTag(at: number, name: string): number {
+    if (this.text.startsWith(name, at + 2) && this.text.charCodeAt(at + 2 + name.length) === 0x3e /* ">" */) return at + 3 + name.length;
+    CLOSE_TAG.lastIndex = at;
+    const match = CLOSE_TAG.exec(this.text);
+    return match?.[1] === name ? CLOSE_TAG.lastIndex : -1;
+  }
+
+  /**
+   * The text of an element up to its end tag: entities resolved, CDATA kept, comments dropped.
+   * With `keep` false the text is only checked (references must be well-formed) and '' returned.
+   */
+  #content(name: string, keep: boolean): string {
     const text = this.text;
     let out = '';
     for (;;) {
       const lt = text.indexOf('<', this.#pos);
       if (lt === -1) throw this.#error(`<${name}> is not closed`);
-      if (lt > this.#pos) out += decodeText(text.slice(this.#pos, lt), this.#pos);
+      if (lt > this.#pos && (keep || this.#hasReference(lt))) out += decodeText(text.slice(this.#pos, lt), this.#pos);
       this.#pos = lt;
       if (text.startsWith('<![CDATA[', lt)) {
         const end = text.indexOf(']]>', lt + 9);
         if (end === -1) throw this.#error('unterminated CDATA section');
-        out += text.slice(lt + 9, end);
+        if (keep) out += text.slice(lt + 9, end);
         this.#pos = end + 3;
       } else if (text.startsWith('<!--', lt)) {
         this.#comment();
       } else {
-        CLOSE_TAG.lastIndex = lt;
-        const match = CLOSE_TAG.exec(text);
-        if (match?.[1] !== name) throw this.#error(`<${name}> may hold only text`);
-        this.#pos = CLOSE_TAG.lastIndex;
-        return out;
+        const end = this.#endTag(lt, name);
+        if (end === -1) throw this.#error(`<${name}> may hold only text`);
+        this.#pos = end;
+        return keep ? out : '';
       }
     }
+  }
+
+  /** Whether the key text starting here could decode to "__proto__" (which a full read refuses):
+   *  the key of a container read through is only decoded then. It can if its raw text is that, or
+   *  if it holds a reference, a CDATA section or a comment, which decoding changes. */
+  #mayBeProto(): boolean {
+    PLAIN_TEXT.lastIndex = this.#pos;
+    PLAIN_TEXT.test(this.text);
+    const stop = PLAIN_TEXT.lastIndex;
+    if (!this.text.startsWith('</', stop)) return true;
+    return stop - this.#pos === 9 && this.text.startsWith('__proto__', this.#pos);
+  }
+
+  /** Whether the text from here up to `end` holds an "&" (a reference to check). */
+  #hasReference(end: number): boolean {
+    PLAIN_TEXT.lastIndex = this.#pos;
+    PLAIN_TEXT.test(this.text);
+    return PLAIN_TEXT.lastIndex < end;
   }
 
   /** Whitespace, comments and processing instructions, which may appear between elements. */
@@ -270,7 +356,7 @@ export class PlistReader {
   #error(message: string): PlistError {
     let path = '';
     for (const frame of this.#stack) {
-      if (frame.kind === 'array') path += `[${frame.value.length}]`;
+      if (frame.kind === 'array') path += `[${frame.count}]`;
       else if (frame.key !== undefined) path += path === '' ? frame.key : `.${frame.key}`;
     }
     return new PlistError(message, path === '' ? undefined : path);

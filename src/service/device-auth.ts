@@ -47,12 +47,12 @@ export class DeviceAuth {
   ) {}
 
   /** Step 1, before the body is parsed: a valid certificate, and a signature over these bytes. */
-  identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): DeviceIdentity {
+  async identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): Promise<DeviceIdentity> {
     if (credentials === null) throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate');
     try {
       switch (credentials.kind) {
         case 'signature':
-          return this.verifier.fromMdmSignature(credentials.value, body, now);
+          return await this.verifier.fromMdmSignatureOfAnySize(credentials.value, body, now);
         case 'forwarded':
           return this.verifier.fromForwardedCertificate(credentials.value, now);
         case 'peer':

@@ -54,8 +54,8 @@ export class MdmService {
   ): Promise<DeviceReply> {
     const now = this.now();
     const auth = this.auth;
-    const identity = auth?.identify(credentials, body, now);
-    const message = await decode(body);
+    const identity = await auth?.identify(credentials, body, now);
+    const message = await decode(body, kind);
     checkKind(message, kind);
     const who = resolve(message);
     if (auth === null || identity === undefined) return run(message, who, null, now.toISOString());
@@ -81,9 +81,11 @@ export class MdmService {
   }
 }
 
-async function decode(body: Uint8Array): Promise<PlistDict> {
+/** A report's raw bytes are what is stored, so of a report only what the command loop acts on is
+ *  built: its top-level values and ErrorChain (the rest is still checked). */
+async function decode(body: Uint8Array, kind: 'checkin' | 'report'): Promise<PlistDict> {
   try {
-    return await decodePlistDictYielding(body);
+    return await decodePlistDictYielding(body, kind === 'report' ? { onlyTopLevel: { except: ['ErrorChain'] } } : {});
   } catch (err) {
     if (err instanceof PlistError) throw new DeviceRequestError(400, err.message);
     throw err;
