@@ -110,7 +110,7 @@ test('a body larger than OFF_THREAD_BODY_BYTES is checked off the event loop, wi
       const header = pki.sign(large, device, { md, noattr });
       assert.equal((await identities.fromMdmSignatureOfAnySize(header, large)).fingerprint, sha256(device.der), `${md} noattr=${noattr}`);
       const tampered = Buffer.from(large);
-      tampered[tampered.length - 5] ^= 0x01;
+      tampered[tampered.length - 5] = tampered[tampered.length - 5]! ^ 0x01;
       await assert.rejects(identities.fromMdmSignatureOfAnySize(header, tampered), refusedWith('bad-signature'), `${md} noattr=${noattr}`);
     }
   }

@@ -4,10 +4,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, parse } from 'plist';
-import { decodePlistDict, decodePlistDictYielding, encodePlist, MAX_PLIST_DEPTH, PlistError, plistToJson, type PlistDict, type PlistValue } from '../../src/protocol/plist.ts';
+import { decodePlistDict, decodePlistDictYielding, encodePlist, isDict, MAX_PLIST_DEPTH, PlistError, plistToJson, type PlistDict, type PlistValue } from '../../src/protocol/plist.ts';
 import { fixture, FIXTURES } from '../helpers/device.ts';
 
 const doc = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict>${inner}</dict></plist>`;
+const files = (dir: string): string[] =>
+  readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : name.endsWith('.plist') ? [join(dir, name)] : []));
 const nested = (depth: number) => `<plist>${'<dict><key>k</key>'.repeat(depth - 1)}<dict/>${'</dict>'.repeat(depth - 1)}</plist>`;
 
 describe('plist codec', () => {
@@ -26,8 +28,6 @@ describe('plist codec', () => {
   });
 
   it('writes the very bytes the plist package writes, for every fixture and the awkward values', () => {
-    const files = (dir: string): string[] =>
-      readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : name.endsWith('.plist') ? [join(dir, name)] : []));
     const fixtures = files(fileURLToPath(FIXTURES));
     assert.ok(fixtures.length > 100);
     const awkward: PlistValue[] = [
@@ -115,6 +115,50 @@ describe('plist codec', () => {
       assert.throws(() => decodePlistDict(nested(MAX_PLIST_DEPTH + 1)), (err: unknown) => err instanceof PlistError && /nested deeper than 128 levels/.test(err.message));
       // What the issue's fuzzer sent: far too deep for any recursive walk.
       assert.throws(() => decodePlistDict(nested(5000)), PlistError);
+    });
+  });
+
+  describe('reading only the top level', () => {
+    const topLevel = { onlyTopLevel: { except: ['ErrorChain'] } };
+    /** The full read, with the root's dictionaries and arrays other than ErrorChain left out. */
+    const expected = (full: PlistDict) => Object.fromEntries(Object.entries(full).filter(([k, v]) => k === 'ErrorChain' || !(Array.isArray(v) || (isDict(v)))));
+
+    it('keeps the top-level values and ErrorChain, and leaves the other containers out', () => {
+      const body = doc('<key>Status</key><string>Error</string><key>N</key><integer>3</integer><key>QueryResponses</key><dict><key>A</key><array><string>x</string></array></dict>' +
+        '<key>ErrorChain</key><array><dict><key>ErrorCode</key><integer>1</integer></dict></array><key>Empty</key><array/>');
+      assert.deepEqual(decodePlistDict(body, topLevel), { Status: 'Error', N: 3, ErrorChain: [{ ErrorCode: 1 }] });
+    });
+
+    it('accepts and refuses exactly what a full read does', () => {
+      const bodies = [
+        ...files(fileURLToPath(FIXTURES)).map((f) => readFileSync(f, 'utf8')),
+        nested(MAX_PLIST_DEPTH), nested(MAX_PLIST_DEPTH + 1),
+        doc('<key>R</key><dict><key>__proto__</key><string>x</string></dict>'),
+        doc('<key>R</key><dict><key>__pro&#116;o__</key><string>x</string></dict>'),
+        doc('<key>R</key><dict><key><![CDATA[__proto__]]></key><string>x</string></dict>'),
+        doc('<key>R</key><dict><key>a</key><string>a &amp; b</string></dict>'),
+        doc('<key>R</key><dict><key>a</key><string>a & b</string></dict>'),
+        doc('<key>R</key><dict><key>a</key><string>&#0;</string></dict>'),
+        doc('<key>R</key><array><true>x</true></array>'),
+        doc('<key>R</key><array><string>x<b/></string></array>'),
+        doc('<key>R</key><array><null/></array>'),
+        doc('<key>R</key><dict><key>a</key></dict>'),
+        doc('<key>R</key><dict><string>a</string></dict>'),
+        doc('<key>R</key><array><![CDATA[x]]></array>'),
+        doc('<key>R</key><array><string><![CDATA[x</string>]]></string></array>'),
+        doc('<key>R</key><array><date>not-a-date</date><data>!!</data></array>'),
+        doc('<key>R</key><array></dict>'),
+      ];
+      for (const body of bodies) {
+        let full: PlistDict | Error;
+        try {
+          full = decodePlistDict(body);
+        } catch (err) {
+          full = err as Error;
+        }
+        if (full instanceof Error) assert.throws(() => decodePlistDict(body, topLevel), PlistError, body.slice(0, 200));
+        else assert.deepEqual(decodePlistDict(body, topLevel), expected(full), body.slice(0, 200));
+      }
     });
   });
 
