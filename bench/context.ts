@@ -2,6 +2,7 @@
 // device CA all Aspen servers trust, and a way to start servers in fresh temp directories.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
 import type { Simulator } from './simulator/client.ts';
 import { startAspen, startServer, type ServerProcess, type SpawnOptions } from './server-process.ts';
 
@@ -37,6 +38,7 @@ export interface DeviceCaFiles {
 
 export class BenchContext {
   private readonly servers = new Set<string>();
+  private cluster: Promise<BenchPostgres> | undefined;
 
   constructor(
     readonly sizes: Sizes,
@@ -65,5 +67,19 @@ export class BenchContext {
 
   startServer(name: string, options: Omit<SpawnOptions, 'dir'>): Promise<ServerProcess> {
     return startServer({ ...options, dir: this.dir(name) });
+  }
+
+  /** The run's PostgreSQL cluster, started on first use. */
+  postgres(): Promise<BenchPostgres> {
+    this.cluster ??= startBenchPostgres();
+    return this.cluster;
+  }
+
+  /** Stops what the run started on demand. */
+  async close(): Promise<void> {
+    await this.cluster?.then(
+      (cluster) => cluster.stop(),
+      () => {}, // it never started: the figures that asked for it have failed already
+    );
   }
 }

@@ -10,13 +10,24 @@ import type { Phase } from './simulator/protocol.ts';
 import { median } from './stats.ts';
 import { roundCommands, udids } from './workload.ts';
 
-export type LoopServer = 'baseline' | 'aspen' | 'aspen-identity-off' | 'aspen-synchronous-normal';
+export type LoopServer =
+  | 'baseline'
+  | 'aspen'
+  | 'aspen-identity-off'
+  | 'aspen-synchronous-normal'
+  | 'aspen-postgres'
+  | 'aspen-postgres-two-instances';
 
 /** Medians over the timed sessions (one per measured round); errors are summed. */
 export interface LoopMeasurement {
   server: LoopServer;
+  /** Aspen processes serving the loop. */
+  instances: number;
   requests: number;
+  /** CPU of the Aspen processes (all of them), per request. */
   cpuPerRequest: number;
+  /** CPU of the PostgreSQL server and its backends, per request (0 on SQLite: it runs inside Aspen). */
+  databaseCpuPerRequest: number;
   throughput: number;
   p50Ms: number;
   p99Ms: number;
@@ -27,9 +38,44 @@ export interface LoopMeasurement {
 const FLEET = 'check-in loop';
 const BASELINE_ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 
+/** The servers one loop runs against: one process, or several behind an imaginary load balancer. */
+interface ServerGroup {
+  urls: string[];
+  timed<T>(phase: () => Promise<T>): Promise<{ result: T; cpuSeconds: number; databaseCpuSeconds: number }>;
+  stop(): Promise<void>;
+}
+
+function single(server: ServerProcess): ServerGroup {
+  return {
+    urls: [server.url],
+    timed: async (phase) => ({ ...(await server.timed(phase)), databaseCpuSeconds: 0 }),
+    stop: () => server.stop(),
+  };
+}
+
+/** `instances` Aspen processes on one new PostgreSQL database. */
+async function onPostgres(ctx: BenchContext, name: string, instances: number): Promise<ServerGroup> {
+  const postgres = await ctx.postgres();
+  const database = await postgres.database();
+  const servers = await Promise.all(Array.from({ length: instances }, (_, i) => ctx.startAspen(`${name}-${i}`, { DATABASE_URL: database.url })));
+  return {
+    urls: servers.map((s) => s.url),
+    async timed(phase) {
+      const cpu = () => servers.reduce((sum, s) => sum + s.cpuSeconds(), 0);
+      const [before, databaseBefore] = [cpu(), postgres.cpuSeconds()];
+      const result = await phase();
+      return { result, cpuSeconds: cpu() - before, databaseCpuSeconds: postgres.cpuSeconds() - databaseBefore };
+    },
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      await database.drop();
+    },
+  };
+}
+
 interface ServerSetup {
   signed: boolean;
-  start(ctx: BenchContext, rounds: number): Promise<ServerProcess>;
+  start(ctx: BenchContext, rounds: number): Promise<ServerGroup>;
   /** Queues the round's commands to every device before its session; the baseline knows them. */
   queues: boolean;
 }
@@ -38,19 +84,27 @@ const SETUPS: Record<LoopServer, ServerSetup> = {
   baseline: {
     signed: false,
     queues: false,
-    start: (ctx, rounds) =>
-      ctx.startServer('loop-baseline', {
-        entry: BASELINE_ENTRY,
-        env: { BENCH_ROUNDS: String(rounds), BENCH_COMMANDS_PER_ROUND: String(ctx.sizes.loop.commandsPerRound) },
-      }),
+    start: async (ctx, rounds) =>
+      single(
+        await ctx.startServer('loop-baseline', {
+          entry: BASELINE_ENTRY,
+          env: { BENCH_ROUNDS: String(rounds), BENCH_COMMANDS_PER_ROUND: String(ctx.sizes.loop.commandsPerRound) },
+        }),
+      ),
   },
-  aspen: { signed: true, queues: true, start: (ctx) => ctx.startAspen('loop-aspen', {}) },
-  'aspen-identity-off': { signed: false, queues: true, start: (ctx) => ctx.startAspen('loop-aspen-identity-off', { DEVICE_IDENTITY: 'off' }) },
+  aspen: { signed: true, queues: true, start: async (ctx) => single(await ctx.startAspen('loop-aspen', {})) },
+  'aspen-identity-off': {
+    signed: false,
+    queues: true,
+    start: async (ctx) => single(await ctx.startAspen('loop-aspen-identity-off', { DEVICE_IDENTITY: 'off' })),
+  },
   'aspen-synchronous-normal': {
     signed: true,
     queues: true,
-    start: (ctx) => ctx.startAspen('loop-aspen-synchronous-normal', { SQLITE_SYNCHRONOUS: 'NORMAL' }),
+    start: async (ctx) => single(await ctx.startAspen('loop-aspen-synchronous-normal', { SQLITE_SYNCHRONOUS: 'NORMAL' })),
   },
+  'aspen-postgres': { signed: true, queues: true, start: (ctx) => onPostgres(ctx, 'loop-aspen-postgres', 1) },
+  'aspen-postgres-two-instances': { signed: true, queues: true, start: (ctx) => onPostgres(ctx, 'loop-aspen-postgres-two', 2) },
 };
 
 export class LoopBench {
@@ -79,26 +133,27 @@ export class LoopBench {
     ctx.log(`check-in loop: ${name}, ${this.ids.length} devices`);
     const server = await setup.start(ctx, this.rounds);
     try {
-      const run = (phase: Phase) =>
-        ctx.simulator.run({ fleet: FLEET, url: server.url, phase, signed: setup.signed, concurrency });
+      const run = (phase: Phase) => ctx.simulator.run({ fleet: FLEET, urls: server.urls, phase, signed: setup.signed, concurrency });
       const enrolled = await run({ kind: 'enroll' });
       if (enrolled.errors > 0) throw new Error(`${name}: enrollment failed: ${enrolled.errorSamples.join('; ')}`);
       const sessions = [];
       for (let round = 0; round < this.rounds; round += 1) {
         if (setup.queues) {
-          for (const uuid of roundCommands(round, commandsPerRound)) await queueCommand(server.url, this.ids, uuid);
+          for (const uuid of roundCommands(round, commandsPerRound)) await queueCommand(server.urls[0]!, this.ids, uuid);
         }
         // Round 0 warms up the JIT, SQLite's page cache and the connections; it is not counted.
         if (round === 0) await run({ kind: 'session', round });
         else {
-          const { result, cpuSeconds } = await server.timed(() => run({ kind: 'session', round }));
-          sessions.push({ ...result, cpu: cpuSeconds });
+          const { result, cpuSeconds, databaseCpuSeconds } = await server.timed(() => run({ kind: 'session', round }));
+          sessions.push({ ...result, cpu: cpuSeconds, databaseCpu: databaseCpuSeconds });
         }
       }
       return {
         server: name,
+        instances: server.urls.length,
         requests: median(sessions.map((s) => s.requests)),
         cpuPerRequest: median(sessions.map((s) => s.cpu / s.requests)),
+        databaseCpuPerRequest: median(sessions.map((s) => s.databaseCpu / s.requests)),
         throughput: median(sessions.map((s) => s.requests / s.wallSeconds)),
         p50Ms: median(sessions.map((s) => s.p50Ms)),
         p99Ms: median(sessions.map((s) => s.p99Ms)),

@@ -16,6 +16,7 @@ import { checkinLoop } from './figures/checkin-loop.ts';
 import { durability } from './figures/durability.ts';
 import { fanOut } from './figures/fan-out.ts';
 import { largeResults } from './figures/large-results.ts';
+import { postgres } from './figures/postgres.ts';
 import { push } from './figures/push.ts';
 import { scale } from './figures/scale.ts';
 import { signatureCost } from './figures/signature-cost.ts';
@@ -47,22 +48,25 @@ const tempRoot = mkdtempSync(join(tmpdir(), 'aspen-bench-'));
 const simulator = new Simulator();
 const rows: Row[] = [];
 let failed = false;
+let ctx: BenchContext | undefined;
 try {
   // One device CA for the whole run: every Aspen trusts it (DEVICE_CA), so devices are issued and
   // their bodies signed once, not once per server.
   const ca = createDeviceCa();
   const caPath = join(tempRoot, 'device-ca.pem');
   writeFileSync(caPath, ca.certPem);
-  const ctx = new BenchContext(sizes, simulator, { certPath: caPath, certPem: ca.certPem, keyPem: ca.keyPem }, tempRoot, profileRoot, log);
-  const loops = new LoopBench(ctx);
+  const context = new BenchContext(sizes, simulator, { certPath: caPath, certPem: ca.certPem, keyPem: ca.keyPem }, tempRoot, profileRoot, log);
+  ctx = context;
+  const loops = new LoopBench(context);
   const figures: [number, () => Promise<Row[]>][] = [
     [1, () => checkinLoop(loops)],
     [2, () => signatureCost(loops)],
-    [3, () => fanOut(ctx)],
-    [4, () => scale(ctx)],
-    [5, () => push(ctx)],
+    [3, () => fanOut(context)],
+    [4, () => scale(context)],
+    [5, () => push(context)],
     [6, () => durability(loops)],
-    [7, () => largeResults(ctx)],
+    [7, () => largeResults(context)],
+    [8, () => postgres(context, loops)],
   ];
   for (const [figure, measure] of figures) {
     if (only && !only.includes(figure)) continue;
@@ -76,6 +80,7 @@ try {
     }
   }
 } finally {
+  await ctx?.close();
   await simulator.close();
   rmSync(tempRoot, { recursive: true, force: true });
 }

@@ -21,6 +21,8 @@ export interface ServerProcess {
   /** Runs a timed phase; returns the server CPU seconds spent during it. The phase's window is
    *  kept and, for a profiled server, written beside the profile: the summary counts only it. */
   timed<T>(phase: () => Promise<T>): Promise<{ result: T; cpuSeconds: number }>;
+  /** CPU seconds used so far (for phases that span several servers; not kept for profiles). */
+  cpuSeconds(): number;
   memory(): { rss: number; peak: number };
   /** SIGTERM, then wait for the exit (the server finishes requests in flight and closes SQLite). */
   stop(): Promise<void>;
@@ -90,6 +92,7 @@ export async function startServer(options: SpawnOptions): Promise<ServerProcess>
       windows.push({ start, end: monotonicMicros() });
       return { result, cpuSeconds: cpuSeconds(pid) - cpuBefore };
     },
+    cpuSeconds: () => cpuSeconds(pid),
     memory: () => memory(pid),
     async stop() {
       child.kill('SIGTERM');

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
+import type { DatabaseConfig } from './storage/open-storage.ts';
 import {
   loadPushCertificate,
   loadPushCertificateFromPkcs12,
@@ -32,7 +33,9 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(9000),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: optionalString,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  IDENTITY_CACHE_SECONDS: z.coerce.number().min(0).max(10).default(5),
   API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_PRETTY: bool.default(false),
@@ -84,8 +87,7 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  databasePath: string;
-  sqliteSynchronous: 'FULL' | 'NORMAL';
+  database: DatabaseConfig;
   apiKey: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   logPretty: boolean;
@@ -104,6 +106,8 @@ export interface Config {
     certHeader: string | undefined;
     renewalWindowMs: number;
     trustCommonName: boolean;
+    /** How long a certificate binding read from the database is trusted before it is read again. */
+    bindingCacheMs: number;
   };
   /** Serve HTTPS (and accept client certificates) when set; the paths are read again on SIGHUP. */
   tls: { certPem: string; keyPem: string; certPath: string; keyPath: string } | null;
@@ -140,8 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new
     host: e.HOST,
     port: e.PORT,
     dataDir,
-    databasePath: databasePath(e.DATABASE_URL, dataDir),
-    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+    database: database(e, dataDir),
     apiKey: e.API_KEY,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new
       certHeader: e.DEVICE_CERT_HEADER,
       renewalWindowMs: e.IDENTITY_RENEWAL_WINDOW_MINUTES * 60_000,
       trustCommonName: e.IDENTITY_TRUST_COMMON_NAME,
+      bindingCacheMs: e.IDENTITY_CACHE_SECONDS * 1000,
     },
     tls: tls(e.TLS_CERT, e.TLS_KEY),
     apns: {
@@ -179,15 +183,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new
   };
 }
 
-/** Accepts a plain path, `sqlite:<path>` or `sqlite://<path>`; relative paths are from the cwd. */
-function databasePath(url: string | undefined, dataDir: string): string {
-  if (url === undefined) return resolve(dataDir, 'aspen.db');
+/** `postgres://` or `postgresql://` selects PostgreSQL; a plain path, `sqlite:<path>` or
+ *  `sqlite://<path>` selects SQLite (relative paths are from the cwd), as does no URL at all. */
+function database(e: z.infer<typeof envSchema>, dataDir: string): DatabaseConfig {
+  const url = e.DATABASE_URL;
+  if (url !== undefined && /^postgres(?:ql)?:\/\//i.test(url)) return { kind: 'postgres', url, poolSize: e.DATABASE_POOL_SIZE };
+  if (url === undefined) return { kind: 'sqlite', path: resolve(dataDir, 'aspen.db'), synchronous: e.SQLITE_SYNCHRONOUS };
   const match = /^sqlite:(?:\/\/)?(.+)$/.exec(url);
   if (match === null && /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new ConfigError(`DATABASE_URL: unsupported scheme in ${JSON.stringify(url)} (expected a SQLite path or sqlite: URL)`);
+    throw new ConfigError(`DATABASE_URL: unsupported scheme in ${JSON.stringify(url)} (expected postgres://, postgresql://, a SQLite path or sqlite: URL)`);
   }
   const path = match ? match[1]! : url;
-  return path === ':memory:' || isAbsolute(path) ? path : resolve(path);
+  return { kind: 'sqlite', path: path === ':memory:' || isAbsolute(path) ? path : resolve(path), synchronous: e.SQLITE_SYNCHRONOUS };
 }
 
 function tls(certPath: string | undefined, keyPath: string | undefined): Config['tls'] {
@@ -303,13 +310,17 @@ function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
+/** HOST:PORT is taken: by another program, or (what `aspen config check` then looks at) by this
+ *  very Aspen, already running. */
+export class PortInUseError extends ConfigError {}
+
 /** Why the server cannot listen on HOST:PORT, as a ConfigError naming the variable; undefined for
  *  an error that is not about the address. */
 export function listenProblem(err: unknown, config: Pick<Config, 'host' | 'port'>): ConfigError | undefined {
   const where = `${config.host}:${config.port}`;
   switch ((err as NodeJS.ErrnoException | undefined)?.code) {
     case 'EADDRINUSE':
-      return new ConfigError(`PORT: ${where} is already in use by another process`);
+      return new PortInUseError(`PORT: ${where} is already in use by another process`);
     case 'EACCES':
       return new ConfigError(`PORT: no permission to listen on ${where} (ports below 1024 need CAP_NET_BIND_SERVICE; see deploy/README.md)`);
     case 'EADDRNOTAVAIL':

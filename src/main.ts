@@ -4,6 +4,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { ConfigError, listenProblem, loadConfig, readTlsPair, type Config } from './config.ts';
 import { createAspen, createLogger } from './server.ts';
+import { describeDatabase } from './storage/open-storage.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 // Everything Aspen writes (database, keys, the generated CA) is for its own user alone.
@@ -33,7 +34,7 @@ try {
   await aspen.close();
   refuseToStart(problem);
 }
-logger.info({ database: config.databasePath }, 'aspen is ready');
+logger.info({ database: describeDatabase(config.database) }, 'aspen is listening');
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,27 +1,33 @@
 // Builds a running Aspen from a Config: storage, services, HTTP. Used by main.ts and by tests,
 // which start the real thing on 127.0.0.1.
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { resolveApiKey } from './api-key.ts';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
-import { DeviceCertVerifier, ensureDeviceCa, IdentityVerifier } from './identity/index.ts';
+import { DeviceCertVerifier, IdentityVerifier } from './identity/index.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createApnsPusher } from './push/apns-pusher.ts';
 import { CommandQueue } from './service/command-queue.ts';
 import { DeviceAuth } from './service/device-auth.ts';
 import { EnrollmentDirectory } from './service/enrollment-directory.ts';
-import { PushService } from './service/push-service.ts';
-import { Retention } from './service/retention.ts';
+import { JobRunner } from './service/job-runner.ts';
+import { PushService, REPUSH_JOB } from './service/push-service.ts';
+import { PRUNE_JOB, Retention } from './service/retention.ts';
 import { MdmService } from './service/mdm-service.ts';
-import { SqliteStorage } from './storage/sqlite/sqlite-storage.ts';
+import { resultEffects } from './service/result-effects.ts';
+import { resolveApiKey, resolveDeviceCa } from './service/shared-secrets.ts';
+import { openStorage } from './storage/open-storage.ts';
+import type { Storage } from './storage/storage.ts';
 import { VERSION } from './version.ts';
 
 export interface Aspen {
   app: FastifyInstance;
-  storage: SqliteStorage;
+  storage: Storage;
   apiKey: string;
+  /** Aspen's own device CA, when it is the trusted one (DEVICE_CA unset). */
+  deviceCa: { certPem: string; keyPem: string } | null;
+  /** Runs the background jobs due now (tests use it to run them without waiting for a poll). */
+  runDueJobs(): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes the database. */
   close(): Promise<void>;
 }
@@ -33,32 +39,36 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>): Lo
   });
 }
 
-/** Trusts DEVICE_CA, or else Aspen's own device CA (created in the data directory on first start). */
-async function deviceAuth(config: Config, storage: SqliteStorage, logger: Logger): Promise<DeviceAuth> {
-  let caPem = config.identity.caPem;
-  if (caPem === undefined) {
-    const ca = await ensureDeviceCa(config.dataDir);
-    if (ca.created) logger.warn({ certificate: ca.certPath }, 'created a device CA: issue device identities from it, or set DEVICE_CA to your own');
-    else logger.info({ certificate: ca.certPath }, 'trusting the device CA in the data directory');
-    caPem = readFileSync(ca.certPath, 'utf8');
-  }
-  return new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(caPem)), storage, {
-    renewalWindowMs: config.identity.renewalWindowMs,
-    trustCommonName: config.identity.trustCommonName,
-  });
+/** Trusts DEVICE_CA, or else Aspen's own device CA (kept in the database, shared by every instance). */
+async function deviceTrust(config: Config, storage: Storage, logger: Logger): Promise<{ caPem: string; own: Aspen['deviceCa'] }> {
+  if (config.identity.caPem !== undefined) return { caPem: config.identity.caPem, own: null };
+  const ca = await resolveDeviceCa(storage, config.dataDir);
+  const where = { certificate: ca.certFile };
+  if (ca.origin === 'generated') logger.warn(where, 'created a device CA: issue device identities from it, or set DEVICE_CA to your own');
+  else if (ca.origin === 'taken over') logger.info(where, 'moved the device CA of the data directory into the database');
+  else logger.info(where, 'trusting the device CA kept in the database');
+  return { caPem: ca.certPem, own: { certPem: ca.certPem, keyPem: ca.keyPem } };
 }
 
 export async function createAspen(config: Config, logger: Logger = createLogger(config)): Promise<Aspen> {
-  const storage = new SqliteStorage({ path: config.databasePath, synchronous: config.sqliteSynchronous });
+  const storage = await openStorage(config.database);
   let pushToClose: PushService | undefined; // closed if assembly fails after it started
   try {
-    const { key, generatedAt } = resolveApiKey(config.apiKey, config.dataDir);
-    if (generatedAt !== undefined) {
-      logger.warn({ apiKey: key, file: generatedAt }, 'generated an admin API key (shown once; it is kept in this file)');
+    const apiKey = await resolveApiKey(config.apiKey, storage, config.dataDir);
+    if (apiKey.origin === 'generated') {
+      logger.warn({ apiKey: apiKey.key, file: apiKey.file }, 'generated an admin API key (shown once; a copy is kept in this file)');
     }
-    const auth = config.identity.required ? await deviceAuth(config, storage, logger) : null;
+    const trust = config.identity.required ? await deviceTrust(config, storage, logger) : null;
+    const auth =
+      trust &&
+      new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(trust.caPem)), storage, {
+        renewalWindowMs: config.identity.renewalWindowMs,
+        trustCommonName: config.identity.trustCommonName,
+        bindingCacheMs: config.identity.bindingCacheMs,
+      });
     if (auth === null) logger.warn('DEVICE_IDENTITY=off: device requests are NOT authenticated; anyone who reaches /mdm can speak for any device');
     const metrics = new Metrics(() => storage.stats());
+    const jobs = new JobRunner(storage, logger);
     const pushService = new PushService(
       storage,
       (certificate) =>
@@ -75,28 +85,34 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         }),
       metrics,
       logger,
+      jobs,
       config.apns.notNowRepushMs,
     );
     pushToClose = pushService;
     await pushService.start(config.apns.certificate);
+    const retention = new Retention(storage, config.retention, logger);
+    jobs.register(REPUSH_JOB, pushService.repushJob);
+    jobs.register(PRUNE_JOB, retention.job);
+    const releaseIdentities = auth ? (id: string) => auth.release(id) : (id: string) => storage.unbindIdentities(id);
     const service = new MdmService(
       storage,
       { userAuthenticate: config.userAuthenticate, returnToService: config.returnToService },
       auth,
       (enrollmentId) => pushService.scheduleRepush(enrollmentId),
+      resultEffects(storage, releaseIdentities),
     );
     const app = await buildApp({
       service,
       commands: new CommandQueue(storage),
-      directory: new EnrollmentDirectory(storage),
+      directory: new EnrollmentDirectory(storage, releaseIdentities),
       push: pushService,
       metrics,
       operations: {
         storage,
         pushCertificate: () => pushService.current(),
-        metricsApiKey: config.metricsRequireApiKey ? key : null,
+        metricsApiKey: config.metricsRequireApiKey ? apiKey.key : null,
       },
-      apiKey: key,
+      apiKey: apiKey.key,
       tls: config.tls,
       deviceCertHeader: config.identity.certHeader,
       bodyLimit: config.bodyLimit,
@@ -105,18 +121,20 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       logger,
       version: VERSION,
     });
-    const retention = new Retention(storage, config.retention, logger);
-    retention.start();
+    await retention.schedule(jobs);
+    jobs.start();
     return {
       app,
       storage,
-      apiKey: key,
+      apiKey: apiKey.key,
+      deviceCa: trust?.own ?? null,
+      runDueJobs: () => jobs.runDue(),
       async close() {
         // Fastify stops accepting, answers 503 to requests on kept-alive connections, and waits
         // for the requests in flight; only then does the database close.
         await app.close();
+        await jobs.stop();
         await pushService.close();
-        await retention.stop();
         await storage.close();
       },
     };

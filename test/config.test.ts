@@ -11,8 +11,7 @@ describe('configuration', () => {
     const c = loadConfig({});
     assert.equal(c.host, '0.0.0.0');
     assert.equal(c.port, 9000);
-    assert.equal(c.databasePath, resolve('data/aspen.db'));
-    assert.equal(c.sqliteSynchronous, 'FULL');
+    assert.deepEqual(c.database, { kind: 'sqlite', path: resolve('data/aspen.db'), synchronous: 'FULL' });
     assert.equal(c.apiKey, undefined);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.userAuthenticate, 'decline');
@@ -26,9 +25,16 @@ describe('configuration', () => {
   });
 
   it('accepts a SQLite path or sqlite: URL in DATABASE_URL', () => {
-    assert.equal(loadConfig({ DATABASE_URL: '/var/lib/aspen/a.db' }).databasePath, '/var/lib/aspen/a.db');
-    assert.equal(loadConfig({ DATABASE_URL: 'sqlite:///var/lib/aspen/b.db' }).databasePath, '/var/lib/aspen/b.db');
-    assert.equal(loadConfig({ DATABASE_URL: 'sqlite:rel/c.db' }).databasePath, resolve('rel/c.db'));
+    const path = (url: string) => {
+      const { database } = loadConfig({ DATABASE_URL: url });
+      return database.kind === 'sqlite' ? database.path : database.url;
+    };
+    assert.equal(path('/var/lib/aspen/a.db'), '/var/lib/aspen/a.db');
+    assert.equal(path('sqlite:///var/lib/aspen/b.db'), '/var/lib/aspen/b.db');
+    assert.equal(path('sqlite:rel/c.db'), resolve('rel/c.db'));
+    for (const url of ['postgres://aspen@db/aspen', 'postgresql://aspen:pw@db:5433/aspen?sslmode=require']) {
+      assert.deepEqual(loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '25' }).database, { kind: 'postgres', url, poolSize: 25 });
+    }
   });
 
   for (const [variable, value] of [
@@ -37,7 +43,7 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'loud'],
     ['SQLITE_SYNCHRONOUS', 'OFF'],
     ['API_KEY', 'short'],
-    ['DATABASE_URL', 'postgres://db/aspen'],
+    ['DATABASE_URL', 'mysql://db/aspen'],
     ['USER_AUTHENTICATE', 'maybe'],
     ['RETURN_TO_SERVICE_WIFI_PROFILE', '/nonexistent/wifi.mobileconfig'],
   ] as const) {

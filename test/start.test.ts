@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { createDeviceCa } from '../src/identity/index.ts';
 import { encodePlist } from '../src/protocol/plist.ts';
 import { command, enqueue, enroll, getCommand, report, REPORT } from './helpers/device.ts';
 import { OpensslPki, type Issued } from './helpers/openssl-pki.ts';
@@ -116,8 +117,7 @@ describe('npm start', () => {
     assert.ok(statSync(join(cwd, 'data', 'aspen.db')).isFile());
     assert.equal(statSync(join(cwd, 'data', 'aspen.db')).mode & 0o777, 0o600, 'the database holds keys and tokens');
     assert.equal(statSync(join(cwd, 'data')).mode & 0o777, 0o700);
-    assert.ok(statSync(join(cwd, 'data', 'device-ca.pem')).isFile(), 'a device CA is created on first start');
-    assert.equal(statSync(join(cwd, 'data', 'device-ca.key')).mode & 0o777, 0o600);
+    assert.ok(statSync(join(cwd, 'data', 'device-ca.pem')).isFile(), "a device CA is created on first start (its certificate copied out of the database)");
     assert.match(first.output(), /created a device CA/);
 
     const version = await fetch(`${url}/version`);
@@ -140,11 +140,13 @@ describe('npm start', () => {
   it('on SIGTERM finishes the request in flight, exits 0, and loses nothing', async (t) => {
     const cwd = mkdtempSync(join(tmpdir(), 'aspen-start-'));
     t.after(() => rmSync(cwd, { recursive: true, force: true }));
-    const env = { API_KEY: 'sigterm-test-key-0123456789' };
+    const ca = createDeviceCa();
+    writeFileSync(join(cwd, 'device-ca.pem'), ca.certPem);
+    const env = { API_KEY: 'sigterm-test-key-0123456789', DEVICE_CA: join(cwd, 'device-ca.pem') };
     const first = start(cwd, env);
     t.after(() => first.child.kill('SIGKILL'));
     const url = await listeningUrl(first);
-    const devices = new TestDevices(join(cwd, 'data'));
+    const devices = new TestDevices(() => ca);
     const device = { url, deviceHeaders: (body: Uint8Array | string) => devices.headersFor(body) };
     await enroll(device, 'SIGTERM-DEV');
     await enqueue({ url, apiKey: env.API_KEY }, ['SIGTERM-DEV'], command('sigterm-cmd', 'ProfileList'));

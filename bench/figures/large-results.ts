@@ -28,14 +28,14 @@ export async function largeResults(ctx: BenchContext): Promise<Row[]> {
   const server = await ctx.startAspen('large-results', {});
   try {
     for (const fleet of [IDLE_FLEET, SENDER_FLEET]) {
-      const enrolled = await ctx.simulator.run({ fleet, url: server.url, phase: { kind: 'enroll' }, signed: true, concurrency });
+      const enrolled = await ctx.simulator.run({ fleet, urls: [server.url], phase: { kind: 'enroll' }, signed: true, concurrency });
       if (enrolled.errors > 0) throw new Error(`large results: enrollment failed: ${enrolled.errorSamples.join('; ')}`);
     }
     /** The Idle phase, alone or (with the round whose commands the sender has) beside large results. */
     const idle = (largeRound: number | null) =>
       ctx.simulator.run({
         fleet: IDLE_FLEET,
-        url: server.url,
+        urls: [server.url],
         phase: { kind: 'idle', repeats: idleRepeats },
         signed: true,
         concurrency,

@@ -71,7 +71,7 @@ async function measure(ctx: BenchContext, name: string, enrollments: number, que
   const server = await ctx.startAspen(name, { DATABASE_URL: database, DEVICE_IDENTITY: 'off' });
   try {
     const roundTrip = () =>
-      ctx.simulator.run({ fleet: name, url: server.url, phase: { kind: 'first-command', expect: queued[0]! }, signed: false, concurrency });
+      ctx.simulator.run({ fleet: name, urls: [server.url], phase: { kind: 'first-command', expect: queued[0]! }, signed: false, concurrency });
     await roundTrip(); // warm-up: JIT, connections, the pages these devices' queues live on
     const { result: timed } = await server.timed(roundTrip);
     if (timed.errors > 0) ctx.log(`scale: ${name}: ${timed.errorSamples.join('; ')}`);

@@ -15,7 +15,7 @@ interface Answer {
 }
 
 export async function runPhase(fleet: readonly Device[], spec: RunSpec, commandsPerRound: number, largeSender?: Device): Promise<RunResult> {
-  const url = new URL(spec.url);
+  const servers = spec.urls.map((u) => new URL(u));
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const latencies: number[] = [];
   const errorSamples: string[] = [];
@@ -28,7 +28,7 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   };
 
   const largeLatencies: number[] = [];
-  const send = (message: SignedBody, contentType: string, timings = latencies): Promise<Answer> =>
+  const send = (url: URL, message: SignedBody, contentType: string, timings = latencies): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': message.body.length };
       if (spec.signed) headers['mdm-signature'] = message.signature;
@@ -54,22 +54,22 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
     throw new Error(`${what}: expected ${command ?? 'an empty 200'}, got ${answer.status} ${got}`);
   };
 
-  const converse = async (device: Device, phase: Phase): Promise<void> => {
+  const converse = async (device: Device, url: URL, phase: Phase): Promise<void> => {
     if (phase.kind === 'enroll') {
-      expect(await send(device.authenticate, CHECKIN_CONTENT_TYPE), null, `${device.id} Authenticate`);
-      expect(await send(device.tokenUpdate, CHECKIN_CONTENT_TYPE), null, `${device.id} TokenUpdate`);
+      expect(await send(url, device.authenticate, CHECKIN_CONTENT_TYPE), null, `${device.id} Authenticate`);
+      expect(await send(url, device.tokenUpdate, CHECKIN_CONTENT_TYPE), null, `${device.id} TokenUpdate`);
       return;
     }
     if (phase.kind === 'idle') {
-      for (let i = 0; i < phase.repeats; i++) expect(await send(device.idle, REPORT_CONTENT_TYPE), null, `${device.id} Idle`);
+      for (let i = 0; i < phase.repeats; i++) expect(await send(url, device.idle, REPORT_CONTENT_TYPE), null, `${device.id} Idle`);
       return;
     }
     const commands = phase.kind === 'session' ? roundCommands(phase.round, commandsPerRound) : [phase.expect];
-    let answer = await send(device.idle, REPORT_CONTENT_TYPE);
+    let answer = await send(url, device.idle, REPORT_CONTENT_TYPE);
     for (const uuid of commands) {
       expect(answer, uuid, `${device.id} after ${uuid === commands[0] ? 'Idle' : 'Acknowledged'}`);
       if (phase.kind === 'first-command') return;
-      answer = await send(device.acknowledged.get(uuid)!, REPORT_CONTENT_TYPE);
+      answer = await send(url, device.acknowledged.get(uuid)!, REPORT_CONTENT_TYPE);
     }
     expect(answer, null, `${device.id} after the last Acknowledged`);
   };
@@ -79,7 +79,7 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   const lane = async (): Promise<void> => {
     for (let i = next++; i < fleet.length; i = next++) {
       try {
-        await converse(fleet[i]!, spec.phase);
+        await converse(fleet[i]!, servers[i % servers.length]!, spec.phase);
       } catch (err) {
         errors += 1;
         if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push((err as Error).message);
@@ -89,12 +89,13 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   let lanesDone = false;
   /** Large results back to back, each answered by the next command, until the lanes are done. */
   const uploadLarge = async (device: Device, large: NonNullable<RunSpec['largeResults']>): Promise<void> => {
-    let answer = await send(device.idle, REPORT_CONTENT_TYPE, largeLatencies);
+    const url = servers[0]!;
+    let answer = await send(url, device.idle, REPORT_CONTENT_TYPE, largeLatencies);
     for (const [i, uuid] of large.commands.entries()) {
       expect(answer, uuid, `${device.id} large result ${i}`);
       if (lanesDone) return;
       const body = largeResult(device.id, uuid, large.bytes, large.keys);
-      answer = await send({ body, signature: device.sign(body) }, REPORT_CONTENT_TYPE, largeLatencies);
+      answer = await send(url, { body, signature: device.sign(body) }, REPORT_CONTENT_TYPE, largeLatencies);
     }
     throw new Error(`${device.id}: its ${large.commands.length} commands ran out before the phase ended; queue more`);
   };

@@ -36,7 +36,8 @@ export interface LargeResults {
 
 export interface RunSpec {
   fleet: string;
-  url: string;
+  /** Servers behind one imaginary load balancer: device i talks to urls[i % urls.length]. */
+  urls: string[];
   phase: Phase;
   /** Send the Mdm-Signature header (the fleet must have been prepared with signing). */
   signed: boolean;

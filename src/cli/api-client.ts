@@ -1,49 +1,106 @@
-// The admin API over HTTP: Bearer auth, JSON in and out, and the API's error envelope turned into
-// an ApiError carrying the server's own message.
+// The admin API over HTTP(S): Bearer auth, JSON in and out, and the API's error envelope turned
+// into an ApiError carrying the server's own message. node:http(s) rather than fetch, because a
+// server with a private TLS certificate needs its CA trusted per request (--cacert), which fetch
+// cannot take.
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { ApiError, CliError } from './errors.ts';
 
 export type Query = Record<string, string | undefined>;
 
+export interface ApiClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** PEM certificates to trust for an https server, besides the system's; and where they came from. */
+  ca?: { pem: string; source: string };
+}
+
+/** OpenSSL's verdicts on a certificate chain it could not anchor in a trusted root. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
 export class ApiClient {
-  constructor(
-    readonly baseUrl: string,
-    private readonly apiKey: string,
-  ) {}
+  readonly baseUrl: string;
+  readonly #apiKey: string;
+  readonly #ca: ApiClientOptions['ca'];
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl;
+    this.#apiKey = options.apiKey;
+    this.#ca = options.ca;
+  }
 
   get<T>(path: string, query: Query = {}): Promise<T> {
     return this.request<T>('GET', path + queryString(query));
   }
 
   post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+    return this.request<T>('POST', path, body === undefined ? undefined : { type: 'application/json', data: JSON.stringify(body) });
+  }
+
+  /** A body sent as it is (the push certificate upload takes PEM text, not JSON). */
+  put<T>(path: string, body: { type: string; data: string }, query: Query = {}): Promise<T> {
+    return this.request<T>('PUT', path + queryString(query), body);
   }
 
   delete<T>(path: string): Promise<T> {
     return this.request<T>('DELETE', path);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(this.baseUrl + path, {
-        method,
-        headers: { authorization: `Bearer ${this.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      // fetch hides the socket error (ECONNREFUSED, ENOTFOUND, ...) in `cause`.
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`the Aspen server is not reachable at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message})`);
-    }
-    const text = await res.text();
-    const json = parseJson(text);
-    if (!res.ok) {
+  private async request<T>(method: string, path: string, body?: { type: string; data: string }): Promise<T> {
+    const url = new URL(this.baseUrl + path);
+    const res = await this.send(url, {
+      method,
+      headers: { authorization: `Bearer ${this.#apiKey}`, ...(body ? { 'content-type': body.type, 'content-length': Buffer.byteLength(body.data) } : {}) },
+      // With a CA of its own, the system's roots stay trusted too: the same flag works for both.
+      ...(url.protocol === 'https:' && this.#ca ? { ca: [...rootCertificates, this.#ca.pem] } : {}),
+    }, body?.data);
+    const json = parseJson(res.text);
+    if (res.status < 200 || res.status >= 300) {
       const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
       if (error?.message !== undefined) throw new ApiError(res.status, error.code ?? 'error', error.message, error.details);
       throw new ApiError(res.status, 'http', `HTTP ${res.status} ${res.statusText} from ${this.baseUrl}${path}`);
     }
     if (json === undefined) throw new CliError(`${method} ${path}: the server did not answer JSON (is ${this.baseUrl} an Aspen server?)`);
     return json as T;
+  }
+
+  private send(url: URL, options: RequestOptions, body: string | undefined): Promise<{ status: number; statusText: string; text: string }> {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, options, (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => reject(this.connectionError(err)));
+      });
+      req.on('error', (err) => reject(this.connectionError(err)));
+      req.end(body);
+    });
+  }
+
+  /** Why the server could not be talked to, in words that say what to do about it. */
+  private connectionError(err: Error & { code?: string; host?: string; cert?: { subjectaltname?: string } }): CliError {
+    const code = err.code ?? err.message;
+    if (UNTRUSTED.has(code)) {
+      const trusted = this.#ca ? `neither the system's CAs nor ${this.#ca.source} vouch for it` : 'pass --cacert FILE or set ASPEN_CACERT to the CA that issued it';
+      return new CliError(`the TLS certificate of ${this.baseUrl} is not trusted (${code}): ${trusted}`);
+    }
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+      return new CliError(`the TLS certificate of ${this.baseUrl} is not valid now (${code})`);
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      return new CliError(`the TLS certificate of ${this.baseUrl} is for another host (${err.cert?.subjectaltname ?? 'no subjectAltName'}), not ${err.host}`);
+    }
+    return new CliError(`the Aspen server is not reachable at ${this.baseUrl} (${code})`);
   }
 }
 

@@ -14,4 +14,4 @@ export interface CliCommand {
 }
 
 /** Options of every command that talks to the server. */
-export const REMOTE_OPTIONS = { url: 'string', 'api-key': 'string', json: 'boolean' } as const satisfies OptionSpec;
+export const REMOTE_OPTIONS = { url: 'string', 'api-key': 'string', cacert: 'string', json: 'boolean' } as const satisfies OptionSpec;

@@ -6,14 +6,30 @@ import type { CliCommand } from './command.ts';
 import { backup } from './commands/backup.ts';
 import { configCheck } from './commands/config-check.ts';
 import { enrollments, show } from './commands/enrollments.ts';
+import { identitiesList, identitiesRelease } from './commands/identities.ts';
 import { push } from './commands/push.ts';
+import { pushcertShow, pushcertUpload } from './commands/pushcert.ts';
 import { queue } from './commands/queue.ts';
 import { result, send } from './commands/send.ts';
-import { DEFAULT_URL } from './connection.ts';
+import { commandDefinition } from './command-input.ts';
 import { CliError, UsageError } from './errors.ts';
 import { print, warn } from './output.ts';
+import { didYouMean } from '../protocol/suggest.ts';
 
-const COMMANDS: readonly CliCommand[] = [enrollments, show, send, result, queue, push, configCheck, backup];
+const COMMANDS: readonly CliCommand[] = [
+  enrollments,
+  show,
+  send,
+  result,
+  queue,
+  push,
+  identitiesList,
+  identitiesRelease,
+  pushcertShow,
+  pushcertUpload,
+  configCheck,
+  backup,
+];
 
 function usage(): string {
   return [
@@ -21,10 +37,15 @@ function usage(): string {
     '',
     ...COMMANDS.flatMap((c) => [...c.usage.map((u) => `  ${u}`), `      ${c.summary}`]),
     '  help [command]',
+    '      how to use a command',
+    '  help <RequestType>',
+    "      an MDM command's keys, types, allowed values and platforms (e.g. aspen help DeviceInformation)",
     '',
-    'Server commands take --json (print the API JSON), --url URL and --api-key KEY.',
-    `The server is ASPEN_URL (default ${DEFAULT_URL}); the key is API_KEY, or else $DATA_DIR/api-key`,
-    '(DATA_DIR defaults to ./data). A .env file in the current directory is read first, as the server does.',
+    'Server commands take --json (print the API JSON), --url URL, --api-key KEY and --cacert FILE.',
+    'The server is ASPEN_URL (default: this machine on $PORT, 9000 unless set, https when TLS_CERT is set);',
+    'the key is API_KEY, or else $DATA_DIR/api-key (DATA_DIR defaults to ./data); a private CA for its TLS',
+    'certificate is ASPEN_CACERT. A .env file in the current directory is read first, as the server does',
+    '(ASPEN_ENV_FILE names another, e.g. the service\'s /etc/aspen/aspen.env).',
   ].join('\n');
 }
 
@@ -37,16 +58,37 @@ function findCommand(argv: readonly string[]): CliCommand | undefined {
   return COMMANDS.find((c) => c.name.split(' ').every((word, i) => argv[i] === word));
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const [first] = argv;
-  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
-    const topic = first === 'help' ? findCommand(argv.slice(1)) : undefined;
-    print(topic ? commandUsage(topic) : usage());
+/** `aspen help`, `aspen help <command>`, `aspen help <RequestType>`. */
+async function help(topic: readonly string[]): Promise<number> {
+  if (topic.length === 0) {
+    print(usage());
     return 0;
   }
+  const command = findCommand(topic);
+  if (command !== undefined) {
+    print(commandUsage(command));
+    return 0;
+  }
+  // Loaded on use, like the schema behind it.
+  const { requestTypeHelp } = await import('./request-type-help.ts');
+  try {
+    print(requestTypeHelp(await commandDefinition(topic.join(' '))));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const hint = didYouMean(topic.join(' '), COMMANDS.map((c) => c.name), (n) => `aspen help ${n}`);
+    warn(`aspen: help: no command or ${err.message.replace(/^unknown /, '')}${hint && ` (${hint.replace(/\?$/, '')}?)`}`);
+    return 2;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [first] = argv;
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') return help(argv.slice(1));
   const command = findCommand(argv);
   if (command === undefined) {
-    warn(`aspen: unknown command ${argv.join(' ')}\n\n${usage()}`);
+    const hint = didYouMean(argv.slice(0, 2).join(' '), COMMANDS.map((c) => c.name), (n) => `aspen ${n}`) || didYouMean(first, COMMANDS.map((c) => c.name.split(' ')[0]!), (n) => `aspen ${n}`);
+    warn(`aspen: unknown command ${argv.join(' ')}${hint && ` (${hint})`}\n\n${usage()}`);
     return 2;
   }
   const rest = argv.slice(command.name.split(' ').length);
@@ -54,9 +96,16 @@ async function main(argv: readonly string[]): Promise<number> {
     print(commandUsage(command));
     return 0;
   }
-  // As the server does: the environment wins over .env, which fills in the rest; and files it
-  // writes (backups hold keys and tokens) are for the user alone.
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  // As the server does: the environment wins over .env (or the file ASPEN_ENV_FILE names), which
+  // fills in the rest; and files it writes (backups hold keys and tokens) are for the user alone.
+  const envFile = process.env.ASPEN_ENV_FILE || undefined;
+  try {
+    if (envFile !== undefined) process.loadEnvFile(envFile);
+    else if (existsSync('.env')) process.loadEnvFile('.env');
+  } catch (err) {
+    warn(`aspen: cannot read the environment file ${envFile}: ${(err as Error).message}`);
+    return 1;
+  }
   process.umask(0o077);
   try {
     await command.run(parseArgs(rest, command.options, command.acceptExtra));

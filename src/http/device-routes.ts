@@ -1,6 +1,7 @@
 // Device endpoints: PUT /mdm (check-ins and command reports, told apart by content type, or by
-// the body when there is none) and PUT /checkin (check-ins, for profiles with a separate CheckInURL). Only translates HTTP to the
-// service and back; the raw body bytes go to the service untouched.
+// the body when there is none) and PUT /checkin (check-ins, for profiles with a separate
+// CheckInURL). Only translates HTTP to the service and back; the raw body bytes go to the service
+// untouched.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodePlistDictYielding, PlistError } from '../protocol/plist.ts';
@@ -81,12 +82,13 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
   });
 
   // One line per device request; the summary carries ids and outcomes, never tokens or secrets.
+  // Identity refusals at warn: a CA that is not trusted, or a device that lost its binding.
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
+    request.log[request.deviceSummary?.refusal === undefined ? 'info' : 'warn'](
       { ...request.deviceSummary, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'device request',
     );
-    metrics.deviceRequest(request.deviceSummary?.message ?? 'unreadable', reply.statusCode, reply.elapsedTime / 1000);
+    metrics.deviceRequest(request.deviceSummary, reply.statusCode, reply.elapsedTime / 1000);
   });
 }
 

@@ -13,8 +13,7 @@ export interface CertificateIssuer {
   readonly privateKey: KeyObject;
 }
 
-export interface CertificateSpec {
-  readonly commonName: string;
+interface CertificateFields {
   readonly publicKey: KeyObject;
   readonly notBefore: Date;
   readonly notAfter: Date;
@@ -23,7 +22,12 @@ export interface CertificateSpec {
   /** A CA gets basicConstraints CA:true and may sign certificates and CRLs; others sign data. */
   readonly isCa: boolean;
   readonly extendedKeyUsage?: readonly string[];
+  /** Content octets of a positive DER INTEGER; without one a random serial is chosen. */
+  readonly serialNumber?: Uint8Array;
 }
+
+/** The subject is a single CN, or a DER Name taken verbatim (e.g. from a certificate request). */
+export type CertificateSpec = CertificateFields & ({ readonly commonName: string } | { readonly subjectDer: Uint8Array });
 
 const KEY_USAGE_DIGITAL_SIGNATURE = 0x80; // bit 0
 const KEY_USAGE_KEY_ENCIPHERMENT = 0x20; // bit 2
@@ -36,7 +40,8 @@ const SIGNATURE_ALGORITHMS = {
 
 /** Returns the DER of a new certificate built from `spec`. */
 export function buildCertificate(spec: CertificateSpec): Buffer {
-  const subject = nameWithCommonName(spec.commonName);
+  const subject =
+    'subjectDer' in spec ? pkijs.RelativeDistinguishedNames.fromBER(spec.subjectDer) : nameWithCommonName(spec.commonName);
   const subjectPublicKeyInfo = new pkijs.PublicKeyInfo({
     schema: asn1js.fromBER(spec.publicKey.export({ type: 'spki', format: 'der' })).result,
   });
@@ -49,7 +54,7 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
 
   const certificate = new pkijs.Certificate({
     version: 2,
-    serialNumber: new asn1js.Integer({ valueHex: serialNumber() }),
+    serialNumber: new asn1js.Integer({ valueHex: spec.serialNumber ?? serialNumber() }),
     signature: signatureAlgorithm,
     issuer: issuer.name,
     notBefore: timeOf(spec.notBefore),

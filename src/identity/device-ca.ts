@@ -16,6 +16,7 @@ const DEVICE_VALIDITY_DAYS = 365;
 /** Certificates start an hour early so a device whose clock runs slow still accepts them. */
 const CLOCK_SKEW_MS = 60 * 60 * 1000;
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const RSA_CA_KEY_BITS = 3072;
 
 /** A device CA ready to issue certificates. */
 export interface DeviceCa {
@@ -56,9 +57,17 @@ export async function ensureDeviceCa(dataDir: string): Promise<EnsuredDeviceCa> 
   return { certPath, keyPath, created: true };
 }
 
-/** Generates an EC P-256 key and a self-signed CA certificate valid for ten years. */
-export function createDeviceCa(now: Date = new Date()): { certPem: string; keyPem: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+/**
+ * Generates a key and a self-signed CA certificate valid for ten years. EC P-256 is the original
+ * kind and still what `ensureDeviceCa` creates; a CA that issues through SCEP must be RSA, because
+ * SCEP clients encrypt their requests to the CA's key (RSA key transport). RSA CAs get 3072 bits:
+ * the CA outlives 2030, after which 2048-bit RSA is no longer considered enough.
+ */
+export function createDeviceCa(now: Date = new Date(), keyType: 'ec' | 'rsa' = 'ec'): { certPem: string; keyPem: string } {
+  const { publicKey, privateKey } =
+    keyType === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: RSA_CA_KEY_BITS });
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
   const der = buildCertificate({
     commonName: DEVICE_CA_COMMON_NAME,
@@ -86,15 +95,19 @@ export function deviceCaFromPem(certPem: string, keyPem: string): DeviceCa {
   return { certPem, certificate, issuer: issuerFrom(certificate.raw, privateKey) };
 }
 
-export interface DeviceCertificateRequest {
-  commonName: string;
+interface DeviceCertificateFields {
   /** The device's own key (e.g. from a SCEP request). Without one a key pair is generated. */
   publicKey?: KeyObject;
   /** Type of the generated key when `publicKey` is absent. */
   keyType?: 'ec' | 'rsa';
   validityDays?: number;
   now?: Date;
+  /** Content octets of a positive DER INTEGER; without one a random serial is chosen. */
+  serialNumber?: Uint8Array;
 }
+
+/** The subject is a single CN, or a DER Name taken verbatim (e.g. a SCEP request's subject). */
+export type DeviceCertificateRequest = DeviceCertificateFields & ({ commonName: string } | { subjectDer: Uint8Array });
 
 /**
  * Issues a TLS client (device identity) certificate from `ca`. `keyPem` is returned only when the
@@ -115,13 +128,14 @@ function signDeviceCertificate(ca: DeviceCa, request: DeviceCertificateRequest, 
   // A certificate that outlives its CA would be refused after the CA expires anyway.
   const notAfter = new Date(Math.min(requestedEnd, Date.parse(ca.certificate.validTo)));
   const der = buildCertificate({
-    commonName: request.commonName,
+    ...('subjectDer' in request ? { subjectDer: request.subjectDer } : { commonName: request.commonName }),
     publicKey,
     notBefore,
     notAfter,
     issuer: ca.issuer,
     isCa: false,
     extendedKeyUsage: [CLIENT_AUTH],
+    ...(request.serialNumber && { serialNumber: request.serialNumber }),
   });
   return toPem(der);
 }

@@ -33,6 +33,8 @@ export interface DeviceIdentity {
   readonly certDer: Buffer;
   /** Parsed once and kept so Mdm-Signature checks need not parse the certificate again. */
   readonly publicKey: KeyObject;
+  /** SHA-256 (lowercase hex) of the trusted CA certificate the chain ends at. */
+  readonly anchor: string;
 }
 
 export interface DeviceCertVerifierOptions {
@@ -138,6 +140,7 @@ export class DeviceCertVerifier {
       notAfter: new Date(leaf.validTo),
       certDer,
       publicKey,
+      anchor: chain.at(-1)!.fingerprint256.replaceAll(':', '').toLowerCase(),
     });
     return {
       identity,

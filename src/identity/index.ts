@@ -2,7 +2,7 @@
 export { IdentityError, type IdentityFailure } from './errors.ts';
 export { IdentityVerifier } from './identity-verifier.ts';
 export { DeviceCertVerifier, type DeviceCertVerifierOptions, type DeviceIdentity } from './device-cert-verifier.ts';
-export { checkMdmSignature, parseMdmSignature, verifyMdmSignature, MAX_MDM_SIGNATURE_LENGTH, type MdmSignature } from './mdm-signature.ts';
+export { checkMdmSignature, parseMdmSignature, MAX_MDM_SIGNATURE_LENGTH, type MdmSignature } from './mdm-signature.ts';
 export { decodeForwardedCert, MAX_FORWARDED_CERT_LENGTH } from './forwarded-cert.ts';
 export {
   createDeviceCa,

@@ -29,4 +29,12 @@ export class LruCache<K, V> {
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
   }
+
+  delete(key: K): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
 }

@@ -4,7 +4,7 @@
 // trust cache (which also holds the parsed public key) between them; see identity-verifier.ts.
 // The signature itself is checked with node:crypto: pkijs's SignedData.verify costs milliseconds
 // per call, too slow for a path every device request takes.
-import { createHash, verify, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, verify, webcrypto, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from './base64.ts';
 import { assertDerLengths, childrenOf, contentOf, decodeBer, encodingOf, hasTag, malformed, oidOf, Tag, type BerNode } from './ber.ts';
 import { IdentityError } from './errors.ts';
@@ -24,8 +24,8 @@ export interface MdmSignature {
   /** DER of the certificate the SignerInfo names. Not trusted until a DeviceCertVerifier says so. */
   readonly signerCertDer: Buffer;
   /** The other certificates the SignedData carries (an issuing CA, say), as sent: candidates for
-   *  the path to a trusted CA, nothing more. */
-  readonly otherCertificatesDer: readonly Buffer[];
+   *  the path to a trusted CA, nothing more. Absent when nobody looked (a SCEP message). */
+  readonly otherCertificatesDer?: readonly Buffer[];
   readonly digest: DigestName;
   readonly keyType: SignerKeyType;
   /**
@@ -173,22 +173,6 @@ function signedAttributesFor(signature: MdmSignature, bodyDigest: Buffer): Buffe
   const attributes = signature.signedAttributes!;
   if (!bodyDigest.equals(attributes.messageDigest)) throw badSignature('messageDigest does not match the body');
   return attributes.der;
-}
-
-/**
- * Signature-only check: the body was signed by the key in the certificate the header carries.
- * Says nothing about whether that certificate is trusted; use IdentityVerifier for that.
- */
-export function verifyMdmSignature(headerValue: string, body: Uint8Array): { certDer: Buffer } {
-  const signature = parseMdmSignature(headerValue);
-  let signerKey: KeyObject;
-  try {
-    signerKey = new X509Certificate(signature.signerCertDer).publicKey;
-  } catch {
-    throw malformed('Mdm-Signature', 'signer certificate does not parse');
-  }
-  checkMdmSignature(signature, body, signerKey);
-  return { certDer: signature.signerCertDer };
 }
 
 function algorithmOid(node: BerNode | undefined, what: string): string {

@@ -2,6 +2,7 @@
 // commands by state and enrollments by state are read from storage when scraped, so they are
 // always true rather than drifting counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestSummary } from '../service/device-reply.ts';
 import type { StorageStats } from '../storage/storage.ts';
 
 const STATS_TTL_MS = 10_000;
@@ -11,6 +12,7 @@ export class Metrics {
   private readonly deviceRequests: Counter<'message' | 'status'>;
   private readonly deviceLatency: Histogram<'message'>;
   private readonly pushes: Counter<'outcome' | 'reason'>;
+  private readonly identityRefusals: Counter<'reason'>;
 
   constructor(stats: () => Promise<StorageStats>) {
     collectDefaultMetrics({ register: this.registry, prefix: 'aspen_' });
@@ -25,6 +27,12 @@ export class Metrics {
       help: 'Time to answer a device request',
       labelNames: ['message'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.identityRefusals = new Counter({
+      name: 'aspen_device_identity_refusals_total',
+      help: 'Device requests refused for their identity (403), by reason: unknown-ca, expired, not-bound, ...',
+      labelNames: ['reason'],
       registers: [this.registry],
     });
     this.pushes = new Counter({
@@ -72,9 +80,29 @@ export class Metrics {
     });
   }
 
-  deviceRequest(message: string, status: number, seconds: number): void {
+  /** A finished device request: by MessageType or Status; `refused` when its identity was refused
+   *  (the body is not read then), `unreadable` when no message could be read from it. */
+  deviceRequest(summary: RequestSummary | null, status: number, seconds: number): void {
+    const message = summary?.refusal !== undefined ? 'refused' : (summary?.message ?? 'unreadable');
     this.deviceRequests.inc({ message, status: String(status) });
     this.deviceLatency.observe({ message }, seconds);
+    if (summary?.refusal !== undefined) this.identityRefusals.inc({ reason: summary.refusal });
+  }
+
+  /** Seconds until the push certificate expires (negative once it has), read when scraped; no
+   *  sample while none is loaded. */
+  watchPushCertificate(current: () => Promise<{ topic: string; notAfter: Date } | null>, now: () => Date = () => new Date()): void {
+    new Gauge({
+      name: 'aspen_push_certificate_expiry_seconds',
+      help: 'Seconds until the MDM push certificate expires, labelled with its topic',
+      labelNames: ['topic'],
+      registers: [this.registry],
+      async collect() {
+        const cert = await current();
+        this.reset();
+        if (cert !== null) this.set({ topic: cert.topic }, Math.round((cert.notAfter.getTime() - now().getTime()) / 1000));
+      },
+    });
   }
 
   push(outcome: string, reason: string): void {

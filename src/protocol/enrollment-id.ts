@@ -1,19 +1,22 @@
 // Which enrollment (and which channel of it) a device message speaks for. Pure.
 //
 // Every queue, push credential and result hangs off the id computed here, so there is exactly one
-// function for it. The rules (SPEC.md sections 3, 6, 7):
+// function for it. The rules (docs/protocol.md §3, §6, §7):
 // - device channel: the UDID, or the EnrollmentID of a user enrollment (which has no UDID);
 // - user channel: `<device id>:<UserID>`; a user-enrolled Mac sends `EnrollmentUserID` instead;
 //   Shared iPad users all share the all-F UserID, so they are told apart by UserShortName.
 
-export type Channel = 'device' | 'user';
+export const CHANNELS = ['device', 'user'] as const;
+export type Channel = (typeof CHANNELS)[number];
 
-export type EnrollmentType =
-  | 'device' // device channel of a device enrollment (has a UDID)
-  | 'user-enrollment-device' // device channel of a user enrollment (BYOD; EnrollmentID only)
-  | 'user' // user channel of a device-enrolled Mac
-  | 'user-enrollment-user' // user channel of a user-enrolled Mac (EnrollmentUserID)
-  | 'shared-ipad-user'; // a signed-in Shared iPad user
+export const ENROLLMENT_TYPES = [
+  'device', // device channel of a device enrollment (has a UDID)
+  'user-enrollment-device', // device channel of a user enrollment (BYOD; EnrollmentID only)
+  'user', // user channel of a device-enrolled Mac
+  'user-enrollment-user', // user channel of a user-enrolled Mac (EnrollmentUserID)
+  'shared-ipad-user', // a signed-in Shared iPad user
+] as const;
+export type EnrollmentType = (typeof ENROLLMENT_TYPES)[number];
 
 export interface ResolvedEnrollment {
   /** The id of this channel's enrollment: its queue, push token and results hang off it. */

@@ -31,9 +31,7 @@ const SLICE_MS = 2;
 
 /** Parses an XML plist whose root must be a dictionary (every MDM message and command is one). */
 export function decodePlistDict(body: Uint8Array | string, options?: ReadOptions): PlistDict {
-  const reader = new PlistReader(text(body), options);
-  reader.step();
-  return rootDict(reader);
+  return rootDict(decodePlist(body, options));
 }
 
 /** As `decodePlistDict`, but a large body is read in slices, yielding to the event loop between them. */
@@ -41,7 +39,14 @@ export async function decodePlistDictYielding(body: Uint8Array | string, options
   const reader = new PlistReader(text(body), options);
   if (body.length <= READ_IN_ONE_GO_BYTES) reader.step();
   else for (reader.step(SLICE_MS); !reader.done; reader.step(SLICE_MS)) await new Promise<void>((resolve) => setImmediate(resolve));
-  return rootDict(reader);
+  return rootDict(reader.value);
+}
+
+/** Parses an XML plist of any root type (a dictionary, an array, a string...). */
+export function decodePlist(body: Uint8Array | string, options?: ReadOptions): PlistValue {
+  const reader = new PlistReader(text(body), options);
+  reader.step();
+  return reader.value;
 }
 
 function text(body: Uint8Array | string): string {
@@ -54,8 +59,7 @@ function text(body: Uint8Array | string): string {
   return decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
 }
 
-function rootDict(reader: PlistReader): PlistDict {
-  const value = reader.value;
+function rootDict(value: PlistValue): PlistDict {
   if (!isDict(value)) throw new PlistError('plist root is not a dictionary');
   return value;
 }

@@ -36,7 +36,7 @@ export interface ApnsTransportOptions {
   requestTimeoutMs: number;
 }
 
-/** The request APNs expects for an MDM push (SPEC section 9): no `aps`, just the PushMagic. */
+/** The request APNs expects for an MDM push (docs/protocol.md §9): no `aps`, just the PushMagic. */
 export function mdmPushRequest(push: MdmPush): { path: string; headers: Record<string, string>; body: string } {
   return {
     path: `/3/device/${push.tokenHex}`,

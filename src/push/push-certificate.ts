@@ -60,10 +60,14 @@ function parsePrivateKey(keyPem: string, passphrase: string | undefined): KeyObj
   }
 }
 
-/** Topic and expiry of a push certificate on its own, e.g. to show what is installed. */
-export function inspectPushCertificate(certPem: string): { topic: string; notAfter: Date } {
-  const certificate = parseCertificate(certPem);
-  return { topic: topicOf(certificate), notAfter: new Date(certificate.validTo) };
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
+
+/** The certificate and the private key of a PEM text holding both (in either order, e.g. two files joined). */
+export function splitPemPair(text: string): { certPem: string; keyPem: string } | undefined {
+  const blocks = [...text.matchAll(PEM_BLOCK)];
+  const cert = blocks.find((b) => b[1] === 'CERTIFICATE');
+  const key = blocks.find((b) => b[1]!.endsWith('PRIVATE KEY'));
+  return cert && key ? { certPem: cert[0], keyPem: key[0] } : undefined;
 }
 
 // Expired certificates are accepted: `notAfter` lets the caller warn or refuse, and APNs has the

@@ -1,4 +1,5 @@
-// What each check-in MessageType does (SPEC.md section 3). The replies follow checkin.json.
+// What each check-in MessageType does (docs/protocol.md §3). The replies follow
+// src/protocol/schema/checkin.json.
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { detectPlatform } from '../protocol/commands/index.ts';
@@ -16,7 +17,7 @@ import {
   userAuthenticateSchema,
 } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { EnrollmentStore } from '../storage/storage.ts';
 import { declarativeManagementReply } from './declarative.ts';
 import type { Authorization } from './device-auth.ts';
 import { DeviceRequestError, emptyReply, plistReply, unknownEnrollment, type DeviceReply } from './device-reply.ts';
@@ -30,7 +31,7 @@ export interface CheckinOptions {
 }
 
 interface CheckinContext {
-  storage: Storage;
+  storage: EnrollmentStore;
   options: CheckinOptions;
   message: PlistDict;
   who: ResolvedEnrollment;

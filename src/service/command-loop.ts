@@ -1,4 +1,4 @@
-// The command loop (SPEC.md section 4): every report is answered with the next queued command of
+// The command loop (docs/protocol.md §4): every report is answered with the next queued command of
 // that channel, or a zero-length 200 when none is left.
 //
 // Guarantees: a result is durable before the reply; a replayed result or one for a command this
@@ -7,16 +7,20 @@
 // device is never offered the same deferred command twice in one session.
 import { describeIssues, reportSchema } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { CommandStore, RecordedResult } from '../storage/storage.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { DeviceRequestError, emptyReply, unknownEnrollment, type DeviceReply, type RequestSummary } from './device-reply.ts';
 
+/** Runs once a result is stored (also for a replay of it: what it triggers must be idempotent). */
+export type ResultHook = (result: RecordedResult, message: PlistDict, who: ResolvedEnrollment, at: string) => Promise<void>;
+
 export async function handleReport(
-  storage: Storage,
+  storage: CommandStore,
   message: PlistDict,
   raw: Uint8Array,
   who: ResolvedEnrollment,
   at: string,
+  afterResult: ResultHook,
 ): Promise<DeviceReply> {
   const parsed = reportSchema.safeParse(message);
   if (!parsed.success) throw new DeviceRequestError(400, `invalid report: ${describeIssues(parsed.error)}`);
@@ -28,17 +32,19 @@ export async function handleReport(
     if (!(await storage.startSession(who.id, at))) throw unknownEnrollment(who, report.Status);
     outcome = 'session started';
   } else {
-    outcome = await storage.recordResult({
+    const recorded = await storage.recordResult({
       enrollmentId: who.id,
       commandUuid: report.CommandUUID!,
       status: report.Status,
       raw,
-      // Devices' responses are validated leniently (SPEC 4.3): a malformed ErrorChain is kept as
+      // Devices' responses are validated leniently (docs/protocol.md §4.3): a malformed ErrorChain is kept as
       // it came rather than refusing the result, which the device would re-send forever.
       errorChain: message.ErrorChain === undefined ? null : asArray(plistToJson(message.ErrorChain)),
       at,
     });
+    outcome = recorded.outcome;
     if (outcome === 'unknown-enrollment') throw unknownEnrollment(who, report.Status);
+    if (outcome === 'completed' || outcome === 'replayed') await afterResult(recorded, message, who, at);
   }
   const next = await storage.nextCommand(who.id);
   if (next === undefined && report.Status !== 'NotNow' && report.Status !== 'Idle' && (await storage.hasDeferred(who.id))) {
@@ -49,7 +55,7 @@ export async function handleReport(
   return commandReply(next, { ...summary, outcome });
 }
 
-function commandReply(next: Awaited<ReturnType<Storage['nextCommand']>>, summary: RequestSummary): DeviceReply {
+function commandReply(next: Awaited<ReturnType<CommandStore['nextCommand']>>, summary: RequestSummary): DeviceReply {
   if (next === undefined) return emptyReply(summary);
   return {
     status: 200,

@@ -12,11 +12,12 @@ import {
 import { prepareRawCommand, type CommandEnvelope } from '../protocol/command-envelope.ts';
 import { decodePlistDict, plistToJson, type JsonValue } from '../protocol/plist.ts';
 import type {
+  CommandStore,
   CommandTarget,
   EnqueueOutcome,
+  EnrollmentStore,
   EnrollmentTraits,
   QueueEntry,
-  Storage,
   TargetState,
 } from '../storage/storage.ts';
 
@@ -65,7 +66,7 @@ export interface CommandView {
 
 export class CommandQueue {
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: CommandStore & Pick<EnrollmentStore, 'groupByTraits'>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 

@@ -17,8 +17,9 @@
 // refused: only the holder of a bound key can speak for an enrollment.
 import { IdentityError, subjectCommonNames, type DeviceIdentity, type IdentityVerifier } from '../identity/index.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
-import type { Storage } from '../storage/storage.ts';
-import { DeviceRequestError } from './device-reply.ts';
+import type { AdmissionChange, AdmissionFacts, IdentityStore } from '../storage/storage.ts';
+import { BindingCache } from './binding-cache.ts';
+import { DeviceRequestError, type IdentityRefusal } from './device-reply.ts';
 
 /** The identity material of one request, as the HTTP layer found it (the first present of the
  *  three, in this order), or null when the request carries none. */
@@ -34,21 +35,47 @@ export type DeviceCredentials =
 export interface DeviceAuthOptions {
   renewalWindowMs: number;
   trustCommonName: boolean;
+  /** How long a binding read from storage is trusted before it is read again: the longest an
+   *  unbind made by another instance can go unseen here. */
+  bindingCacheMs: number;
 }
 
 /** Why a new certificate may be bound; `bound` when it already is. */
 export type Authorization = 'bound' | 'first-use' | 're-enrollment' | 'renewal' | 'names-device';
 
+/** A certificate admitted for a request. */
+export interface Admission {
+  authorization: Authorization;
+  /** Undoes what admitting changed (a new binding, a used renewal window), for a request that failed. */
+  undo(): Promise<void>;
+}
+
+const BOUND: Admission = { authorization: 'bound', undo: async () => {} };
+
+/** An admission decision: `authorization` when admitted, `refusal` (and its kind) when not. */
+type Decision = AdmissionChange &
+  ({ authorization: Authorization; renewalBefore: string | null } | { refusal: string; kind: IdentityRefusal });
+
+function refusal(reason: string, kind: IdentityRefusal): Decision {
+  return { refusal: reason, kind, bind: false, consumeRenewal: false };
+}
+
 export class DeviceAuth {
+  private readonly bindings: BindingCache;
+
   constructor(
     private readonly verifier: IdentityVerifier,
-    private readonly storage: Storage,
+    private readonly storage: IdentityStore,
     private readonly options: DeviceAuthOptions,
-  ) {}
+  ) {
+    this.bindings = new BindingCache(options.bindingCacheMs);
+  }
 
   /** Step 1, before the body is parsed: a valid certificate, and a signature over these bytes. */
   async identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): Promise<DeviceIdentity> {
-    if (credentials === null) throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate');
+    if (credentials === null) {
+      throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate', { refusal: 'no-identity' });
+    }
     try {
       switch (credentials.kind) {
         case 'signature':
@@ -59,45 +86,67 @@ export class DeviceAuth {
           return this.verifier.fromPeerCertificate(credentials.der, now, credentials.chain);
       }
     } catch (err) {
-      if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`);
+      if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`, { refusal: err.reason });
       throw err;
     }
   }
 
-  /** Step 2, once the body says which enrollment it speaks for; throws a 403 when it may not. */
-  async authorize(identity: DeviceIdentity, who: ResolvedEnrollment, authenticate: boolean, now: Date): Promise<Authorization> {
-    const bound = await this.storage.getIdentityBinding(identity.fingerprint);
-    if (bound !== undefined) {
-      if (bound.deviceId === who.deviceId) return 'bound';
-      throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, who);
+  /**
+   * Step 2, once the body says which enrollment it speaks for: may this certificate speak for it?
+   * Binds a new certificate when one of the cases above holds, deciding and binding in one atomic
+   * storage step; throws a 403 when it may not. The returned admission undoes what it changed if
+   * the request then fails.
+   */
+  async admit(identity: DeviceIdentity, who: ResolvedEnrollment, authenticate: boolean, now: Date): Promise<Admission> {
+    const { fingerprint } = identity;
+    // Nearly every request comes from a certificate bound long ago: a cached or plain read.
+    if (this.bindings.get(fingerprint, now) === who.deviceId) return BOUND;
+    const bound = await this.storage.getIdentityBinding(fingerprint);
+    if (bound?.deviceId === who.deviceId) {
+      this.bindings.set(fingerprint, who.deviceId, now);
+      return BOUND;
     }
-    const bindings = await this.storage.listIdentityBindings(who.deviceId);
-    if (bindings.length === 0) return 'first-use';
-    const device = await this.storage.getEnrollment(who.deviceId);
-    if (authenticate) {
-      const at = now.toISOString();
-      if (device?.state === 'checked-out' || bindings.every((b) => b.notAfter <= at)) return 're-enrollment';
-      if (device?.identityRenewalUntil && device.identityRenewalUntil > at) return 'renewal';
-    }
-    if (this.options.trustCommonName && this.namesDevice(identity, who.deviceId, device?.serialNumber ?? null)) return 'names-device';
-    throw this.refuse('certificate is not bound to this enrollment', who);
-  }
+    if (bound !== undefined) throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, 'bound-elsewhere', who);
 
-  /** Binds the certificate to the device (before the request runs, so the two cannot be split by a
-   *  crash into "state changed, certificate not bound"; `unbind` undoes it if the request fails). */
-  async bind(identity: DeviceIdentity, deviceId: string, now: Date): Promise<void> {
-    const bound = await this.storage.bindIdentity({
-      fingerprint: identity.fingerprint,
-      deviceId,
+    const at = now.toISOString();
+    const binding = {
+      fingerprint,
+      deviceId: who.deviceId,
       subject: identity.subject,
       notAfter: identity.notAfter.toISOString(),
-      boundAt: now.toISOString(),
-    });
-    if (!bound) throw new DeviceRequestError(403, 'device identity refused: certificate was just bound to another enrollment');
+      boundAt: at,
+      anchor: identity.anchor,
+    };
+    const decision = await this.storage.admitIdentity(binding, (facts) => this.decide(facts, identity, who.deviceId, authenticate, at));
+    if ('refusal' in decision) throw this.refuse(decision.refusal, decision.kind, who);
+    return {
+      authorization: decision.authorization,
+      undo: async () => {
+        this.bindings.forget(fingerprint);
+        if (decision.bind) await this.storage.unbindIdentity(fingerprint, who.deviceId);
+        if (decision.consumeRenewal) await this.storage.setIdentityRenewal(who.deviceId, decision.renewalBefore);
+      },
+    };
   }
 
-  async unbind(identity: DeviceIdentity, deviceId: string): Promise<void> {
-    await this.storage.unbindIdentity(identity.fingerprint, deviceId);
+  /** The policy of the cases above, judged on facts read atomically with it (pure). */
+  private decide(facts: AdmissionFacts, identity: DeviceIdentity, deviceId: string, authenticate: boolean, at: string): Decision {
+    const admit = (authorization: Authorization, consumeRenewal = false): Decision => ({
+      authorization,
+      bind: authorization !== 'bound',
+      consumeRenewal,
+      renewalBefore: facts.device?.identityRenewalUntil ?? null,
+    });
+    if (facts.boundTo === deviceId) return admit('bound');
+    if (facts.boundTo !== undefined) return refusal(`certificate was just bound to another enrollment (${facts.boundTo})`, 'bound-elsewhere');
+    if (facts.deviceBindings.length === 0) return admit('first-use');
+    const device = facts.device;
+    if (authenticate) {
+      if (device?.state === 'checked-out' || facts.deviceBindings.every((b) => b.notAfter <= at)) return admit('re-enrollment');
+      if (device?.identityRenewalUntil && device.identityRenewalUntil > at) return admit('renewal', true);
+    }
+    if (this.options.trustCommonName && this.namesDevice(identity, deviceId, device?.serialNumber ?? null)) return admit('names-device');
+    return refusal('certificate is not bound to this enrollment', 'not-bound');
   }
 
   /** Opens the window in which the device may re-Authenticate with a new certificate. */
@@ -105,8 +154,11 @@ export class DeviceAuth {
     await this.storage.setIdentityRenewal(deviceId, new Date(now.getTime() + this.options.renewalWindowMs).toISOString());
   }
 
-  async closeRenewal(deviceId: string): Promise<void> {
-    await this.storage.setIdentityRenewal(deviceId, null);
+  /** Forgets a device's certificates (an admin letting it re-enroll); returns how many. */
+  async release(deviceId: string): Promise<number> {
+    const released = await this.storage.unbindIdentities(deviceId);
+    this.bindings.clear();
+    return released;
   }
 
   private namesDevice(identity: DeviceIdentity, deviceId: string, serialNumber: string | null): boolean {
@@ -114,7 +166,7 @@ export class DeviceAuth {
     return names.length === 1 && (names[0] === deviceId || (serialNumber !== null && names[0] === serialNumber));
   }
 
-  private refuse(reason: string, who: ResolvedEnrollment): DeviceRequestError {
-    return new DeviceRequestError(403, `device identity refused: ${reason}`, { enrollmentId: who.id });
+  private refuse(reason: string, refusal: IdentityRefusal, who: ResolvedEnrollment): DeviceRequestError {
+    return new DeviceRequestError(403, `device identity refused: ${reason}`, { enrollmentId: who.id, refusal });
   }
 }

@@ -1,4 +1,5 @@
 // What the service answers a device, independent of HTTP framing.
+import type { IdentityFailure } from '../identity/errors.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { encodePlist, type PlistDict } from '../protocol/plist.ts';
 
@@ -22,8 +23,21 @@ export interface RequestSummary {
   nextRequestType?: string;
   /** The session ended with commands the device deferred (NotNow) still waiting. */
   deferredLeft?: boolean;
+  /**
+   * Set when the request was refused for the identity it carries (a 403): a short stable reason,
+   * e.g. `unknown-ca` or `not-bound`. Such a refusal is worth a warning: a misconfigured CA or a
+   * device that lost its binding looks exactly like this.
+   */
+  refusal?: IdentityRefusal;
   outcome: string;
 }
+
+/** Why a device's identity was refused: the certificate itself (IdentityFailure), or its binding. */
+export type IdentityRefusal =
+  | IdentityFailure
+  | 'no-identity' // no Mdm-Signature, forwarded or TLS client certificate at all
+  | 'not-bound' // a trusted certificate, but not one bound to this enrollment
+  | 'bound-elsewhere'; // the certificate is bound to another device
 
 /**
  * A request the server refuses: always a 4xx other than 401 (401 makes a real device remove its

@@ -1,5 +1,5 @@
 // Reading enrollments for admins: one enrollment with its channels, or a filtered page.
-import type { Enrollment, EnrollmentFilter, IdentityBinding, Storage } from '../storage/storage.ts';
+import type { Enrollment, EnrollmentFilter, EnrollmentStore, IdentityBinding, IdentityStore } from '../storage/storage.ts';
 
 export interface EnrollmentDetail {
   enrollment: Enrollment;
@@ -12,8 +12,15 @@ export interface EnrollmentDetail {
 /** The most user channels a detail lists (a Shared iPad can have many users). */
 const MAX_LISTED_CHANNELS = 500;
 
+/** Forgets a device's bound certificates; returns how many (DeviceAuth.release, which also drops
+ *  what it remembered, or the plain storage call when identity checks are off). */
+export type IdentityRelease = (deviceId: string) => Promise<number>;
+
 export class EnrollmentDirectory {
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Pick<EnrollmentStore, 'getEnrollment' | 'listEnrollments'> & Pick<IdentityStore, 'listIdentityBindings'>,
+    private readonly release: IdentityRelease,
+  ) {}
 
   async get(id: string): Promise<EnrollmentDetail | undefined> {
     const enrollment = await this.storage.getEnrollment(id);
@@ -31,7 +38,7 @@ export class EnrollmentDirectory {
   async unbindIdentities(deviceId: string): Promise<number | undefined> {
     const enrollment = await this.storage.getEnrollment(deviceId);
     if (enrollment === undefined || enrollment.channel !== 'device') return undefined;
-    return this.storage.unbindIdentities(deviceId);
+    return this.release(deviceId);
   }
 
   list(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {

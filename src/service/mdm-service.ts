@@ -5,27 +5,31 @@
 // it may speak for the enrollment is decided before anything is changed, so a refused request
 // changes nothing. A newly admitted certificate is bound before the request runs and unbound if it
 // fails, so no crash can leave the request's effect without the binding that admitted it.
+//
+// The service takes the storage roles it uses: check-ins and the command loop.
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { installsMdmProfile } from '../protocol/command-envelope.ts';
 import { decodePlistDictYielding, PlistError, type PlistDict } from '../protocol/plist.ts';
-import type { Storage } from '../storage/storage.ts';
+import type { CommandStore, EnrollmentStore } from '../storage/storage.ts';
 import { checkinHandler, type CheckinOptions } from './checkin.ts';
-import { handleReport } from './command-loop.ts';
+import { handleReport, type ResultHook } from './command-loop.ts';
 import type { Authorization, DeviceAuth, DeviceCredentials } from './device-auth.ts';
 import { DeviceRequestError, type DeviceReply } from './device-reply.ts';
 
 export type MdmServiceOptions = CheckinOptions;
 
 /** Asks for a channel to be pushed again later (see command-loop.ts on NotNow). */
-export type RepushScheduler = (enrollmentId: string) => void;
+export type RepushScheduler = (enrollmentId: string) => Promise<void>;
 
 export class MdmService {
   constructor(
-    readonly storage: Storage,
+    readonly storage: EnrollmentStore & CommandStore,
     private readonly options: MdmServiceOptions,
     /** null when device identity checks are off (DEVICE_IDENTITY=off). */
     private readonly auth: DeviceAuth | null,
-    private readonly repushLater: RepushScheduler = () => {},
+    private readonly repushLater: RepushScheduler = async () => {},
+    /** What a stored result changes besides its own record (result-effects.ts). */
+    private readonly afterResult: ResultHook = async () => {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -40,8 +44,8 @@ export class MdmService {
   /** A command report (Status) message. */
   async report(body: Uint8Array, credentials: DeviceCredentials): Promise<DeviceReply> {
     return this.handle(body, credentials, 'report', async (message, who, _authorization, at) => {
-      const reply = await handleReport(this.storage, message, body, who, at);
-      if (reply.summary.deferredLeft) this.repushLater(who.id);
+      const reply = await handleReport(this.storage, message, body, who, at, this.afterResult);
+      if (reply.summary.deferredLeft) await this.repushLater(who.id);
       return reply;
     });
   }
@@ -60,18 +64,15 @@ export class MdmService {
     const who = resolve(message);
     if (auth === null || identity === undefined) return run(message, who, null, now.toISOString());
 
-    const authorization = await auth.authorize(identity, who, message.MessageType === 'Authenticate', now);
-    const binds = authorization !== 'bound';
-    if (binds) await auth.bind(identity, who.deviceId, now);
+    const admission = await auth.admit(identity, who, message.MessageType === 'Authenticate', now);
     let reply: DeviceReply;
     try {
-      reply = await run(message, who, authorization, now.toISOString());
+      reply = await run(message, who, admission.authorization, now.toISOString());
     } catch (err) {
-      if (binds) await auth.unbind(identity, who.deviceId);
+      await admission.undo();
       throw err;
     }
-    if (binds && reply.status >= 300) await auth.unbind(identity, who.deviceId);
-    else if (authorization === 'renewal') await auth.closeRenewal(who.deviceId);
+    if (reply.status >= 300) await admission.undo();
     // Handing out a profile with an MDM payload replaces the enrollment, and with it the identity:
     // let the device's next Authenticate bring a new certificate (see device-auth.ts).
     if (reply.summary.nextRequestType === 'InstallProfile' && reply.body instanceof Uint8Array && installsMdmProfile(reply.body)) {

@@ -10,8 +10,8 @@ export interface EnrollmentPushResult {
 }
 
 export interface PushGateway {
-  /** False until a push certificate is loaded. */
-  configured(): boolean;
+  /** False until a push certificate is loaded (here or by another instance). */
+  configured(): Promise<boolean>;
   /** Pushes each enrollment's channel; never throws for a single target's failure. */
   push(enrollmentIds: string[]): Promise<Map<string, EnrollmentPushResult>>;
 }

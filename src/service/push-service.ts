@@ -1,12 +1,14 @@
 // Waking enrollments through APNs: which channels may be pushed, with which certificate, and what
-// came of it. The push certificate lives in the database once uploaded (so it survives restarts);
-// one from the configuration is used while the database has none.
+// came of it. The push certificate lives in the database once uploaded (so it survives restarts,
+// and every instance sharing the database uses it); one from the configuration is used while the
+// database has none.
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ApnsPusher, PushOutcome, PushTarget } from '../push/apns-pusher.ts';
 import type { PushCertificate } from '../push/push-certificate.ts';
-import type { PushResultRecord, Storage } from '../storage/storage.ts';
+import type { ClaimedJob, PushResultRecord, PushStore, StoredPushCertificate } from '../storage/storage.ts';
+import type { JobRunner } from './job-runner.ts';
 import type { EnrollmentPushResult, PushGateway } from './push-gateway.ts';
 
 export type PusherFactory = (certificate: PushCertificate) => ApnsPusher;
@@ -36,18 +38,25 @@ export class CertificateNotInForceError extends Error {
 
 const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often pushing looks for a certificate another instance uploaded: the longest an instance
+ *  pushes with the one it replaced. Reads (GET /v1/pushcert, /readyz) always look. */
+const CERTIFICATE_REFRESH_MS = 5000;
+export const REPUSH_JOB = 'repush';
 
 export class PushService implements PushGateway {
   private certificate: PushCertificate | null = null;
+  /** When the loaded certificate was stored (null: from the configuration, not stored). */
+  private certificateUpdatedAt: string | null = null;
+  private refreshedAt = 0;
   private pusher: ApnsPusher | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
-  private readonly repushTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: PushStore,
     private readonly createPusher: PusherFactory,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly jobs: JobRunner,
     /** How long after a session that left NotNow-deferred commands to push again. */
     private readonly repushDelayMs: number,
     private readonly now: () => Date = () => new Date(),
@@ -58,31 +67,52 @@ export class PushService implements PushGateway {
    *  renewal done by replacing the files: it is stored and used. */
   async start(configured: PushCertificate | null): Promise<void> {
     const stored = await this.storage.getPushCertificate();
-    let certificate: PushCertificate | null = stored
-      ? { certPem: stored.certPem, keyPem: stored.keyPem, topic: stored.topic, notAfter: new Date(stored.notAfter) }
-      : configured;
+    let certificate: PushCertificate | null = stored ? fromStored(stored) : configured;
+    let updatedAt = stored?.updatedAt ?? null;
     if (stored && configured && certificate) {
       if (configured.topic !== stored.topic) {
         this.log.warn({ stored: stored.topic, configured: configured.topic }, 'push: using the uploaded certificate; the configured one has another topic');
       } else if (configured.notAfter > certificate.notAfter) {
-        await this.save(configured);
+        updatedAt = await this.save(configured);
         certificate = configured;
         this.log.info({ topic: configured.topic }, 'push: the configured certificate renews the stored one');
       }
     }
-    if (certificate) this.use(certificate);
+    if (certificate) this.use(certificate, updatedAt);
     else this.log.warn('push: no push certificate (set APNS_CERT/APNS_KEY or PUT /v1/pushcert); queued commands wait until devices poll by themselves');
     this.expiryTimer = setInterval(() => this.warnIfExpiring(), DAY_MS);
     this.expiryTimer.unref();
   }
 
-  configured(): boolean {
+  async configured(): Promise<boolean> {
+    await this.refresh();
     return this.pusher !== null;
   }
 
-  /** The loaded certificate's topic and expiry, or null. */
-  current(): { topic: string; notAfter: Date } | null {
+  /** The certificate in use (after looking for one another instance stored): topic and expiry, or null. */
+  async current(): Promise<{ topic: string; notAfter: Date } | null> {
+    await this.refresh(true);
     return this.certificate && { topic: this.certificate.topic, notAfter: this.certificate.notAfter };
+  }
+
+  /** Switches to the stored certificate when another instance uploaded a newer one. Pushing
+   *  looks at most every CERTIFICATE_REFRESH_MS; `always` looks now. */
+  private async refresh(always = false): Promise<void> {
+    const at = performance.now();
+    if (!always && at - this.refreshedAt < CERTIFICATE_REFRESH_MS) return;
+    this.refreshedAt = at;
+    let stored: StoredPushCertificate | undefined;
+    try {
+      stored = await this.storage.getPushCertificate();
+    } catch (err) {
+      // The database is unreachable: keep pushing with the certificate already loaded.
+      this.log.warn({ err }, 'push: could not look for a newer push certificate');
+      return;
+    }
+    if (stored === undefined || stored.updatedAt === this.certificateUpdatedAt) return;
+    const previous = this.pusher;
+    this.use(fromStored(stored), stored.updatedAt);
+    await previous?.close();
   }
 
   /** Stores and switches to a new certificate. One that is expired or not valid yet is refused:
@@ -94,6 +124,7 @@ export class PushService implements PushGateway {
     const notBefore = new Date(new X509Certificate(certificate.certPem).validFrom);
     if (now < notBefore) throw new CertificateNotInForceError(`the push certificate is not valid before ${notBefore.toISOString()}`);
     if (now >= certificate.notAfter) throw new CertificateNotInForceError(`the push certificate expired at ${certificate.notAfter.toISOString()}`);
+    await this.refresh(true); // the current one may have been uploaded through another instance
     const current = this.certificate;
     if (current !== null && !force) {
       if (current.topic !== certificate.topic) throw new TopicChangeError(current.topic, certificate.topic);
@@ -104,13 +135,14 @@ export class PushService implements PushGateway {
         );
       }
     }
-    await this.save(certificate);
+    const updatedAt = await this.save(certificate);
     const previous = this.pusher;
-    this.use(certificate);
+    this.use(certificate, updatedAt);
     await previous?.close();
   }
 
   async push(enrollmentIds: string[]): Promise<Map<string, EnrollmentPushResult>> {
+    await this.refresh();
     const results = new Map<string, EnrollmentPushResult>();
     const skip = (id: string, reason: string, label: string) => {
       results.set(id, { status: 'skipped', reason });
@@ -171,43 +203,45 @@ export class PushService implements PushGateway {
     return first.map((entry) => second.get(entry.outcome.id) ?? entry);
   }
 
-  /** Pushes a channel once after the re-push delay (repeated requests meanwhile coalesce). Timers
-   *  live in memory: after a restart, the next admin push or device poll picks the commands up. */
-  scheduleRepush(enrollmentId: string): void {
-    if (this.pusher === null || this.repushTimers.has(enrollmentId)) return;
-    const timer = setTimeout(() => {
-      this.repushTimers.delete(enrollmentId);
-      this.push([enrollmentId]).catch((err: unknown) => this.log.error({ err, enrollmentId }, 'push: re-push failed'));
-    }, this.repushDelayMs);
-    timer.unref();
-    this.repushTimers.set(enrollmentId, timer);
+  /** Pushes a channel once after the re-push delay (repeated requests meanwhile coalesce). The
+   *  re-push is a job in the database: it survives a restart and runs on one instance. */
+  async scheduleRepush(enrollmentId: string): Promise<void> {
+    if (!(await this.configured())) return;
+    await this.jobs.schedule(`${REPUSH_JOB}:${enrollmentId}`, REPUSH_JOB, new Date(this.now().getTime() + this.repushDelayMs), { enrollmentId });
   }
+
+  /** The re-push job. */
+  readonly repushJob = async (job: ClaimedJob): Promise<null> => {
+    const { enrollmentId } = job.payload as { enrollmentId: string };
+    await this.push([enrollmentId]);
+    return null;
+  };
 
   async close(): Promise<void> {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
-    for (const timer of this.repushTimers.values()) clearTimeout(timer);
-    this.repushTimers.clear();
     await this.pusher?.close();
     this.pusher = null;
   }
 
-  private save(certificate: PushCertificate): Promise<void> {
-    return this.storage.savePushCertificate({
+  private async save(certificate: PushCertificate): Promise<string> {
+    const updatedAt = this.now().toISOString();
+    await this.storage.savePushCertificate({
       certPem: certificate.certPem,
       keyPem: certificate.keyPem,
       topic: certificate.topic,
       notAfter: certificate.notAfter.toISOString(),
-      updatedAt: this.now().toISOString(),
+      updatedAt,
     });
+    return updatedAt;
   }
 
-  private use(certificate: PushCertificate): void {
+  private use(certificate: PushCertificate, updatedAt: string | null): void {
     this.certificate = certificate;
+    this.certificateUpdatedAt = updatedAt;
     this.pusher = this.createPusher(certificate);
     this.log.info({ topic: certificate.topic, notAfter: certificate.notAfter.toISOString() }, 'push: certificate loaded');
     this.warnIfExpiring();
   }
-
   private warnIfExpiring(): void {
     if (this.certificate === null) return;
     const days = (this.certificate.notAfter.getTime() - this.now().getTime()) / DAY_MS;
@@ -215,6 +249,10 @@ export class PushService implements PushGateway {
     if (days <= 0) this.log.error(fields, 'push: the push certificate has EXPIRED; devices cannot be woken until it is renewed');
     else if (days <= EXPIRY_WARNING_DAYS) this.log.warn({ ...fields, daysLeft: Math.floor(days) }, 'push: the push certificate expires soon; renew it (same topic)');
   }
+}
+
+function fromStored(stored: StoredPushCertificate): PushCertificate {
+  return { certPem: stored.certPem, keyPem: stored.keyPem, topic: stored.topic, notAfter: new Date(stored.notAfter) };
 }
 
 function failureReason(o: PushOutcome): string {

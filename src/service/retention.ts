@@ -1,7 +1,9 @@
 // Keeps the database bounded under steady load: old results and long checked-out enrollments are
-// pruned on a timer. SQLite reuses the pages they free, so the file stops growing.
+// pruned by a periodic job (one instance at a time, see job-runner.ts). SQLite reuses the pages
+// they free, so the file stops growing.
 import type { Logger } from 'pino';
-import type { PruneCounts, Storage } from '../storage/storage.ts';
+import type { MaintenanceStore, PruneCounts } from '../storage/storage.ts';
+import type { JobHandler, JobRunner } from './job-runner.ts';
 
 export interface RetentionOptions {
   /** Days to keep final results; 0 keeps them forever. */
@@ -12,15 +14,14 @@ export interface RetentionOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The first run comes soon after start, not during it: a large backlog must not hold up the
+ *  server becoming ready. */
 const FIRST_RUN_DELAY_MS = 60_000;
+export const PRUNE_JOB = 'prune';
 
 export class Retention {
-  /** The first-run timeout, then the interval (clearTimeout clears either). */
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> = Promise.resolve();
-
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: MaintenanceStore,
     private readonly options: RetentionOptions,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
@@ -36,25 +37,14 @@ export class Retention {
     return counts;
   }
 
-  /** Prunes every interval in the background, the first time soon after start (not during it:
-   *  a large backlog must not hold up the server becoming ready). */
-  start(): void {
-    const tick = () => {
-      this.running = this.runOnce().catch((err: unknown) => this.log.error({ err }, 'retention: pruning failed'));
-    };
-    const first = setTimeout(() => {
-      tick();
-      this.timer = setInterval(tick, this.options.intervalMs);
-      this.timer.unref();
-    }, Math.min(FIRST_RUN_DELAY_MS, this.options.intervalMs));
-    first.unref();
-    this.timer = first;
-  }
+  /** The periodic job: a failed run is logged and the next one comes at the usual interval. */
+  readonly job: JobHandler = async () => {
+    await this.runOnce().catch((err: unknown) => this.log.error({ err }, 'retention: pruning failed'));
+    return { runAt: new Date(this.now().getTime() + this.options.intervalMs) };
+  };
 
-  /** Stops the timer and waits for a run in progress, so the database can close after it. */
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  /** Makes sure the job is scheduled (a restart does not postpone a run already due). */
+  schedule(jobs: JobRunner): Promise<void> {
+    return jobs.schedule(PRUNE_JOB, PRUNE_JOB, new Date(this.now().getTime() + Math.min(FIRST_RUN_DELAY_MS, this.options.intervalMs)));
   }
 }

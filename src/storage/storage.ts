@@ -1,12 +1,15 @@
-// The storage contract the core service relies on. SQLite implements it today; PostgreSQL will
-// follow, and test/storage/contract.ts holds every backend to the same behaviour.
+// The storage contracts the core services rely on, one per role, and the types they speak.
+// SQLite (embedded, the default) and PostgreSQL (many instances on one database) implement them;
+// test/storage/contract.ts holds every backend to the same behaviour.
 //
 // Methods are async even though better-sqlite3 is synchronous, so that a networked backend fits.
-// Every method that changes state is atomic and durable when its promise resolves: the service
-// answers a device only after that.
+// Every method that changes state is atomic and durable when its promise resolves (the service
+// answers a device only after that), and holds across processes: several Aspen instances may
+// share one database, so no decision may rest on something one process remembers.
 import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
 
-export type EnrollmentState = 'authenticated' | 'enrolled' | 'checked-out';
+export const ENROLLMENT_STATES = ['authenticated', 'enrolled', 'checked-out'] as const;
+export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
 
 export interface Enrollment {
   id: string;
@@ -41,6 +44,29 @@ export interface Enrollment {
   lastPushResult: string | null;
   /** Until when a new identity certificate may replace the bound ones at Authenticate. */
   identityRenewalUntil: string | null;
+  /** From DeviceInformation results (device channel; null until one arrived). */
+  deviceName: string | null;
+  model: string | null;
+  supervised: boolean | null;
+  /** A Shared iPad (DeviceInformation IsMultiUser). */
+  multiUser: boolean | null;
+  /** Every DeviceInformation answer merged, newest value per query, as JSON. */
+  inventory: Record<string, unknown> | null;
+  inventoryUpdatedAt: string | null;
+}
+
+/** What a DeviceInformation result says about the device: its QueryResponses as JSON, and the
+ *  facts the server keeps in their own fields (absent: not answered this time). */
+export interface InventoryRecord {
+  deviceId: string;
+  values: Record<string, unknown>;
+  deviceName?: string;
+  model?: string;
+  serialNumber?: string;
+  osVersion?: string;
+  supervised?: boolean;
+  multiUser?: boolean;
+  at: string;
 }
 
 export interface IdentityBinding {
@@ -49,6 +75,8 @@ export interface IdentityBinding {
   subject: string;
   notAfter: string;
   boundAt: string;
+  /** SHA-256 of the trusted CA certificate the certificate chained to (null: bound before it was recorded). */
+  anchor: string | null;
 }
 
 /** What pushing a channel needs. */
@@ -114,7 +142,8 @@ export interface TokenUpdateRecord {
 
 /** Command states: the first two are pending (in the queue), the rest are final. `notnow` means
  *  deferred by the device in its current session; the next session (Idle) re-queues it. */
-export type TargetState = 'queued' | 'notnow' | 'acknowledged' | 'error' | 'commandformaterror' | 'cancelled';
+export const TARGET_STATES = ['queued', 'notnow', 'acknowledged', 'error', 'commandformaterror', 'cancelled'] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
 
 export interface NewCommand {
   uuid: string;
@@ -151,6 +180,13 @@ export interface ResultRecord {
  */
 export type ResultOutcome = 'completed' | 'notnow' | 'replayed' | 'unknown-command' | 'unknown-enrollment';
 
+/** What recording a result did, and the RequestType of the command it answered (null when there
+ *  is no such command for the enrollment). */
+export interface RecordedResult {
+  outcome: ResultOutcome;
+  requestType: string | null;
+}
+
 export interface QueuedCommand {
   uuid: string;
   requestType: string;
@@ -181,16 +217,41 @@ export interface EnrollmentFilter {
   state?: EnrollmentState;
   /** The device and all its user channels. */
   deviceId?: string;
+  serialNumber?: string;
+  /** The device's platform (a user channel has its device's). */
+  platform?: string;
+  topic?: string;
   lastSeenBefore?: string;
   lastSeenAfter?: string;
 }
 
-/** What deciding whether a command may be queued to an enrollment needs to know. */
+/** What deciding whether a command may be queued to an enrollment needs to know (a user channel
+ *  has its device's platform, OS and supervision). */
 export interface EnrollmentTraits {
   type: EnrollmentType;
   channel: Channel;
   platform: string | null;
   osVersion: string | null;
+  supervised: boolean | null;
+  multiUser: boolean | null;
+}
+
+export interface CommandFilter {
+  requestType?: string;
+  /** Commands with at least one target in this state. */
+  state?: TargetState;
+  /** Commands queued to this enrollment. */
+  target?: string;
+  /** Created at or after. */
+  since?: string;
+}
+
+/** A command in a listing: how many of its targets are in each state. */
+export interface CommandSummary {
+  uuid: string;
+  requestType: string;
+  createdAt: string;
+  targetsByState: Record<TargetState, number>;
 }
 
 /** A pending command in one enrollment's queue. */
@@ -222,10 +283,47 @@ export interface StorageStats {
   enrollments: { state: EnrollmentState; channel: Channel; count: number }[];
 }
 
-export interface Storage {
+
+/** What deciding whether a certificate may speak for a device needs, read atomically with the
+ *  decision (under a lock on the device and the certificate, across processes). */
+export interface AdmissionFacts {
+  /** The device the certificate is bound to, if any. */
+  boundTo: string | undefined;
+  /** The certificates bound to the device. */
+  deviceBindings: IdentityBinding[];
+  /** The device channel's enrollment, if it exists yet. */
+  device: Pick<Enrollment, 'state' | 'serialNumber' | 'identityRenewalUntil'> | undefined;
+}
+
+/** What an admission decision asks storage to do; the policy itself lives in the service. */
+export interface AdmissionChange {
+  /** Bind the certificate to the device. */
+  bind: boolean;
+  /** Close the device's renewal window (it is used up by this admission). */
+  consumeRenewal: boolean;
+}
+
+/** A time-ordered unit of background work, run by one instance at a time (see JobStore). */
+export interface Job {
+  /** Unique: scheduling a key that exists coalesces with it. */
+  key: string;
+  kind: string;
+  payload: unknown;
+  runAt: string;
+  attempts: number;
+}
+
+/** A job claimed by one instance until `leaseUntil`; `token` proves the claim when finishing. */
+export interface ClaimedJob extends Job {
+  token: string;
+}
+
+/** Check-ins and the enrollment records they keep. */
+export interface EnrollmentStore {
   /** Creates the device-channel enrollment or resets it (and its user channels) for re-enrollment:
-   *  channels return to `authenticated` and, unless kept, every pending command is cancelled. */
-  authenticate(rec: AuthenticateRecord): Promise<void>;
+   *  channels return to `authenticated` and, unless kept, every pending command is cancelled.
+   *  Says whether the enrollment is new. */
+  authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }>;
   /** Stores push credentials and marks the channel enrolled. A user channel is created here.
    *  Returns false when the device channel is unknown. */
   tokenUpdate(rec: TokenUpdateRecord): Promise<boolean>;
@@ -238,34 +336,29 @@ export interface Storage {
   /** Records that a known enrollment was heard from. Returns false when it is unknown. */
   recordSeen(id: string, status: string, at: string): Promise<boolean>;
   getEnrollment(id: string): Promise<Enrollment | undefined>;
-  /** The device a certificate is bound to. */
-  getIdentityBinding(fingerprint: string): Promise<IdentityBinding | undefined>;
-  listIdentityBindings(deviceId: string): Promise<IdentityBinding[]>;
-  /** Binds a certificate to a device; false when it is bound to another device already. */
-  bindIdentity(binding: IdentityBinding): Promise<boolean>;
-  /** Opens (until a time) or closes (null) the window for a new certificate at Authenticate. */
-  setIdentityRenewal(deviceId: string, until: string | null): Promise<void>;
-  /** Removes a device's bindings (so its next Authenticate binds a new certificate); returns how many. */
-  unbindIdentities(deviceId: string): Promise<number>;
-  /** Removes one binding of a device (undoing a bind whose request then failed). */
-  unbindIdentity(fingerprint: string, deviceId: string): Promise<void>;
-  /** Push credentials of the known enrollments among `ids` (unknown ids are absent). */
-  getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>>;
-  recordPushResults(results: PushResultRecord[], at: string): Promise<void>;
-  getPushCertificate(): Promise<StoredPushCertificate | undefined>;
-  savePushCertificate(cert: StoredPushCertificate): Promise<void>;
+  /** Enrollments ordered by id, starting after `after`. */
+  listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]>;
   /** The known enrollments among `ids`, grouped by their traits (a fleet has few kinds of device,
    *  so a command is checked once per group). Unknown ids are in no group. */
   groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]>;
+  /** Merges a DeviceInformation answer into the device's inventory; false when unknown. */
+  recordInventory(rec: InventoryRecord): Promise<boolean>;
+  /** Forgets an enrollment: a device channel with its user channels, their queues and results,
+   *  the device's certificates and its pending jobs. False when unknown. */
+  deleteEnrollment(id: string): Promise<boolean>;
+}
 
+/** Command queues and results. */
+export interface CommandStore {
   /** Queues one command to many enrollments in one transaction; when none of them is known,
    *  nothing is stored. Throws DuplicateCommandError. */
   enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>>;
-  /** Stores a device's answer to a command (and records the enrollment as seen). Idempotent. */
-  recordResult(rec: ResultRecord): Promise<ResultOutcome>;
-  /** An Idle report starts a new session: records the enrollment as seen (a backend may batch
-   *  this bookkeeping, but reads must reflect it) and makes the commands the device deferred
-   *  (NotNow) in earlier sessions eligible again. False when unknown. */
+  /** Stores a device's answer to a command (and records the enrollment as seen). Idempotent, also
+   *  when the same result arrives twice at once. */
+  recordResult(rec: ResultRecord): Promise<RecordedResult>;
+  /** An Idle report starts a new session: records the enrollment as seen (bookkeeping a backend
+   *  may write lazily, see the backend) and makes the commands the device deferred (NotNow) in
+   *  earlier sessions eligible again. False when unknown. */
   startSession(id: string, at: string): Promise<boolean>;
   /** Whether the enrollment has commands deferred (NotNow) in its current session. */
   hasDeferred(enrollmentId: string): Promise<boolean>;
@@ -273,9 +366,6 @@ export interface Storage {
   nextCommand(enrollmentId: string): Promise<QueuedCommand | undefined>;
   /** A command with a page of its targets, ordered by enrollment id, starting after `after`. */
   getCommand(uuid: string, page?: { after?: string; limit: number }): Promise<CommandRecord | undefined>;
-
-  /** Enrollments ordered by id, starting after `after`. */
-  listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]>;
   /** The pending commands of an enrollment in queue order; undefined when it is unknown. */
   listQueue(enrollmentId: string): Promise<QueueEntry[] | undefined>;
   /** Cancels one pending command (or with null, all of them); returns how many were cancelled,
@@ -284,7 +374,67 @@ export interface Storage {
   /** An enrollment's commands, newest first, those older than `before` (a seq); undefined when
    *  the enrollment is unknown. */
   listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined>;
+  /** Commands, newest first (by creation, then uuid), those after the cursor `before`. */
+  listCommands(filter: CommandFilter, page: { before?: { createdAt: string; uuid: string }; limit: number }): Promise<CommandSummary[]>;
+}
 
+/** Which certificate speaks for which device. */
+export interface IdentityStore {
+  /** The device a certificate is bound to (a plain read: callers may cache it briefly). */
+  getIdentityBinding(fingerprint: string): Promise<IdentityBinding | undefined>;
+  /**
+   * Reads the facts about `binding`'s certificate and device, lets `decide` (pure, synchronous)
+   * judge them, and applies what it asks, all in one atomic step: two instances admitting
+   * different certificates for one device at once cannot both bind. Returns what `decide` returned.
+   */
+  admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D>;
+  listIdentityBindings(deviceId: string): Promise<IdentityBinding[]>;
+  /** Opens (until a time) or closes (null) the window for a new certificate at Authenticate. */
+  setIdentityRenewal(deviceId: string, until: string | null): Promise<void>;
+  /** Removes a device's bindings (so its next Authenticate binds a new certificate); returns how many. */
+  unbindIdentities(deviceId: string): Promise<number>;
+  /** Removes one binding of a device (undoing a bind whose request then failed). */
+  unbindIdentity(fingerprint: string, deviceId: string): Promise<void>;
+  /** The CAs bound certificates chained to (null: bound before it was recorded), with how many
+   *  devices hold one. */
+  identityAnchors(): Promise<{ anchor: string | null; devices: number }[]>;
+  /** When the first bound certificate of an enrollment that is not checked out expires. */
+  soonestIdentityExpiry(): Promise<string | null>;
+}
+
+/** Push credentials, outcomes and the push certificate. */
+export interface PushStore {
+  /** Push credentials of the known enrollments among `ids` (unknown ids are absent). */
+  getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>>;
+  recordPushResults(results: PushResultRecord[], at: string): Promise<void>;
+  getPushCertificate(): Promise<StoredPushCertificate | undefined>;
+  savePushCertificate(cert: StoredPushCertificate): Promise<void>;
+}
+
+/**
+ * Background work shared by every instance: each due job is claimed by one instance for a lease,
+ * and a crashed instance's lease runs out so another takes the job over.
+ */
+export interface JobStore {
+  /** Schedules a job. An existing one with the same key keeps the earlier run time; if it is
+   *  running right now, it runs again at `runAt` after it finishes. */
+  scheduleJob(job: { key: string; kind: string; payload?: unknown; runAt: string }): Promise<void>;
+  /** Claims up to `limit` jobs due at `now` that no live lease holds, until `leaseUntil`. */
+  claimJobs(now: string, leaseUntil: string, limit: number): Promise<ClaimedJob[]>;
+  /** Ends a claim: removes the job, or with `next`, keeps it to run again then (a periodic job, or
+   *  a retry). Does nothing if the claim was lost (its lease ran out and another took it). */
+  finishJob(job: ClaimedJob, next: { runAt: string; error?: string } | null): Promise<void>;
+  listJobs(): Promise<Job[]>;
+}
+
+/** Values every instance must share: generated once, by whichever instance comes first. */
+export interface SecretStore {
+  /** The secret named `name`; if there is none yet, stores `create()`'s. Atomic across instances. */
+  sharedSecret(name: string, create: () => string): Promise<{ value: string; created: boolean }>;
+}
+
+/** Housekeeping and health. */
+export interface MaintenanceStore {
   /** Deletes final results last changed before `resultsBefore` (and commands left with no
    *  target), and enrollments checked out before `checkedOutBefore`. Either may be null (keep).
    *  Works in small batches so device requests are not held up. */
@@ -292,6 +442,11 @@ export interface Storage {
   /** Proves the database accepts a durable write (for readiness checks); throws if it does not. */
   heartbeat(at: string): Promise<void>;
   stats(): Promise<StorageStats>;
+}
 
+/** Everything a backend provides; components ask for the roles they use. */
+export interface Storage extends EnrollmentStore, CommandStore, IdentityStore, PushStore, JobStore, SecretStore, MaintenanceStore {
+  /** Which backend this is, for logs and /version (nothing may branch on it outside storage). */
+  readonly backend: 'sqlite' | 'postgres';
   close(): Promise<void>;
 }

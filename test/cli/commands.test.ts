@@ -146,18 +146,22 @@ describe('aspen send, result, queue and push', () => {
     assert.equal(invalid.code, 1);
     assert.match(invalid.stderr, /^aspen: Command\.Queries\[0\]: expected one of \d+ allowed values/);
 
-    const unknownType = await aspen(['send', PHONE, 'NoSuchCommand'], { server });
-    assert.equal(unknownType.code, 1);
-    assert.match(unknownType.stderr, /NoSuchCommand/);
+    const unknownType = await aspen(['send', PHONE, 'DeviceInfo'], { server });
+    assert.equal(unknownType.code, 2, 'a RequestType the schema does not know is a bad command line');
+    assert.match(unknownType.stderr, /^aspen: unknown RequestType DeviceInfo \(did you mean DeviceInformation\?\)$/m);
+
+    const unknownKey = await aspen(['send', PHONE, 'DeviceInformation', '--Querys', 'UDID'], { server });
+    assert.equal(unknownKey.code, 2);
+    assert.match(unknownKey.stderr, /^aspen: DeviceInformation has no key Querys \(did you mean --Queries\?\); see aspen help DeviceInformation$/m);
 
     const nobody = await aspen(['send', 'NOBODY', 'ProfileList'], { server });
     assert.equal(nobody.code, 1, 'no target was queued');
-    assert.match(nobody.stdout, /^NOBODY\s+unknown enrollment\s+-$/m);
+    assert.match(nobody.stdout, /^NOBODY\s+unknown_enrollment\s+-$/m);
     assert.match(nobody.stderr, /^aspen: no target could take this command$/m);
 
     const wrongChannel = await aspen(['send', 'MAC-1', 'EnableLostMode', '--Message', 'lost'], { server });
     assert.equal(wrongChannel.code, 1);
-    assert.match(wrongChannel.stdout, /^MAC-1\s+not allowed: .*macOS/m);
+    assert.match(wrongChannel.stdout, /^MAC-1\s+not_allowed: .*macOS/m);
 
     const badKey = await aspen(['enrollments'], { server: { url: server.url, apiKey: 'not-the-key-0123456789' } });
     assert.equal(badKey.code, 1);
@@ -168,7 +172,7 @@ describe('aspen send, result, queue and push', () => {
   it('refuses a bad command line with exit code 2 and the usage', async () => {
     const noArgs = await aspen(['send', PHONE], { server });
     assert.equal(noArgs.code, 2);
-    assert.match(noArgs.stderr, /expected <id\.\.\.> <RequestType>\nusage: aspen send/);
+    assert.match(noArgs.stderr, /^aspen: expected <id\.\.\.> <RequestType> \(or -, --targets-file FILE, or a filter such as --all or --platform\)\nusage: aspen send/);
     const both = await aspen(['queue', PHONE, '--clear', '--cancel', 'x'], { server });
     assert.equal(both.code, 2);
     const unknown = await aspen(['enrollments', '--colour'], { server });

@@ -36,8 +36,15 @@ describe('commandFromFlags', () => {
       RequestType: 'Settings',
       Settings: [{ Item: 'DeviceName', DeviceName: 'Kiosk' }],
     });
-    // Keys the schema does not know stay strings, for the server to name in its error.
-    assert.deepEqual(await commandFromFlags('NoSuchCommand', [['Flag', 'true']]), { RequestType: 'NoSuchCommand', Flag: 'true' });
+  });
+
+  it('refuses RequestTypes and keys the schema does not know, naming the likely ones', async () => {
+    await assert.rejects(commandFromFlags('NoSuchCommand', [['Flag', 'true']]), (err: Error) => err instanceof UsageError && err.message === 'unknown RequestType NoSuchCommand');
+    await assert.rejects(commandFromFlags('profilelist', []), /^UsageError: unknown RequestType profilelist \(did you mean ProfileList\?\)$/);
+    await assert.rejects(commandFromFlags('EraseDevise', []), /did you mean EraseDevice\?/);
+    await assert.rejects(commandFromFlags('ProfileList', [['managedOnly', 'true']]), /ProfileList has no key managedOnly \(did you mean --ManagedOnly\?\)/);
+    // Open dictionaries take any key: nothing to refuse.
+    assert.deepEqual(await commandFromFlags('Settings', [['Settings', '[]']]), { RequestType: 'Settings', Settings: [] });
   });
 
   it('refuses values that do not fit the type', async () => {

@@ -20,6 +20,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Defaults to an empty directory, so no .env or data/api-key of the developer's leaks in. */
   cwd?: string;
+  /** Written to the command's stdin (otherwise it reads an empty stdin). */
+  input?: string;
 }
 
 /** A fresh empty directory, removed when the test ends. */
@@ -38,7 +40,13 @@ export function aspen(args: string[], opts: CliOptions = {}): Promise<CliRun> {
     ...(opts.server ? { ASPEN_URL: opts.server.url, API_KEY: opts.server.apiKey } : {}),
     ...opts.env,
   };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? emptyCwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return run(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? emptyCwd, env, ...(opts.input === undefined ? {} : { input: opts.input }) });
+}
+
+/** Runs a program to its end, collecting its output; `input` is its whole stdin. */
+export function run(file: string, args: string[], opts: { cwd: string; env: Record<string, string>; input?: string }): Promise<CliRun> {
+  const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(opts.input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,9 +1,12 @@
-// Starts a real Aspen on 127.0.0.1 (random port) with a real SQLite file in a temp directory.
+// Starts a real Aspen on 127.0.0.1 (random port) with a real database: a SQLite file in a temp
+// directory, or, when test/run.ts runs the HTTP suites on PostgreSQL (ASPEN_TEST_BACKEND), a
+// database of its own on the test cluster.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createAspen, type Aspen } from '../../src/server.ts';
+import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { TestDevices } from './test-devices.ts';
 
 export interface TestServer {
@@ -23,19 +26,34 @@ interface Placement {
   dataDir: string;
   /** Whether close() removes the data directory (only one this helper made). */
   ownsDir: boolean;
+  /** The PostgreSQL database, when the suite runs on PostgreSQL. */
+  database: TestDatabase | undefined;
   /** A restarted server meets the same devices, holding the same certificates. */
   devices?: TestDevices;
 }
 
+/** The backend the HTTP suites run on in this pass of `npm test`. */
+export const TEST_BACKEND: 'sqlite' | 'postgres' = process.env.ASPEN_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
 export async function startAspen(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
-  return start(env, dataDir ? { dataDir, ownsDir: false } : { dataDir: mkdtempSync(join(tmpdir(), 'aspen-test-')), ownsDir: true });
+  const database = TEST_BACKEND === 'postgres' && env.DATABASE_URL === undefined ? await createTestDatabase() : undefined;
+  const place = dataDir ? { dataDir, ownsDir: false } : { dataDir: mkdtempSync(join(tmpdir(), 'aspen-test-')), ownsDir: true };
+  return start(env, { ...place, database });
 }
 
 async function start(env: Record<string, string>, place: Placement): Promise<TestServer> {
-  const config = loadConfig({ DATA_DIR: place.dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    DATA_DIR: place.dataDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...(place.database ? { DATABASE_URL: place.database.url } : {}),
+    ...env,
+  });
   const aspen = await createAspen(config);
   const address = await aspen.app.listen({ host: config.host, port: 0 });
-  const devices = place.devices ?? new TestDevices(place.dataDir);
+  // The CA is in the database, so a restarted server has the same one.
+  const devices = place.devices ?? new TestDevices(() => aspen.deviceCa);
   let closed = false;
   const stop = async () => {
     if (closed) return;
@@ -54,6 +72,7 @@ async function start(env: Record<string, string>, place: Placement): Promise<Tes
     },
     async close() {
       await stop();
+      await place.database?.drop();
       if (place.ownsDir) rmSync(place.dataDir, { recursive: true, force: true });
     },
   };

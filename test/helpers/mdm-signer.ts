@@ -4,6 +4,8 @@
 import { createPrivateKey, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { IdentityError } from '../../src/identity/errors.ts';
+import { checkMdmSignature, parseMdmSignature } from '../../src/identity/mdm-signature.ts';
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -61,4 +63,21 @@ export class MdmSigner {
     });
     return Buffer.from(contentInfo.toBER()).toString('base64');
   }
+}
+
+/**
+ * The signer certificate of a header whose signature holds over `body`, whoever issued it: the two
+ * steps IdentityVerifier runs, with the signer's own key standing in for the trust lookup, for
+ * tests that show a signature is sound where its CA is not trusted.
+ */
+export function signerOfValidSignature(header: string, body: Uint8Array): Buffer {
+  const signature = parseMdmSignature(header);
+  let key: KeyObject;
+  try {
+    key = new X509Certificate(signature.signerCertDer).publicKey;
+  } catch {
+    throw new IdentityError('malformed', 'Mdm-Signature: signer certificate does not parse');
+  }
+  checkMdmSignature(signature, body, key);
+  return signature.signerCertDer;
 }

@@ -1,10 +1,9 @@
 // Identities for test devices: one certificate per device id, issued from the device CA that the
-// server under test created in its data directory, used to sign each request like a real device.
-import { join } from 'node:path';
-import { DEVICE_CA_CERT_FILE, DEVICE_CA_KEY_FILE, deviceCaFromPem, issueDeviceCertificate, type DeviceCa } from '../../src/identity/index.ts';
+// server under test created (it keeps it in its database), used to sign each request like a real
+// device.
+import { deviceCaFromPem, issueDeviceCertificate, type DeviceCa } from '../../src/identity/index.ts';
 import { resolveEnrollment } from '../../src/protocol/enrollment-id.ts';
 import { decodePlistDict } from '../../src/protocol/plist.ts';
-import { readFileSync } from 'node:fs';
 import { MdmSigner } from './mdm-signer.ts';
 
 /** Bodies that name no device (the bad-input tests) are signed by this one. */
@@ -14,7 +13,8 @@ export class TestDevices {
   private ca: DeviceCa | undefined;
   private readonly signers = new Map<string, MdmSigner>();
 
-  constructor(private readonly dataDir: string) {}
+  /** @param issuer the device CA the server trusts (read when the first device needs it). */
+  constructor(private readonly issuer: () => { certPem: string; keyPem: string } | null) {}
 
   headersFor(body: Uint8Array | string): Record<string, string> {
     return { 'mdm-signature': this.signerFor(deviceIdOf(body)).sign(body) };
@@ -32,11 +32,11 @@ export class TestDevices {
   }
 
   private deviceCa(): DeviceCa {
-    // The server creates its CA at start; read it lazily so tests may start devices any time after.
-    this.ca ??= deviceCaFromPem(
-      readFileSync(join(this.dataDir, DEVICE_CA_CERT_FILE), 'utf8'),
-      readFileSync(join(this.dataDir, DEVICE_CA_KEY_FILE), 'utf8'),
-    );
+    if (this.ca === undefined) {
+      const issuer = this.issuer();
+      if (issuer === null) throw new Error('this server trusts DEVICE_CA, not its own CA: sign with that CA');
+      this.ca = deviceCaFromPem(issuer.certPem, issuer.keyPem);
+    }
     return this.ca;
   }
 }

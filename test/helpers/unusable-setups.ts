@@ -27,7 +27,9 @@ export class UnusableSetups {
 
   /** Every setup; the port one holds a port on 127.0.0.1 until `cleanup`. */
   async setups(): Promise<UnusableSetup[]> {
-    this.#holder = createServer();
+    // Another program on the port: it hangs up on whoever connects (`aspen config check` looks
+    // whether an Aspen answers there).
+    this.#holder = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => this.#holder!.listen(0, '127.0.0.1', resolve));
     const { port } = this.#holder.address() as AddressInfo;
     const ca = this.#pki.rootCa('Unusable Setups CA');

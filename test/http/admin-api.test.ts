@@ -107,6 +107,8 @@ describe('admin API v1', () => {
 
     const invalid: [string, Json, RegExp][] = [
       ['an unknown RequestType', { RequestType: 'MakeCoffee' }, /Command\.RequestType: unknown RequestType/],
+      ['a misspelt RequestType', { RequestType: 'DeviceInfo' }, /Command\.RequestType: unknown RequestType "DeviceInfo" \(did you mean "DeviceInformation"\?\)/],
+      ['a misspelt key', { RequestType: 'DeviceInformation', Querys: ['UDID'] }, /Command\.Querys: unknown key \(did you mean "Queries"\?\)/],
       ['a wrong type', { RequestType: 'EnableLostMode', Message: 5 }, /Command\.Message: expected a string/],
       ['a missing required key', { RequestType: 'InstallProfile' }, /Command\.Payload: missing required key/],
       ['bad base64', { RequestType: 'InstallProfile', Payload: 'not base64!' }, /Command\.Payload: expected base64/],

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { encodePlist } from '../../src/protocol/plist.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
+import { snapshotStorage } from '../helpers/snapshot.ts';
 import { command, enroll, report } from '../helpers/device.ts';
 
 const KEY = 'admin-errors-key-0123456789';
@@ -30,7 +31,8 @@ describe('admin API errors', () => {
     assert.ok(body.error.message.length > 0);
     return body.error;
   };
-  const commandCount = () => server.aspen.storage.db.prepare('SELECT count(*) FROM commands').pluck().get();
+  /** Everything stored: "queued nothing" means this is the same before and after. */
+  const stored = () => snapshotStorage(server.aspen.storage);
 
   before(async () => {
     server = await startAspen({ API_KEY: KEY, BODY_LIMIT: String(BODY_LIMIT) });
@@ -46,20 +48,20 @@ describe('admin API errors', () => {
 
     for (const date of ['not-a-date', '0000-00-00T00:00:00Z', '2024-13-45T25:61:61Z', '+275760-09-13T00:00:00.001Z']) {
       it(`refuses <date>${date}</date> in PUT /v1/enqueue and POST /v1/commands with a 400 naming the key, queueing nothing`, async () => {
-        const before = commandCount();
+        const before = await stored();
         const raw = assertEnvelope(await call('PUT', '/v1/enqueue/ERR-1', { body: withDate(date) }), 400, 'bad_request');
         assert.match(raw.message, /^Command\.Configuration\.When: /);
         const posted = await call('POST', '/v1/commands', { body: JSON.stringify({ targets: ['ERR-1'], plist: withDate(date) }), headers: { 'content-type': 'application/json' } });
         const error = assertEnvelope(posted, 400, 'bad_request');
         assert.deepEqual((error.details as { path: string }[]).map((d) => d.path), ['Command.Configuration.When']);
-        assert.equal(commandCount(), before);
+        assert.equal(await stored(), before);
       });
     }
   });
 
   describe('CommandUUID', () => {
     it('refuses a raw CommandUUID that is too long or not URL-safe, as the JSON command_uuid', async () => {
-      const before = commandCount();
+      const before = await stored();
       for (const uuid of ['x'.repeat(60_000), 'x'.repeat(201), 'a/b', 'with space', '']) {
         const raw = assertEnvelope(await call('PUT', '/v1/enqueue/ERR-1', { body: encodePlist(command(uuid, 'ProfileList')) }), 400, 'bad_request');
         assert.match(raw.message, /^CommandUUID: must be 1 to 200 characters/);
@@ -69,7 +71,7 @@ describe('admin API errors', () => {
         });
         assertEnvelope(json, 400, 'bad_request');
       }
-      assert.equal(commandCount(), before);
+      assert.equal(await stored(), before);
     });
 
     it('accepts 200 URL-safe characters, and the command can be read and cancelled', async () => {

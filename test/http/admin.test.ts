@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodePlist } from '../../src/protocol/plist.ts';
+import { snapshotStorage } from '../helpers/snapshot.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { command, enroll, fixture, getCommand, report } from '../helpers/device.ts';
 
@@ -62,8 +63,7 @@ describe('admin API', () => {
   });
 
   it('refuses bad commands with a JSON 4xx and queues nothing', async () => {
-    const count = () => server.aspen.storage.db.prepare('SELECT count(*) FROM commands').pluck().get();
-    const before = count();
+    const before = await snapshotStorage(server.aspen.storage);
     const bad: [string, string, number][] = [
       ['/v1/enqueue/ADMIN-1', 'not a plist', 400],
       ['/v1/enqueue/ADMIN-1', encodePlist({ CommandUUID: 'x1', Command: { Foo: 'bar' } }), 400],
@@ -78,7 +78,7 @@ describe('admin API', () => {
       const json = (await res.json()) as { error?: { code: string; message: string }; status?: unknown };
       assert.ok(json.error?.message, 'error has a message');
     }
-    assert.equal(count(), before);
+    assert.equal(await snapshotStorage(server.aspen.storage), before);
   });
 
   it("returns each target's state and the result decoded to JSON", async () => {

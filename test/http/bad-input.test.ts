@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodePlist } from '../../src/protocol/plist.ts';
+import { snapshotStorage } from '../helpers/snapshot.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { CHECKIN, checkin, command, enqueue, enroll, put, REPORT, report, TOPIC } from '../helpers/device.ts';
 
@@ -16,11 +17,8 @@ describe('bad device input', () => {
   });
   after(() => server.close());
 
-  /** Every table's full contents: "nothing changed" means this is identical before and after. */
-  function snapshot(): string {
-    const db = server.aspen.storage.db;
-    return JSON.stringify(['enrollments', 'commands', 'command_targets'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()));
-  }
+  /** Everything stored: "nothing changed" means this is identical before and after. */
+  const snapshot = () => snapshotStorage(server.aspen.storage);
 
   const cases: [string, () => ReturnType<typeof put>][] = [
     ['malformed plist', () => checkin(server, '<?xml version="1.0"?><plist><dict><key>MessageType</key></plist>')],
@@ -51,11 +49,11 @@ describe('bad device input', () => {
 
   for (const [name, send] of cases) {
     it(`refuses ${name} with a 4xx and changes nothing`, async () => {
-      const before = snapshot();
+      const before = await snapshot();
       const res = await send();
       assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
       assert.notEqual(res.status, 401, '401 would make a real device unenroll');
-      assert.equal(snapshot(), before);
+      assert.equal(await snapshot(), before);
     });
   }
 

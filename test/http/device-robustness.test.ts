@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodePlist, MAX_PLIST_DEPTH } from '../../src/protocol/plist.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
+import { snapshotStorage } from '../helpers/snapshot.ts';
 import { CHECKIN, checkin, command, enqueue, enroll, getCommand, put, REPORT, report } from '../helpers/device.ts';
 
 const UNREADABLE_DATES = ['not-a-date', '0000-00-00T00:00:00Z', '2024-13-45T25:61:61Z', '+275760-09-13T00:00:00.001Z'];
@@ -31,10 +32,7 @@ describe('device messages that are hard to read', () => {
     assert.equal((await report(server, { Status: 'Idle', UDID })).plist().CommandUUID, uuid);
     return uuid;
   };
-  function snapshot(): string {
-    const db = server.aspen.storage.db;
-    return JSON.stringify(['enrollments', 'commands', 'command_targets'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()));
-  }
+  const snapshot = () => snapshotStorage(server.aspen.storage);
 
   before(async () => {
     server = await startAspen();
@@ -61,8 +59,8 @@ describe('device messages that are hard to read', () => {
         assert.equal(view.status, 200);
         assert.equal(view.json.targets[0]!.state, 'acknowledged');
         assert.deepEqual(view.json.targets[0]!.result!.QueryResponses, { LastBackup: date });
-        const raw = server.aspen.storage.db.prepare('SELECT result FROM command_targets WHERE command_uuid = ?').pluck().get(uuid) as Buffer;
-        assert.equal(raw.toString('utf8'), body, 'the raw bytes are kept');
+        const stored = await server.aspen.storage.getCommand(uuid);
+        assert.equal(Buffer.from(stored!.targets[0]!.result!).toString('utf8'), body, 'the raw bytes are kept');
         const history = await api(`/v1/enrollments/${UDID}/commands?limit=1000`);
         assert.equal(history.status, 200);
       });
@@ -82,13 +80,13 @@ describe('device messages that are hard to read', () => {
   describe('nesting', () => {
     for (const depth of [3000, 5000]) {
       it(`refuses a check-in and a result nested ${depth} levels with a 400, changing nothing`, async () => {
-        const before = snapshot();
+        const before = await snapshot();
         const deep = await checkin(server, message({ MessageType: 'Authenticate', UDID: 'DEEP', Topic: 'com.apple.mgmt.External.robust' }, `<key>Deep</key>${nested(depth)}`));
         assert.equal(deep.status, 400, deep.text());
         assert.match(deep.text(), new RegExp(`nested deeper than ${MAX_PLIST_DEPTH} levels`));
         const result = await report(server, message({ Status: 'Acknowledged', UDID, CommandUUID: 'never-queued' }, `<key>Deep</key>${nested(depth)}`));
         assert.equal(result.status, 400);
-        assert.equal(snapshot(), before);
+        assert.equal(await snapshot(), before);
       });
     }
 

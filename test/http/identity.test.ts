@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { verifyMdmSignature } from '../../src/identity/index.ts';
 import { encodePlist, type PlistDict } from '../../src/protocol/plist.ts';
+import { snapshotStorage } from '../helpers/snapshot.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { CHECKIN, command, enqueue, fixture, put, REPORT, TOPIC, tokenUpdate, type DeviceResponse } from '../helpers/device.ts';
-import { MdmSigner } from '../helpers/mdm-signer.ts';
+import { MdmSigner, signerOfValidSignature } from '../helpers/mdm-signer.ts';
 import { OpensslPki, opensslDate, type Issued } from '../helpers/openssl-pki.ts';
 
 const DAY = 86_400_000;
@@ -32,10 +32,7 @@ describe('device identity', () => {
     assert.equal((await signed({ MessageType: 'Authenticate', UDID: udid, Topic: TOPIC }, cert)).status, 200);
     assert.equal((await signed(tokenUpdate({ UDID: udid }), cert)).status, 200);
   };
-  function snapshot(): string {
-    const db = server.aspen.storage.db;
-    return JSON.stringify(['enrollments', 'command_targets', 'device_identities'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()));
-  }
+  const snapshot = () => snapshotStorage(server.aspen.storage);
   const assertRefused = (res: DeviceResponse, reason: RegExp) => {
     assert.equal(res.status, 403, res.text());
     assert.match(res.text(), reason);
@@ -87,10 +84,10 @@ describe('device identity', () => {
     it("verifies a real device's signature, refusing it only because its CA is not trusted here", async () => {
       const header = fixture('nanomdm/cryptoutil-mdm-signature/mdmSignatureHeader2.b64').toString().trim();
       const body = fixture('nanomdm/cryptoutil-mdm-signature/mdmSignatureBody2.plist');
-      assert.doesNotThrow(() => verifyMdmSignature(header, body), 'the BER, SHA-1, attribute-less signature itself is valid');
-      const before = snapshot();
+      assert.doesNotThrow(() => signerOfValidSignature(header, body), 'the BER, SHA-1, attribute-less signature itself is valid');
+      const before = await snapshot();
       assertRefused(await put(server.url + '/mdm', body, REPORT, { 'mdm-signature': header }), /unknown-ca/);
-      assert.equal(snapshot(), before);
+      assert.equal(await snapshot(), before);
     });
 
     const forgeries: [string, () => Promise<DeviceResponse>, RegExp][] = [
@@ -136,9 +133,9 @@ describe('device identity', () => {
     for (const [name, attempt, reason] of forgeries) {
       it(`refuses ${name} with a 403 (never 401) and changes nothing`, async () => {
         await enqueue(server, ['UDID-A'], command(`forgery-${name}`, 'ProfileList'));
-        const before = snapshot();
+        const before = await snapshot();
         assertRefused(await attempt(), reason);
-        assert.equal(snapshot(), before);
+        assert.equal(await snapshot(), before);
         const a = await server.aspen.storage.getEnrollment('UDID-A');
         assert.equal(a?.pushMagic, 'PUSH-MAGIC-1');
         await server.aspen.storage.cancelPending('UDID-A', null, new Date().toISOString());

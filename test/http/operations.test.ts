@@ -67,7 +67,7 @@ describe('operations endpoints', () => {
   it('reports not ready when the database cannot take a write', async (t) => {
     const broken = await startAspen();
     t.after(() => broken.close());
-    broken.aspen.storage.db.close();
+    await broken.aspen.storage.close();
     const res = await fetch(`${broken.url}/readyz`);
     assert.equal(res.status, 503);
     const body = (await res.json()) as { checks: Record<string, { ok: boolean }> };

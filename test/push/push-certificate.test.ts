@@ -4,7 +4,6 @@ import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import {
   PushCertificateError,
-  inspectPushCertificate,
   loadPushCertificate,
   loadPushCertificateFromPkcs12,
 } from '../../src/push/push-certificate.ts';
@@ -95,20 +94,20 @@ describe('push certificate', () => {
     );
   });
 
-  it("reads the topic and expiry of Apple's real (expired) push certificate", async () => {
-    const info = inspectPushCertificate(await fixture('nanomdm/test/e2e/testdata/push.pem'));
-    assert.deepEqual(info, {
-      topic: 'com.apple.mgmt.External.e0bd1eac-1f17-4c8e-8a63-dd17d3dd35d9',
-      notAfter: new Date('2022-02-10T17:44:47Z'),
-    });
-  });
-
-  it("reads the topic of micromdm's mock push certificate", async () => {
-    const info = inspectPushCertificate(await fixture(`${MICROMDM}/mock_push_cert.pem`));
-    assert.equal(info.topic, 'com.apple.mgmt.External.18a16429-886b-41f1-9c30-2bd04ae4fc37');
+  // Without their keys, the loader's key check is as far as these get: it runs after the topic
+  // has been read and accepted, so a key error is the sign that the subject passed.
+  it("accepts the topic of Apple's real (expired) push certificate and of micromdm's mock", async () => {
+    for (const path of ['nanomdm/test/e2e/testdata/push.pem', `${MICROMDM}/mock_push_cert.pem`]) {
+      const certPem = await fixture(path);
+      assert.throws(
+        () => loadPushCertificate({ certPem, keyPem: certs.push.keyPem }),
+        (error: Error) => error instanceof PushCertificateError && /does not belong/.test(error.message),
+        path,
+      );
+    }
   });
 
   it('refuses text that is not a certificate', () => {
-    assert.throws(() => inspectPushCertificate('not a certificate'), PushCertificateError);
+    assert.throws(() => loadPushCertificate({ certPem: 'not a certificate', keyPem: certs.push.keyPem }), PushCertificateError);
   });
 });

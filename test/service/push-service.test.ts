@@ -5,15 +5,17 @@ import { pino } from 'pino';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { createApnsPusher } from '../../src/push/apns-pusher.ts';
 import { loadPushCertificate, type PushCertificate } from '../../src/push/push-certificate.ts';
+import { JobRunner } from '../../src/service/job-runner.ts';
 import { PushService } from '../../src/service/push-service.ts';
-import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
+import { openStorage } from '../../src/storage/open-storage.ts';
+import type { Storage } from '../../src/storage/storage.ts';
 import { generateApnsTestCertificates } from '../helpers/apns-certs.ts';
 
 const YEAR = 365 * 86_400_000;
 
 describe('push certificate precedence', () => {
   let certificate: PushCertificate;
-  let storage: SqliteStorage;
+  let storage: Storage;
   const services: PushService[] = [];
   const serviceWith = async (configured: PushCertificate | null) => {
     const service = new PushService(
@@ -21,6 +23,7 @@ describe('push certificate precedence', () => {
       (cert) => createApnsPusher({ certificate: cert, url: 'https://127.0.0.1:9' }),
       new Metrics(() => storage.stats()),
       pino({ level: 'silent' }),
+      new JobRunner(storage, pino({ level: 'silent' })),
       60_000,
     );
     services.push(service);
@@ -31,7 +34,7 @@ describe('push certificate precedence', () => {
   before(async () => {
     const certs = await generateApnsTestCertificates();
     certificate = loadPushCertificate({ certPem: certs.push.certPem, keyPem: certs.push.keyPem });
-    storage = new SqliteStorage({ path: ':memory:' });
+    storage = await openStorage({ kind: 'sqlite', path: ':memory:', synchronous: 'FULL' });
   });
   after(async () => {
     for (const s of services) await s.close();
@@ -40,7 +43,7 @@ describe('push certificate precedence', () => {
 
   it('uses the configured certificate while none was uploaded', async () => {
     const service = await serviceWith(certificate);
-    assert.equal(service.current()?.topic, certificate.topic);
+    assert.equal((await service.current())?.topic, certificate.topic);
     assert.equal(await storage.getPushCertificate(), undefined);
   });
 
@@ -48,13 +51,13 @@ describe('push certificate precedence', () => {
     const uploader = await serviceWith(null);
     await uploader.upload(certificate, false);
     const older = { ...certificate, notAfter: new Date(certificate.notAfter.getTime() - YEAR) };
-    assert.equal((await serviceWith(older)).current()?.notAfter.getTime(), certificate.notAfter.getTime());
+    assert.equal((await (await serviceWith(older)).current())?.notAfter.getTime(), certificate.notAfter.getTime());
 
     const renewed = { ...certificate, notAfter: new Date(certificate.notAfter.getTime() + YEAR) };
-    assert.equal((await serviceWith(renewed)).current()?.notAfter.getTime(), renewed.notAfter.getTime());
+    assert.equal((await (await serviceWith(renewed)).current())?.notAfter.getTime(), renewed.notAfter.getTime());
     assert.equal((await storage.getPushCertificate())?.notAfter, renewed.notAfter.toISOString(), 'and stored for the next start');
 
     const otherTopic = { ...renewed, topic: 'com.apple.mgmt.External.other', notAfter: new Date(renewed.notAfter.getTime() + YEAR) };
-    assert.equal((await serviceWith(otherTopic)).current()?.topic, certificate.topic, 'never a silent topic change');
+    assert.equal((await (await serviceWith(otherTopic)).current())?.topic, certificate.topic, 'never a silent topic change');
   });
 });

@@ -1,10 +1,19 @@
-// The storage contract: every backend must pass this suite (SQLite today, PostgreSQL next).
+// The storage contract: every backend must pass this suite (SQLite and PostgreSQL), including the
+// concurrency cases, which race two connections to the same database (two Aspen instances).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DuplicateCommandError, type Storage, type TokenUpdateRecord } from '../../src/storage/storage.ts';
+import {
+  DuplicateCommandError,
+  type AdmissionFacts,
+  type IdentityBinding,
+  type Storage,
+  type TokenUpdateRecord,
+} from '../../src/storage/storage.ts';
 
 export interface BackendUnderTest {
   storage: Storage;
+  /** Another connection to the same database, as a second instance would have. */
+  second(): Promise<Storage>;
   /** Closes and opens the same database again (to check durability). */
   reopen(): Promise<Storage>;
   destroy(): Promise<void>;
@@ -33,8 +42,11 @@ function tokenUpdate(id: string, extra: Partial<TokenUpdateRecord> = {}): TokenU
   };
 }
 
-export function storageContract(name: string, open: () => Promise<BackendUnderTest>): void {
-  describe(`storage contract: ${name}`, () => {
+/** Binds when the device has no certificate yet: the first-use rule, enough to race on. */
+const firstUse = (f: AdmissionFacts) => ({ bind: f.boundTo === undefined && f.deviceBindings.length === 0, consumeRenewal: false });
+
+export function storageContract(name: string, open: () => Promise<BackendUnderTest>, options: { skip?: string | false } = {}): void {
+  describe(`storage contract: ${name}`, { skip: options.skip }, () => {
     let backend: BackendUnderTest;
     let s: Storage;
     before(async () => {
@@ -50,7 +62,8 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
     const cmd = (uuid: string) => ({ uuid, requestType: 'ProfileList', payload: bytes(`<${uuid}>`) });
 
     it('creates an enrollment at Authenticate and enrolls it at TokenUpdate', async () => {
-      await s.authenticate({ id: 'D1', type: 'device', serialNumber: 'SN1', platform: 'iOS', osVersion: '18.0', facts: { Model: 'iPad' }, topic: 't', keepPendingCommands: false, at: AT });
+      const first = await s.authenticate({ id: 'D1', type: 'device', serialNumber: 'SN1', platform: 'iOS', osVersion: '18.0', facts: { Model: 'iPad' }, topic: 't', keepPendingCommands: false, at: AT });
+      assert.deepEqual(first, { created: true });
       let e = await s.getEnrollment('D1');
       assert.equal(e?.state, 'authenticated');
       assert.equal(e?.serialNumber, 'SN1');
@@ -98,8 +111,9 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       const groups = await s.groupByTraits(['D2', 'D2:U', 'NOPE', 'D3', 'D2']);
       const byIds = Object.fromEntries(groups.map((g) => [g.ids.slice().sort().join(','), g.traits]));
       assert.deepEqual(Object.keys(byIds).sort(), ['D2,D3', 'D2:U'], 'the two Macs form one group');
-      assert.deepEqual(byIds['D2:U'], { type: 'user', channel: 'user', platform: 'macOS', osVersion: '15.1' });
-      assert.deepEqual(byIds['D2,D3'], { type: 'device', channel: 'device', platform: 'macOS', osVersion: '15.1' });
+      const unknown = { supervised: null, multiUser: null };
+      assert.deepEqual(byIds['D2:U'], { type: 'user', channel: 'user', platform: 'macOS', osVersion: '15.1', ...unknown });
+      assert.deepEqual(byIds['D2,D3'], { type: 'device', channel: 'device', platform: 'macOS', osVersion: '15.1', ...unknown });
     });
 
     it('queues to known enrollments only, and keeps nothing when none is known', async () => {
@@ -116,19 +130,19 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       await s.enqueue(cmd('q-2'), ['Q1'], AT);
       assert.equal((await s.nextCommand('Q1'))?.uuid, 'q-1');
       const ack = { enrollmentId: 'Q1', commandUuid: 'q-1', status: 'Acknowledged' as const, raw: bytes('r1'), errorChain: null, at: LATER };
-      assert.equal(await s.recordResult(ack), 'completed');
-      assert.equal(await s.recordResult({ ...ack, raw: bytes('r2') }), 'replayed');
+      assert.equal((await s.recordResult(ack)).outcome, 'completed');
+      assert.equal((await s.recordResult({ ...ack, raw: bytes('r2') })).outcome, 'replayed');
       assert.deepEqual(Buffer.from((await s.getCommand('q-1'))!.targets[0]!.result!), Buffer.from('r1'));
       assert.equal((await s.nextCommand('Q1'))?.uuid, 'q-2');
-      assert.equal(await s.recordResult({ ...ack, commandUuid: 'never' }), 'unknown-command');
-      assert.equal(await s.recordResult({ ...ack, enrollmentId: 'NOPE' }), 'unknown-enrollment');
+      assert.equal((await s.recordResult({ ...ack, commandUuid: 'never' })).outcome, 'unknown-command');
+      assert.equal((await s.recordResult({ ...ack, enrollmentId: 'NOPE' })).outcome, 'unknown-enrollment');
       assert.equal((await s.getEnrollment('Q1'))?.lastStatus, 'Acknowledged');
     });
 
     it('defers a NotNow command for the session and re-queues it when the next session starts', async () => {
       const notNow = { enrollmentId: 'Q1', commandUuid: 'q-2', status: 'NotNow' as const, raw: bytes('nn'), errorChain: null, at: LATER };
       assert.equal(await s.hasDeferred('Q1'), false);
-      assert.equal(await s.recordResult(notNow), 'notnow');
+      assert.equal((await s.recordResult(notNow)).outcome, 'notnow');
       assert.equal(await s.hasDeferred('Q1'), true);
       assert.equal(await s.nextCommand('Q1'), undefined);
       const nextDay = '2026-01-02T08:00:00.000Z';
@@ -151,12 +165,13 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
 
     it('cancels the pending queue of a re-enrolling device, but stores a result for a cancelled command', async () => {
       await s.enqueue(cmd('q-3'), ['Q1'], AT);
-      await s.authenticate({ id: 'Q1', type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: {}, topic: 't', keepPendingCommands: false, at: LATER });
+      const again = await s.authenticate({ id: 'Q1', type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: {}, topic: 't', keepPendingCommands: false, at: LATER });
+      assert.deepEqual(again, { created: false });
       assert.equal((await s.getEnrollment('Q1'))?.state, 'authenticated');
       assert.equal(await s.nextCommand('Q1'), undefined);
       assert.equal((await s.getCommand('q-3'))!.targets[0]!.state, 'cancelled');
       const ack = { enrollmentId: 'Q1', commandUuid: 'q-3', status: 'Acknowledged' as const, raw: bytes('late'), errorChain: null, at: LATER };
-      assert.equal(await s.recordResult(ack), 'completed');
+      assert.equal((await s.recordResult(ack)).outcome, 'completed');
       assert.equal((await s.getCommand('q-3'))!.targets[0]!.state, 'acknowledged');
     });
 
@@ -276,25 +291,274 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.deepEqual(await s.getPushCertificate(), { ...cert, certPem: 'C2', updatedAt: LATER });
     });
 
-    it('binds a certificate to one device only, and opens identity renewal windows', async () => {
+    it('admits certificates through a decision made on facts read with it', async () => {
       await enrolled('ID-1');
-      const binding = { fingerprint: 'f1', deviceId: 'ID-1', subject: 'CN=x', notAfter: LATER, boundAt: AT };
-      assert.equal(await s.bindIdentity(binding), true);
-      assert.equal(await s.bindIdentity(binding), true, 'binding again to the same device is fine');
-      assert.equal(await s.bindIdentity({ ...binding, deviceId: 'OTHER' }), false);
+      const binding: IdentityBinding = { fingerprint: 'f1', deviceId: 'ID-1', subject: 'CN=x', notAfter: LATER, boundAt: AT, anchor: 'ca-1' };
+      const seen: AdmissionFacts[] = [];
+      const decide = (bind: boolean, consumeRenewal = false) => (f: AdmissionFacts) => (seen.push(f), { bind, consumeRenewal, label: 'mine' });
+      assert.deepEqual(await s.admitIdentity(binding, decide(true)), { bind: true, consumeRenewal: false, label: 'mine' }, 'the decision comes back');
+      assert.equal(seen[0]!.boundTo, undefined);
+      assert.deepEqual(seen[0]!.deviceBindings, []);
+      assert.deepEqual(seen[0]!.device, { state: 'enrolled', serialNumber: 'SN', identityRenewalUntil: null });
       assert.deepEqual(await s.getIdentityBinding('f1'), binding);
-      await s.bindIdentity({ ...binding, fingerprint: 'f2', boundAt: LATER });
-      assert.deepEqual((await s.listIdentityBindings('ID-1')).map((b) => b.fingerprint), ['f1', 'f2']);
-      assert.equal(await s.getIdentityBinding('nope'), undefined);
+
+      await s.admitIdentity({ ...binding, fingerprint: 'f2', boundAt: LATER }, decide(false));
+      assert.equal(await s.getIdentityBinding('f2'), undefined, 'nothing bound when the decision says no');
+      assert.deepEqual(seen[1]!.deviceBindings, [binding]);
+      await s.admitIdentity({ ...binding, deviceId: 'OTHER' }, decide(false));
+      assert.equal(seen[2]!.boundTo, 'ID-1');
+      assert.equal(seen[2]!.device, undefined, 'no such device');
+
       await s.setIdentityRenewal('ID-1', LATER);
       assert.equal((await s.getEnrollment('ID-1'))?.identityRenewalUntil, LATER);
-      await s.setIdentityRenewal('ID-1', null);
-      assert.equal((await s.getEnrollment('ID-1'))?.identityRenewalUntil, null);
+      await s.admitIdentity({ ...binding, fingerprint: 'f2', boundAt: LATER }, decide(true, true));
+      assert.equal(seen[3]!.device?.identityRenewalUntil, LATER);
+      assert.equal((await s.getEnrollment('ID-1'))?.identityRenewalUntil, null, 'the window is used up');
+      assert.deepEqual((await s.listIdentityBindings('ID-1')).map((b) => b.fingerprint), ['f1', 'f2']);
+      assert.equal(await s.getIdentityBinding('nope'), undefined);
+
       await s.unbindIdentity('f1', 'OTHER');
       assert.equal((await s.listIdentityBindings('ID-1')).length, 2, 'only the named device loses a binding');
-      assert.equal(await s.unbindIdentities('ID-1'), 2);
+      await s.unbindIdentity('f2', 'ID-1');
+      assert.deepEqual((await s.listIdentityBindings('ID-1')).map((b) => b.fingerprint), ['f1']);
+      assert.equal(await s.unbindIdentities('ID-1'), 1);
       assert.deepEqual(await s.listIdentityBindings('ID-1'), []);
-      assert.equal(await s.bindIdentity({ ...binding, deviceId: 'OTHER' }), true, 'free again');
+      await s.admitIdentity({ ...binding, deviceId: 'OTHER' }, firstUse);
+      assert.equal((await s.getIdentityBinding('f1'))?.deviceId, 'OTHER', 'free again');
+    });
+
+    it('schedules, claims, coalesces and finishes background jobs', async () => {
+      const at = (minutes: number) => new Date(Date.parse(AT) + minutes * 60_000).toISOString();
+      await s.scheduleJob({ key: 'j:a', kind: 'a', payload: { n: 1 }, runAt: at(10) });
+      await s.scheduleJob({ key: 'j:a', kind: 'a', payload: { n: 1 }, runAt: at(20) });
+      await s.scheduleJob({ key: 'j:b', kind: 'b', runAt: at(5) });
+      assert.deepEqual((await s.listJobs()).map((j) => [j.key, j.runAt]), [['j:b', at(5)], ['j:a', at(10)]], 'the earlier run time is kept');
+      assert.deepEqual(await s.claimJobs(at(1), at(61), 10), [], 'nothing is due yet');
+
+      const claimed = await s.claimJobs(at(10), at(70), 10);
+      const a = claimed.find((j) => j.key === 'j:a');
+      const b = claimed.find((j) => j.key === 'j:b');
+      assert.equal(claimed.length, 2);
+      assert.deepEqual(a?.payload, { n: 1 });
+      assert.equal(a?.attempts, 1);
+      assert.deepEqual(await s.claimJobs(at(11), at(71), 10), [], 'a leased job is not claimed twice');
+
+      await s.finishJob(b!, null);
+      // Scheduled again while it runs: it runs again afterwards, not now.
+      await s.scheduleJob({ key: 'j:a', kind: 'a', payload: { n: 2 }, runAt: at(30) });
+      await s.finishJob(a!, null);
+      assert.deepEqual((await s.listJobs()).map((j) => [j.key, j.runAt, j.payload]), [['j:a', at(30), { n: 2 }]]);
+
+      // A crashed instance's lease runs out; its late finish then changes nothing.
+      const [lost] = await s.claimJobs(at(30), at(31), 1);
+      const [taken] = await s.claimJobs(at(32), at(92), 1);
+      assert.equal(taken?.key, 'j:a');
+      assert.equal(taken?.attempts, 2);
+      await s.finishJob(lost!, null);
+      assert.equal((await s.listJobs()).length, 1, 'the lost claim cannot remove the job');
+      await s.finishJob(taken!, { runAt: at(120), error: 'failed' });
+      assert.deepEqual((await s.listJobs()).map((j) => [j.runAt, j.attempts]), [[at(120), 2]], 'a retry keeps its attempts');
+      const [again] = await s.claimJobs(at(120), at(180), 1);
+      await s.finishJob(again!, { runAt: at(240) });
+      assert.deepEqual((await s.listJobs()).map((j) => [j.runAt, j.attempts]), [[at(240), 0]], 'a periodic run starts afresh');
+    });
+
+    it('keeps shared secrets: the first one stored is everyone’s', async () => {
+      let calls = 0;
+      const make = (v: string) => () => (calls++, v);
+      assert.deepEqual(await s.sharedSecret('k', make('one')), { value: 'one', created: true });
+      assert.deepEqual(await s.sharedSecret('k', make('two')), { value: 'one', created: false });
+      assert.equal(calls, 1, 'nothing is generated once one exists');
+    });
+
+    describe('concurrency, from separate connections', () => {
+      let t: Storage;
+      before(async () => {
+        t = await backend.second();
+      });
+      after(() => t.close());
+      const ROUNDS = 12;
+
+      it('two first Authenticates with different certificates: exactly one binds', async () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          const device = `RACE-AUTH-${i}`;
+          const binding = (f: string): IdentityBinding => ({ fingerprint: `${device}-${f}`, deviceId: device, subject: 'CN=x', notAfter: LATER, boundAt: AT, anchor: null });
+          const both = await Promise.all([s.admitIdentity(binding('a'), firstUse), t.admitIdentity(binding('b'), firstUse)]);
+          assert.equal(both.filter((d) => d.bind).length, 1, `round ${i}: ${JSON.stringify(both)}`);
+          assert.equal((await s.listIdentityBindings(device)).length, 1);
+        }
+      });
+
+      it('the same result twice at once: stored once, the other is a replay', async () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          const id = `RACE-RES-${i}`;
+          await enrolled(id);
+          await s.enqueue(cmd(`race-res-${i}`), [id], AT);
+          const ack = { enrollmentId: id, commandUuid: `race-res-${i}`, status: 'Acknowledged' as const, raw: bytes('r'), errorChain: null, at: LATER };
+          const outcomes = (await Promise.all([s.recordResult(ack), t.recordResult({ ...ack, raw: bytes('other') })])).map((r) => r.outcome);
+          assert.deepEqual(outcomes.sort(), ['completed', 'replayed'], `round ${i}`);
+          assert.equal(await s.nextCommand(id), undefined);
+        }
+      });
+
+      it('Idle racing Acknowledged: the result wins, the command is not handed out again', async () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          const id = `RACE-IDLE-${i}`;
+          const uuid = `race-idle-${i}`;
+          await enrolled(id);
+          await s.enqueue(cmd(uuid), [id], AT);
+          await s.recordResult({ enrollmentId: id, commandUuid: uuid, status: 'NotNow', raw: bytes('n'), errorChain: null, at: AT });
+          const ack = { enrollmentId: id, commandUuid: uuid, status: 'Acknowledged' as const, raw: bytes('r'), errorChain: null, at: LATER };
+          const [started, { outcome }] = await Promise.all([s.startSession(id, LATER), t.recordResult(ack)]);
+          assert.equal(started, true);
+          assert.equal(outcome, 'completed');
+          assert.equal(await s.nextCommand(id), undefined, `round ${i}`);
+          assert.equal((await s.getCommand(uuid))!.targets[0]!.state, 'acknowledged');
+        }
+      });
+
+      it('cancel racing hand-out: once cancelled it is not handed out, and a result for it is still stored', async () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          const id = `RACE-CANCEL-${i}`;
+          const uuid = `race-cancel-${i}`;
+          await enrolled(id);
+          await s.enqueue(cmd(uuid), [id], AT);
+          const [cancelled] = await Promise.all([s.cancelPending(id, uuid, LATER), t.nextCommand(id)]);
+          assert.equal(cancelled, 1);
+          assert.equal(await t.nextCommand(id), undefined, `round ${i}`);
+          const ack = { enrollmentId: id, commandUuid: uuid, status: 'Acknowledged' as const, raw: bytes('r'), errorChain: null, at: LATER };
+          assert.equal((await t.recordResult(ack)).outcome, 'completed');
+        }
+      });
+
+      it('fan-out while devices poll: every device gets the command queued exactly once', async () => {
+        const ids = Array.from({ length: 60 }, (_, i) => `RACE-FAN-${i}`);
+        for (const id of ids) await enrolled(id);
+        const polls = Promise.all(ids.map((id) => t.nextCommand(id)));
+        const [outcomes] = await Promise.all([s.enqueue(cmd('race-fan'), ids, AT), polls]);
+        assert.ok([...outcomes.values()].every((o) => o === 'queued'));
+        for (const id of ids) assert.deepEqual((await t.listQueue(id))?.map((q) => q.commandUuid), ['race-fan']);
+      });
+
+      it('an unbind on one connection while another admits: never the old binding, never two', async () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          const device = `RACE-UNBIND-${i}`;
+          const binding = (f: string): IdentityBinding => ({ fingerprint: `${device}-${f}`, deviceId: device, subject: 'CN=x', notAfter: LATER, boundAt: AT, anchor: null });
+          await s.admitIdentity(binding('old'), firstUse);
+          await Promise.all([s.unbindIdentities(device), t.admitIdentity(binding('new'), firstUse)]);
+          const left = (await s.listIdentityBindings(device)).map((b) => b.fingerprint);
+          assert.ok(left.length === 0 || (left.length === 1 && left[0] === `${device}-new`), `round ${i}: ${left.join(',')}`);
+        }
+      });
+
+      it('instances polling for jobs at once claim each job once', async () => {
+        for (let i = 0; i < 20; i++) await s.scheduleJob({ key: `race-job-${i}`, kind: 'race', runAt: AT });
+        const [mine, theirs] = await Promise.all([s.claimJobs(LATER, '2027-01-01T00:00:00.000Z', 15), t.claimJobs(LATER, '2027-01-01T00:00:00.000Z', 15)]);
+        const keys = [...mine, ...theirs].map((j) => j.key).filter((k) => k.startsWith('race-job-'));
+        assert.equal(keys.length, 20);
+        assert.equal(new Set(keys).size, 20);
+        for (const job of [...mine, ...theirs]) await s.finishJob(job, null);
+      });
+
+      it('a secret created by two instances at once is one secret', async () => {
+        const [a, b] = await Promise.all([s.sharedSecret('race', () => 'from-a'), t.sharedSecret('race', () => 'from-b')]);
+        assert.equal(a.value, b.value);
+        assert.equal([a, b].filter((x) => x.created).length, 1);
+      });
+    });
+
+    it('says which command a result answered', async () => {
+      await enrolled('RT-1');
+      await s.enqueue(cmd('rt-1'), ['RT-1'], AT);
+      const ack = { enrollmentId: 'RT-1', commandUuid: 'rt-1', status: 'Acknowledged' as const, raw: bytes('r'), errorChain: null, at: LATER };
+      assert.deepEqual(await s.recordResult(ack), { outcome: 'completed', requestType: 'ProfileList' });
+      assert.deepEqual(await s.recordResult(ack), { outcome: 'replayed', requestType: 'ProfileList' });
+      assert.deepEqual(await s.recordResult({ ...ack, commandUuid: 'nope' }), { outcome: 'unknown-command', requestType: null });
+    });
+
+    it('merges DeviceInformation answers into the inventory, and gates on what it learned', async () => {
+      await enrolled('INV-1');
+      assert.equal((await s.getEnrollment('INV-1'))?.supervised, null);
+      assert.equal(await s.recordInventory({ deviceId: 'INV-1', values: { DeviceName: 'Mac 1', BatteryLevel: 0.5 }, deviceName: 'Mac 1', supervised: true, at: AT }), true);
+      assert.equal(await s.recordInventory({ deviceId: 'INV-1', values: { OSVersion: '15.2', BatteryLevel: 0.9 }, osVersion: '15.2', multiUser: false, at: LATER }), true);
+      const e = await s.getEnrollment('INV-1');
+      assert.deepEqual(e?.inventory, { DeviceName: 'Mac 1', BatteryLevel: 0.9, OSVersion: '15.2' });
+      assert.equal(e?.deviceName, 'Mac 1');
+      assert.equal(e?.osVersion, '15.2');
+      assert.equal(e?.serialNumber, 'SN', 'an answer without it keeps what was known');
+      assert.equal(e?.supervised, true);
+      assert.equal(e?.multiUser, false);
+      assert.equal(e?.inventoryUpdatedAt, LATER);
+      const [group] = await s.groupByTraits(['INV-1']);
+      assert.deepEqual(group?.traits, { type: 'device', channel: 'device', platform: 'macOS', osVersion: '15.2', supervised: true, multiUser: false });
+      assert.equal(await s.recordInventory({ deviceId: 'NOPE', values: {}, at: AT }), false);
+    });
+
+    it('filters enrollments by serial number, platform and topic', async () => {
+      await enrolled('FLT-1');
+      await s.recordInventory({ deviceId: 'FLT-1', values: {}, serialNumber: 'SERIAL-FLT-1', at: AT });
+      await s.tokenUpdate(tokenUpdate('FLT-1:U', { deviceId: 'FLT-1', channel: 'user', type: 'user', userId: 'U', topic: 'com.apple.mgmt.other' }));
+      const ids = async (filter: Parameters<Storage['listEnrollments']>[0]) => (await s.listEnrollments(filter, { limit: 1000 })).map((e) => e.id);
+      assert.deepEqual(await ids({ serialNumber: 'SERIAL-FLT-1' }), ['FLT-1', 'FLT-1:U'], 'the device and its user channels');
+      assert.deepEqual(await ids({ serialNumber: 'SERIAL-FLT-1', channel: 'device' }), ['FLT-1']);
+      assert.ok((await ids({ platform: 'macOS' })).includes('FLT-1:U'), "a user channel has its device's platform");
+      assert.deepEqual(await ids({ platform: 'iOS', serialNumber: 'SERIAL-FLT-1' }), []);
+      assert.deepEqual(await ids({ topic: 'com.apple.mgmt.other' }), ['FLT-1:U']);
+    });
+
+    it('lists commands newest first, filtered, paged, with their targets counted by state', async () => {
+      await enrolled('LC-1');
+      await enrolled('LC-2');
+      const at = (n: number) => `2026-03-0${n}T00:00:00.000Z`;
+      await s.enqueue({ ...cmd('lc-1'), requestType: 'DeviceInformation' }, ['LC-1', 'LC-2'], at(1));
+      await s.enqueue(cmd('lc-2'), ['LC-1'], at(2));
+      await s.enqueue(cmd('lc-3'), ['LC-2'], at(3));
+      await s.recordResult({ enrollmentId: 'LC-1', commandUuid: 'lc-1', status: 'Error', raw: bytes('e'), errorChain: [], at: at(4) });
+      const since = { since: at(1) };
+      const uuids = async (filter: Parameters<Storage['listCommands']>[0], before?: { createdAt: string; uuid: string }) =>
+        (await s.listCommands({ ...since, ...filter }, { before, limit: 10 })).map((c) => c.uuid);
+      assert.deepEqual(await uuids({}), ['lc-3', 'lc-2', 'lc-1']);
+      assert.deepEqual(await uuids({ requestType: 'DeviceInformation' }), ['lc-1']);
+      assert.deepEqual(await uuids({ target: 'LC-2' }), ['lc-3', 'lc-1']);
+      assert.deepEqual(await uuids({ state: 'error' }), ['lc-1']);
+      assert.deepEqual(await uuids({ since: at(2) }), ['lc-3', 'lc-2']);
+      assert.deepEqual(await uuids({}, { createdAt: at(2), uuid: 'lc-2' }), ['lc-1'], 'the page after a cursor');
+      const [first] = await s.listCommands({ requestType: 'DeviceInformation', ...since }, { limit: 1 });
+      assert.deepEqual(first, {
+        uuid: 'lc-1',
+        requestType: 'DeviceInformation',
+        createdAt: at(1),
+        targetsByState: { queued: 1, notnow: 0, acknowledged: 0, error: 1, commandformaterror: 0, cancelled: 0 },
+      });
+    });
+
+    it('forgets an enrollment: its user channels, queue, results and certificates', async () => {
+      await enrolled('DEL-1');
+      await s.tokenUpdate(tokenUpdate('DEL-1:U', { deviceId: 'DEL-1', channel: 'user', type: 'user', userId: 'U' }));
+      await s.enqueue(cmd('del-1'), ['DEL-1', 'DEL-1:U', 'Q1'], AT);
+      await s.admitIdentity({ fingerprint: 'del-f', deviceId: 'DEL-1', subject: 'CN=x', notAfter: LATER, boundAt: AT, anchor: null }, firstUse);
+      assert.equal(await s.deleteEnrollment('DEL-1:U'), true, 'a user channel alone');
+      assert.ok(await s.getEnrollment('DEL-1'));
+      assert.equal(await s.deleteEnrollment('DEL-1'), true);
+      assert.equal(await s.getEnrollment('DEL-1'), undefined);
+      assert.deepEqual(await s.listIdentityBindings('DEL-1'), []);
+      assert.deepEqual((await s.getCommand('del-1'))?.targets.map((t) => t.enrollmentId), ['Q1'], 'other targets keep the command');
+      assert.equal(await s.deleteEnrollment('DEL-1'), false);
+    });
+
+    it('tells which CAs anchor the bound certificates, and the soonest expiry of an active one', async () => {
+      await enrolled('ANC-1');
+      await enrolled('ANC-2');
+      const bind = (f: string, deviceId: string, notAfter: string, anchor: string | null) =>
+        s.admitIdentity({ fingerprint: f, deviceId, subject: 'CN=x', notAfter, boundAt: AT, anchor }, () => ({ bind: true, consumeRenewal: false }));
+      await bind('anc-a', 'ANC-1', '2030-01-01T00:00:00.000Z', 'root-1');
+      await bind('anc-b', 'ANC-2', '2029-06-01T00:00:00.000Z', 'root-2');
+      await bind('anc-c', 'ANC-2', '2031-01-01T00:00:00.000Z', 'root-2');
+      const anchors = await s.identityAnchors();
+      assert.equal(anchors.find((a) => a.anchor === 'root-1')?.devices, 1);
+      assert.equal(anchors.find((a) => a.anchor === 'root-2')?.devices, 1, 'devices, not certificates');
+      const soonest = await s.soonestIdentityExpiry();
+      assert.ok(soonest !== null && soonest <= '2029-06-01T00:00:00.000Z');
     });
 
     it('keeps everything committed across a reopen, and the last Idle seen', async () => {

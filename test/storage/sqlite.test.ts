@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { migrate, readMigrations } from '../../src/storage/sqlite/migrate.ts';
+import { migrationsDir, readMigrations } from '../../src/storage/migration-files.ts';
+import { migrate } from '../../src/storage/sqlite/migrate.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
 import { storageContract } from './contract.ts';
 
@@ -13,6 +14,7 @@ storageContract('SQLite', async () => {
   let storage = new SqliteStorage({ path });
   return {
     storage,
+    second: async () => new SqliteStorage({ path }),
     async reopen() {
       await storage.close();
       storage = new SqliteStorage({ path });
@@ -34,7 +36,7 @@ describe('SQLite specifics', () => {
     assert.equal(first.db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(first.db.pragma('synchronous', { simple: true }), 2, 'FULL');
     const versions = first.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    assert.deepEqual(versions, readMigrations().map((m) => m.version));
+    assert.deepEqual(versions, readMigrations(migrationsDir('sqlite')).map((m) => m.version));
     await first.close();
     const second = new SqliteStorage({ path, synchronous: 'NORMAL' });
     assert.equal(second.db.pragma('synchronous', { simple: true }), 1, 'NORMAL');

@@ -20,7 +20,9 @@ export const backup: CliCommand = {
   async run(args) {
     const [file] = expectPositionals(args, ['<file>']);
     const target = resolve(file);
-    const source = (await serverConfig()).databasePath;
+    const { database } = await serverConfig();
+    if (database.kind !== 'sqlite') throw new CliError('the database is PostgreSQL (DATABASE_URL): back it up with pg_dump (see deploy/README.md)');
+    const source = database.path;
     if (source === ':memory:') throw new CliError('the database is in memory (DATABASE_URL=:memory:); there is nothing to back up');
     if (!existsSync(source)) throw new CliError(`no database at ${source}`);
     if (target === source) throw new CliError('the backup file is the database itself');

@@ -1,50 +1,33 @@
 // `aspen enrollments` (list, optionally every page) and `aspen show` (one enrollment and its queue).
 import { segment } from '../api-client.ts';
 import { expectPositionals, stringOption } from '../args.ts';
-import type { EnrollmentDetail, EnrollmentPage, EnrollmentSummary, QueueJson } from '../api-types.ts';
+import type { EnrollmentDetail, EnrollmentSummary, QueueJson } from '../api-types.ts';
 import { REMOTE_OPTIONS, type CliCommand } from '../command.ts';
 import { connect } from '../connection.ts';
+import { enrollmentFilter, enrollmentPages, FILTER_OPTIONS, FILTER_USAGE } from '../enrollment-filter.ts';
 import { print, printJson, warn } from '../output.ts';
 import { keyValues, orDash, shortTime, table } from '../table.ts';
 import { queueTable } from './queue.ts';
 
 export const enrollments: CliCommand = {
   name: 'enrollments',
-  usage: ['enrollments [--type T] [--channel device|user] [--state S] [--device ID] [--seen-before ISO] [--seen-after ISO] [--limit N] [--cursor C] [--all]'],
-  summary: 'list enrollments (--all follows every page)',
-  options: {
-    ...REMOTE_OPTIONS,
-    type: 'string',
-    channel: 'string',
-    state: 'string',
-    device: 'string',
-    'seen-before': 'string',
-    'seen-after': 'string',
-    limit: 'string',
-    cursor: 'string',
-    all: 'boolean',
-  },
+  usage: [`enrollments ${FILTER_USAGE} [--limit N] [--cursor C] [--all]`],
+  summary: 'list enrollments (--all follows every page; --platform is matched on each page the server sends)',
+  options: { ...REMOTE_OPTIONS, ...FILTER_OPTIONS, limit: 'string', cursor: 'string', all: 'boolean' },
   async run(args) {
     expectPositionals(args, []);
+    const filter = enrollmentFilter(args);
     const api = connect(args);
-    const query = {
-      type: stringOption(args, 'type'),
-      channel: stringOption(args, 'channel'),
-      state: stringOption(args, 'state'),
-      device_id: stringOption(args, 'device'),
-      last_seen_before: stringOption(args, 'seen-before'),
-      last_seen_after: stringOption(args, 'seen-after'),
-      limit: stringOption(args, 'limit'),
-    };
-    let page = await api.get<EnrollmentPage>('/v1/enrollments', { ...query, cursor: stringOption(args, 'cursor') });
-    const all = [...page.enrollments];
-    while (args.values.all && page.next_cursor !== null) {
-      page = await api.get<EnrollmentPage>('/v1/enrollments', { ...query, cursor: page.next_cursor });
+    const all: EnrollmentSummary[] = [];
+    let next: string | null = null;
+    const pages = enrollmentPages(api, filter, { limit: stringOption(args, 'limit'), cursor: stringOption(args, 'cursor'), onePage: !args.values.all });
+    for await (const page of pages) {
       all.push(...page.enrollments);
+      next = page.next_cursor;
     }
-    if (args.values.json) return printJson({ enrollments: all, next_cursor: page.next_cursor });
+    if (args.values.json) return printJson({ enrollments: all, next_cursor: next });
     print(all.length === 0 ? 'no enrollments' : enrollmentTable(all));
-    if (page.next_cursor !== null) warn(`more enrollments: --all, or --cursor ${page.next_cursor}`);
+    if (next !== null) warn(`more enrollments: --all, or --cursor ${next}`);
   },
 };
 

@@ -9,7 +9,8 @@ import { keyMatches, presentedKey } from './auth.ts';
 import { commandRoutes } from './command-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { apiErrorHandler, sendApiError } from './errors.ts';
-import { docsPage, openApiDocument } from './openapi.ts';
+import { docsPage } from './docs-page.ts';
+import { openApiDocument } from './openapi.ts';
 import { pushRoutes } from './push-routes.ts';
 
 export interface AdminRoutesOptions {
@@ -31,6 +32,12 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
   const docs = docsPage(routes, opts.version);
   app.get('/openapi.json', async () => document);
   app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docs));
+  // Someone who opens the server's address finds the documentation: browsers are sent there,
+  // anything else gets the links.
+  app.get('/', async (request, reply) => {
+    if ((request.headers.accept ?? '').includes('text/html')) return reply.redirect('/docs');
+    return { name: 'Aspen MDM server', version: opts.version, docs: '/docs', openapi: '/openapi.json' };
+  });
 
   await app.register(async (api) => {
     api.addHook('onRequest', async (request, reply) => {

@@ -21,8 +21,9 @@ export interface ApiRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType =
   tag: string;
   params?: P;
   query?: Q;
-  /** A JSON body schema, or `raw` for a body taken as bytes whatever its content type. */
-  body?: B | { raw: string };
+  /** A JSON body schema, or `raw` for a body taken as bytes whatever its content type (`raw` is its
+   *  example; `contentType` the type it documents). */
+  body?: B | RawBody;
   responses: Record<number, ApiResponseSpec>;
   handler: (
     input: { params: z.infer<P>; query: z.infer<Q>; body: B extends z.ZodType ? z.infer<B> : Buffer },
@@ -36,7 +37,12 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   return route as unknown as ApiRoute;
 }
 
-export function isRawBody(body: ApiRoute['body']): body is { raw: string } {
+export interface RawBody {
+  raw: string;
+  contentType?: string;
+}
+
+export function isRawBody(body: ApiRoute['body']): body is RawBody {
   return body !== undefined && 'raw' in body;
 }
 
@@ -64,6 +70,8 @@ function register(app: FastifyInstance, route: ApiRoute): void {
   app.route({
     method: route.method,
     url: route.path.replace(/\{(\w+)\}/g, ':$1'),
+    schema: { response: responseSchemas(route) },
+    preSerialization: onlyDocumented(route),
     handler: async (request, reply) => {
       const params = parsePart(route.params, request.params, 'path');
       const query = parsePart(route.query, request.query, 'query');
@@ -73,6 +81,37 @@ function register(app: FastifyInstance, route: ApiRoute): void {
       return route.handler({ params, query, body } as never, reply, request);
     },
   });
+}
+
+/** A zod schema as JSON Schema (2020-12, as OpenAPI 3.1 has it), for the document and for serializing. */
+export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+/**
+ * 2xx bodies are serialized by their documented schemas (Fastify's fast-json-stringify): a field
+ * the schema does not declare is never written, so a push magic or a token added to a record can
+ * never leak through a view, and a missing required field is a server error.
+ */
+function responseSchemas(route: ApiRoute): Record<number, unknown> {
+  const schemas: Record<number, unknown> = {};
+  for (const [status, spec] of Object.entries(route.responses)) {
+    if (Number(status) < 200 || Number(status) >= 300) continue;
+    if (spec.schema === undefined) throw new Error(`${route.method} ${route.path}: the ${status} response has no schema`);
+    schemas[Number(status)] = jsonSchema(spec.schema, 'output');
+  }
+  return schemas;
+}
+
+/** A 2xx status the route does not document would go out unserialized by any schema: refuse it. */
+function onlyDocumented(route: ApiRoute) {
+  return async (_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+    if (reply.statusCode >= 200 && reply.statusCode < 300 && route.responses[reply.statusCode] === undefined) {
+      throw new Error(`${route.method} ${route.path}: answered an undocumented ${reply.statusCode}`);
+    }
+    return payload;
+  };
 }
 
 class InputError {

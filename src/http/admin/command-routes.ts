@@ -8,9 +8,11 @@ import type { CommandQueue, TargetOutcome } from '../../service/command-queue.ts
 import type { EnrollmentPushResult, PushGateway } from '../../service/push-gateway.ts';
 import { DuplicateCommandError } from '../../storage/storage.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
+import { COMMAND_SCHEMA_REF } from './openapi.ts';
 import { sendApiError } from './errors.ts';
 import { nanoPushStatus } from './push-routes.ts';
-import { commandJson, commandSchema, cursor } from './views.ts';
+import { cursorParam, flagParam, limitParam, nextCursor } from './query-params.ts';
+import { commandJson, commandSchema } from './views.ts';
 
 export interface CommandRoutesDeps {
   commands: CommandQueue;
@@ -22,7 +24,14 @@ const pushResultSchema = z.object({ status: z.enum(['pushed', 'failed', 'skipped
 const submitBody = z
   .object({
     targets: z.array(z.string().min(1)).min(1).max(100_000).describe('enrollment ids'),
-    command: z.record(z.string(), z.unknown()).optional().describe('the Command dictionary as JSON, e.g. {"RequestType": "DeviceInformation", "Queries": ["SerialNumber"]}; data as base64, dates as ISO 8601'),
+    command: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({
+        description: 'the Command dictionary as JSON, e.g. {"RequestType": "DeviceInformation", "Queries": ["SerialNumber"]}; data as base64, dates as ISO 8601',
+        // The document links the per-RequestType schemas, which validation applies (validate.ts).
+        $ref: COMMAND_SCHEMA_REF,
+      }),
     plist: z.string().optional().describe('alternatively, a whole command plist ({CommandUUID?, Command})'),
     command_uuid: z
       .string()
@@ -34,7 +43,7 @@ const submitBody = z
   })
   .strict();
 
-const submitResponse = z.object({
+export const submitResponse = z.object({
   command_uuid: z.string(),
   request_type: z.string(),
   targets: z.record(
@@ -62,7 +71,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
   /** Pushes the ids that were queued, if asked and possible. */
   async function pushQueued(ids: string[], wanted: boolean): Promise<{ results?: Map<string, EnrollmentPushResult>; error?: string }> {
     if (!wanted || ids.length === 0) return {};
-    if (!push.configured()) return { error: PUSH_NOT_CONFIGURED };
+    if (!(await push.configured())) return { error: PUSH_NOT_CONFIGURED };
     return { results: await push.push(ids) };
   }
 
@@ -122,7 +131,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
         'The body is a command plist; a missing CommandUUID is generated. Only the envelope is checked (CommandUUID, ' +
         'Command.RequestType), so commands newer than the schema pass. Pushes the queued ids unless nopush=1.',
       params: z.object({ ids: z.string().min(1).describe('comma-separated enrollment ids') }),
-      query: z.object({ nopush: z.enum(['0', '1', 'true', 'false']).optional() }),
+      query: z.object({ nopush: flagParam }),
       body: { raw: '<?xml version="1.0"?><plist version="1.0"><dict><key>Command</key><dict><key>RequestType</key><string>ProfileList</string></dict></dict></plist>' },
       responses: {
         200: { description: 'queued to at least one id; per-id outcomes', schema: enqueueResponse },
@@ -143,8 +152,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
           throw err;
         }
         const queued = [...result.outcomes].filter(([, o]) => o === 'queued').map(([id]) => id);
-        const noPush = query.nopush === '1' || query.nopush === 'true';
-        const pushed = await pushQueued(queued, !noPush);
+        const pushed = await pushQueued(queued, !query.nopush);
         const pushStatus = pushed.results ? nanoPushStatus(pushed.results) : {};
         const status: z.infer<typeof enqueueResponse>['status'] = {};
         for (const [id, outcome] of result.outcomes) {
@@ -155,7 +163,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
           command_uuid: result.command.uuid,
           request_type: result.command.requestType,
           status,
-          ...(noPush ? { no_push: true } : {}),
+          ...(query.nopush ? { no_push: true } : {}),
           ...(pushed.error ? { push_error: pushed.error } : {}),
         };
       },
@@ -168,19 +176,16 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
       summary: "A command and each target's state and result",
       description: 'Targets are ordered by enrollment id and paged: pass next_cursor back as cursor; it is null on the last page.',
       params: z.object({ uuid: z.string().min(1) }),
-      query: z.object({ cursor: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      query: z.object({ cursor: cursorParam('string'), limit: limitParam }),
       responses: {
         200: { description: 'the command', schema: commandSchema.extend({ next_cursor: z.string().nullable() }) },
         400: { description: 'a bad cursor' },
         404: { description: 'no such command' },
       },
       handler: async ({ params, query }, reply) => {
-        const after = query.cursor === undefined ? undefined : cursor.decode<string>(query.cursor, 'string');
-        if (query.cursor !== undefined && after === undefined) return sendApiError(reply, 'bad_request', 'query.cursor: not a cursor from this API');
-        const view = await commands.view(params.uuid, { after, limit: query.limit });
+        const view = await commands.view(params.uuid, { after: query.cursor, limit: query.limit });
         if (view === undefined) return sendApiError(reply, 'not_found', `no command ${params.uuid}`);
-        const last = view.targets.at(-1);
-        return { ...commandJson(view), next_cursor: view.targets.length === query.limit && last ? cursor.encode(last.enrollmentId) : null };
+        return { ...commandJson(view), next_cursor: nextCursor(view.targets, query.limit, (last) => last.enrollmentId) };
       },
     }),
   ];

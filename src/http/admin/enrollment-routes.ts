@@ -3,10 +3,12 @@
 import { z } from 'zod';
 import type { CommandQueue } from '../../service/command-queue.ts';
 import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts';
+import { CHANNELS, ENROLLMENT_TYPES } from '../../protocol/enrollment-id.ts';
+import { ENROLLMENT_STATES } from '../../storage/storage.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
 import { sendApiError } from './errors.ts';
+import { cursorParam, limitParam, nextCursor } from './query-params.ts';
 import {
-  cursor,
   enrollmentDetail,
   enrollmentDetailSchema,
   enrollmentSummary,
@@ -22,8 +24,6 @@ export interface EnrollmentRoutesDeps {
   commands: CommandQueue;
 }
 
-const ENROLLMENT_TYPES = ['device', 'user-enrollment-device', 'user', 'user-enrollment-user', 'shared-ipad-user'] as const;
-const limit = z.coerce.number().int().min(1).max(1000).default(100);
 const isoTime = z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString());
 const idParam = z.object({ id: z.string().min(1).describe('enrollment id (URL-encoded; user channels contain ":")') });
 
@@ -38,21 +38,19 @@ export function enrollmentRoutes({ directory, commands }: EnrollmentRoutesDeps):
       description: 'Ordered by id. Pass next_cursor back as cursor for the next page; it is null on the last page.',
       query: z.object({
         type: z.enum(ENROLLMENT_TYPES).optional(),
-        channel: z.enum(['device', 'user']).optional(),
-        state: z.enum(['authenticated', 'enrolled', 'checked-out']).optional(),
+        channel: z.enum(CHANNELS).optional(),
+        state: z.enum(ENROLLMENT_STATES).optional(),
         device_id: z.string().optional().describe('a device and its user channels'),
         last_seen_before: isoTime.optional(),
         last_seen_after: isoTime.optional(),
-        cursor: z.string().optional(),
-        limit,
+        cursor: cursorParam('string'),
+        limit: limitParam,
       }),
       responses: {
         200: { description: 'a page of enrollments', schema: z.object({ enrollments: z.array(enrollmentSummarySchema), next_cursor: z.string().nullable() }) },
         400: { description: 'a bad filter or cursor' },
       },
-      handler: async ({ query }, reply) => {
-        const after = query.cursor === undefined ? undefined : cursor.decode<string>(query.cursor, 'string');
-        if (query.cursor !== undefined && after === undefined) return sendApiError(reply, 'bad_request', 'query.cursor: not a cursor from this API');
+      handler: async ({ query }) => {
         const page = await directory.list(
           {
             type: query.type,
@@ -62,10 +60,9 @@ export function enrollmentRoutes({ directory, commands }: EnrollmentRoutesDeps):
             lastSeenBefore: query.last_seen_before,
             lastSeenAfter: query.last_seen_after,
           },
-          { after, limit: query.limit },
+          { after: query.cursor, limit: query.limit },
         );
-        const last = page.at(-1);
-        return { enrollments: page.map(enrollmentSummary), next_cursor: page.length === query.limit && last ? cursor.encode(last.id) : null };
+        return { enrollments: page.map(enrollmentSummary), next_cursor: nextCursor(page, query.limit, (last) => last.id) };
       },
     }),
 
@@ -156,15 +153,12 @@ export function enrollmentRoutes({ directory, commands }: EnrollmentRoutesDeps):
       tag: 'queues',
       summary: "An enrollment's command history, newest first, with results",
       params: idParam,
-      query: z.object({ cursor: z.string().optional(), limit }),
+      query: z.object({ cursor: cursorParam('number'), limit: limitParam }),
       responses: { 200: { description: 'a page of history', schema: historySchema }, 400: { description: 'a bad cursor' }, 404: { description: 'no such enrollment' } },
       handler: async ({ params, query }, reply) => {
-        const before = query.cursor === undefined ? undefined : cursor.decode<number>(query.cursor, 'number');
-        if (query.cursor !== undefined && before === undefined) return sendApiError(reply, 'bad_request', 'query.cursor: not a cursor from this API');
-        const page = await commands.history(params.id, { before, limit: query.limit });
+        const page = await commands.history(params.id, { before: query.cursor, limit: query.limit });
         if (page === undefined) return sendApiError(reply, 'not_found', notFound(params.id));
-        const last = page.at(-1);
-        return { commands: page.map(historyEntry), next_cursor: page.length === query.limit && last ? cursor.encode(last.seq) : null };
+        return { commands: page.map(historyEntry), next_cursor: nextCursor(page, query.limit, (last) => last.seq) };
       },
     }),
   ];

@@ -1,10 +1,15 @@
-// The OpenAPI 3.1 document of the admin API, generated from the route declarations and the
-// command schemas, and a plain HTML page that presents it at /docs (no external assets).
+// The OpenAPI 3.1 document of the admin API, generated from the route declarations, their worked
+// examples (examples.ts) and the command schemas; docs-page.ts presents it at /docs.
 import { z } from 'zod';
 import { commandRegistry, toJsonSchema } from '../../protocol/commands/index.ts';
-import { isRawBody, type ApiResponseSpec, type ApiRoute } from './api-route.ts';
+import { isRawBody, jsonSchema, type ApiResponseSpec, type ApiRoute } from './api-route.ts';
+import { ROUTE_EXAMPLES, type RouteExample } from './examples.ts';
 
-type Json = { [key: string]: unknown };
+export type Json = { [key: string]: unknown };
+
+/** Where the document keeps the schema of a `Command` dictionary: one of the per-RequestType schemas. */
+export const COMMAND_SCHEMA_REF = '#/components/schemas/Command';
+const commandSchemaName = (requestType: string) => `Command.${requestType}`;
 
 const ERROR_SCHEMA = {
   type: 'object',
@@ -18,12 +23,15 @@ const ERROR_SCHEMA = {
   required: ['error'],
 };
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
-  return rest;
+export function routeKey(route: Pick<ApiRoute, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
 }
 
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] {
+export function routeExample(route: ApiRoute): RouteExample | undefined {
+  return ROUTE_EXAMPLES[routeKey(route)];
+}
+
+export function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Json[] {
   if (!(schema instanceof z.ZodObject)) return [];
   const object = jsonSchema(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(object.properties ?? {}).map(([name, s]) => ({
@@ -35,28 +43,47 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
   }));
 }
 
+/** The media type of a route's body and its schema (`raw` bodies are text of that type). */
+export function requestBody(route: ApiRoute): { type: string; schema: Json } | undefined {
+  if (isRawBody(route.body)) return { type: route.body.contentType ?? 'application/xml', schema: { type: 'string' } };
+  return route.body ? { type: 'application/json', schema: jsonSchema(route.body, 'input') } : undefined;
+}
+
 function operation(route: ApiRoute): Json {
+  const example = routeExample(route);
   const responses: Json = {};
   const documented: Record<string, ApiResponseSpec> = { ...route.responses, 401: { description: 'no valid API key' } };
   for (const [status, spec] of Object.entries(documented)) {
     const error = Number(status) >= 400;
     const schema = spec.schema ? jsonSchema(spec.schema, 'output') : error ? ERROR_SCHEMA : undefined;
-    responses[status] = { description: spec.description, ...(schema ? { content: { 'application/json': { schema } } } : {}) };
+    const shown = example?.status === Number(status) ? { example: example.response } : {};
+    responses[status] = { description: spec.description, ...(schema ? { content: { 'application/json': { schema, ...shown } } } : {}) };
   }
-  let requestBody: Json | undefined;
-  if (isRawBody(route.body)) {
-    requestBody = { required: true, content: { 'application/xml': { schema: { type: 'string' }, example: route.body.raw } } };
-  } else if (route.body) {
-    requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } };
-  }
+  const body = requestBody(route);
+  const bodyExample = isRawBody(route.body) ? route.body.raw : example?.body;
   return {
     tags: [route.tag],
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
-    ...(requestBody ? { requestBody } : {}),
+    ...(body ? { requestBody: { required: true, content: { [body.type]: { schema: body.schema, ...(bodyExample === undefined ? {} : { example: bodyExample }) } } } } : {}),
     responses,
   };
+}
+
+/** `Command`: one schema per RequestType, told apart by RequestType. */
+function commandSchemas(): Record<string, Json> {
+  const definitions = commandRegistry.all();
+  const schemas: Record<string, Json> = Object.fromEntries(definitions.map((d) => [commandSchemaName(d.requestType), toJsonSchema(d.requestType)!]));
+  schemas.Command = {
+    description: 'A Command dictionary as JSON (data as base64, dates as ISO 8601): the schema of its RequestType.',
+    oneOf: definitions.map((d) => ({ $ref: `#/components/schemas/${commandSchemaName(d.requestType)}` })),
+    discriminator: {
+      propertyName: 'RequestType',
+      mapping: Object.fromEntries(definitions.map((d) => [d.requestType, `#/components/schemas/${commandSchemaName(d.requestType)}`])),
+    },
+  };
+  return schemas;
 }
 
 export function openApiDocument(routes: ApiRoute[], version: string): Json {
@@ -65,9 +92,6 @@ export function openApiDocument(routes: ApiRoute[], version: string): Json {
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = operation(route);
   }
-  const commandSchemas = Object.fromEntries(
-    commandRegistry.all().map((d) => [`Command.${d.requestType}`, toJsonSchema(d.requestType)!]),
-  );
   return {
     openapi: '3.1.0',
     info: {
@@ -76,46 +100,14 @@ export function openApiDocument(routes: ApiRoute[], version: string): Json {
       description:
         'Queue MDM commands as JSON, read enrollments, queues and results. Authenticate with ' +
         '`Authorization: Bearer <API key>` or HTTP Basic with any user name and the key as password. ' +
-        'The `command` object of POST /v1/commands follows the per-command schemas under components.schemas.',
+        'The `command` object of POST /v1/commands is `#/components/schemas/Command`: the schema of its RequestType. ' +
+        'A readable version with examples is at /docs.',
     },
     security: [{ bearer: [] }, { basic: [] }],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } },
-      schemas: { Error: ERROR_SCHEMA, ...commandSchemas },
+      schemas: { Error: ERROR_SCHEMA, ...commandSchemas() },
     },
   };
-}
-
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** A readable, dependency-free rendering of the document for people. */
-export function docsPage(routes: ApiRoute[], version: string): string {
-  const rows = routes
-    .map((r) => {
-      const params = [...parameters(r.params, 'path'), ...parameters(r.query, 'query')]
-        .map((p) => `<code>${escape(String(p.name))}</code> (${String(p.in)})`)
-        .join(', ');
-      const statuses = Object.entries(r.responses)
-        .map(([s, spec]) => `<b>${s}</b> ${escape(spec.description)}`)
-        .join('<br>');
-      return `<tr><td><code>${r.method}</code></td><td><code>${escape(r.path)}</code></td><td>${escape(r.summary)}${
-        r.description ? `<p>${escape(r.description)}</p>` : ''
-      }${params ? `<p>Parameters: ${params}</p>` : ''}</td><td>${statuses}</td></tr>`;
-    })
-    .join('\n');
-  const commands = commandRegistry
-    .all()
-    .map((d) => `<code${d.current ? '' : ' style="text-decoration:line-through"'}>${escape(d.requestType)}</code>`)
-    .join(' ');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Aspen admin API ${escape(version)}</title>
-<style>body{font:15px system-ui,sans-serif;margin:2em;max-width:80em}td{vertical-align:top;padding:.4em;border-bottom:1px solid #ddd}
-code{background:#f4f4f4;padding:0 .2em}p{margin:.3em 0;color:#444}</style></head><body>
-<h1>Aspen admin API <small>${escape(version)}</small></h1>
-<p>Machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Authenticate with
-<code>Authorization: Bearer &lt;API key&gt;</code> or HTTP Basic with the key as password.</p>
-<table><tr><th>Method</th><th>Path</th><th>What it does</th><th>Responses</th></tr>
-${rows}</table>
-<h2>Commands</h2><p>Every RequestType <code>POST /v1/commands</code> accepts (struck through: removed from Apple's current schema):</p>
-<p>${commands}</p></body></html>`;
 }

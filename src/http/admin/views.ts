@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { CommandView, HistoryView, TargetView } from '../../service/command-queue.ts';
 import type { EnrollmentDetail } from '../../service/enrollment-directory.ts';
-import type { Enrollment, QueueEntry } from '../../storage/storage.ts';
+import { CHANNELS, ENROLLMENT_TYPES } from '../../protocol/enrollment-id.ts';
+import { ENROLLMENT_STATES, TARGET_STATES, type Enrollment, type QueueEntry } from '../../storage/storage.ts';
 
 const timestamp = z.string().describe('ISO 8601 UTC');
 const nullableTimestamp = timestamp.nullable();
@@ -12,9 +13,9 @@ const nullableTimestamp = timestamp.nullable();
 export const enrollmentSummarySchema = z.object({
   id: z.string(),
   device_id: z.string(),
-  channel: z.enum(['device', 'user']),
-  type: z.string(),
-  state: z.enum(['authenticated', 'enrolled', 'checked-out']),
+  channel: z.enum(CHANNELS),
+  type: z.enum(ENROLLMENT_TYPES),
+  state: z.enum(ENROLLMENT_STATES),
   serial_number: z.string().nullable(),
   platform: z.string().nullable(),
   os_version: z.string().nullable(),
@@ -78,11 +79,10 @@ export function enrollmentDetail(d: EnrollmentDetail): z.infer<typeof enrollment
   };
 }
 
-const targetState = z.enum(['queued', 'notnow', 'acknowledged', 'error', 'commandformaterror', 'cancelled']);
 
 export const targetSchema = z.object({
   enrollment_id: z.string(),
-  state: targetState,
+  state: z.enum(TARGET_STATES),
   queued_at: timestamp,
   updated_at: timestamp,
   notnow_count: z.number().int(),
@@ -156,16 +156,3 @@ export function queueJson(enrollmentId: string, entries: QueueEntry[]): z.infer<
     })),
   };
 }
-
-/** Opaque pagination cursors: the position to continue after, base64url-encoded. */
-export const cursor = {
-  encode: (position: string | number): string => Buffer.from(JSON.stringify(position)).toString('base64url'),
-  decode<T extends string | number>(value: string, type: 'string' | 'number'): T | undefined {
-    try {
-      const position: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-      return typeof position === type ? (position as T) : undefined;
-    } catch {
-      return undefined;
-    }
-  },
-};

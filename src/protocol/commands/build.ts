@@ -7,7 +7,7 @@ import { commandUuidIssues, CommandValidationError, validateCommandDict } from '
 import { writePlistXml } from './xml-writer.ts';
 
 export interface CommandToSend {
-  /** Server-chosen id the device echoes back; any non-empty string (SPEC 4.3). */
+  /** Server-chosen id the device echoes back; any non-empty string (docs/protocol.md §4.3). */
   commandUuid: string;
   /** The `Command` dictionary, as returned by validateCommandJson / validateCommandPlist. */
   command: PlistDict;

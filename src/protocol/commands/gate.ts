@@ -2,7 +2,8 @@
 // per-platform facts. Whatever the server does not know yet (platform, OS version, supervision,
 // Shared iPad) is not held against the command: the device will answer with an error if needed.
 import { commandRegistry } from './registry.ts';
-import type { CommandRegistry, Platform, PlatformSupport } from './registry.ts';
+import type { Platform } from './platform.ts';
+import type { CommandRegistry, PlatformSupport } from './registry.ts';
 
 export interface CommandTarget {
   /** Undefined until the device has told us (e.g. no ProductName in Authenticate): allow. */
@@ -13,7 +14,7 @@ export interface CommandTarget {
   sharedIPad?: boolean | undefined;
   /** Undefined: unknown. */
   supervised?: boolean | undefined;
-  /** e.g. "17.4.1"; enables the introduced/removed checks (SPEC 12.12). Undefined: unknown. */
+  /** e.g. "17.4.1"; enables the introduced/removed checks (docs/protocol.md §11, and §12 item 12). Undefined: unknown. */
   osVersion?: string | undefined;
 }
 

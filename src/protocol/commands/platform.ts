@@ -3,7 +3,10 @@
 // ProductName is the product type (iPhone17,2, MacBookPro18,3, AppleTV14,1); it needs the
 // device-information access right, so it can be missing. Macs always send Model (a model
 // identifier of the same form), so it is the fallback. iPadOS counts as "iOS", as in commands.json.
-import type { Platform } from './registry.ts';
+
+/** The platforms commands.json describes (iPadOS is "iOS" there). */
+export const PLATFORMS = ['iOS', 'macOS', 'tvOS', 'visionOS', 'watchOS'] as const;
+export type Platform = (typeof PLATFORMS)[number];
 
 export interface DeviceFacts {
   ProductName?: unknown;

@@ -7,9 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { toDictionarySpec } from './spec.ts';
 import type { DictionarySpec, RawKey } from './spec.ts';
-
-export const PLATFORMS = ['iOS', 'macOS', 'tvOS', 'visionOS', 'watchOS'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+import { PLATFORMS, type Platform } from './platform.ts';
 
 export type UserEnrollmentRule = 'allowed' | 'forbidden' | 'required' | 'ignored';
 
@@ -43,6 +41,8 @@ export interface CommandDefinition {
   platforms: Partial<Record<Platform, PlatformSupport>>;
   /** The whole `Command` dictionary: envelope keys (RequestType, ...) plus the payload keys. */
   command: DictionarySpec;
+  /** What an admin should know beyond the keys; for removed commands, what replaces them. */
+  notes: string[];
 }
 
 const rawKey: z.ZodType<RawKey> = z.lazy(() =>
@@ -53,6 +53,8 @@ const rawKey: z.ZodType<RawKey> = z.lazy(() =>
     allowedValues: z.array(z.union([z.string(), z.number()])).optional(),
     keys: z.array(rawKey).optional(),
     items: z.union([rawKey, z.array(rawKey)]).optional(),
+    availability: z.record(z.string(), z.string()).optional(),
+    default: z.unknown().optional(),
   }),
 );
 
@@ -91,6 +93,7 @@ const rawCommandsFile = z.object({
       status: z.string(),
       platforms: z.partialRecord(z.enum(PLATFORMS), rawPlatform.nullable()),
       payloadKeys: z.array(rawKey),
+      notes: z.array(z.string()).nullish(),
     }),
   ),
 });
@@ -173,6 +176,7 @@ export function createCommandRegistry(json: unknown): CommandRegistry {
       current: Object.values(platforms).some((p) => p.removed === undefined),
       platforms,
       command,
+      notes: raw.notes ?? [],
     };
   });
   return new CommandRegistry(definitions);

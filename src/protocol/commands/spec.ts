@@ -7,10 +7,18 @@
 
 export type ScalarKind = 'string' | 'integer' | 'real' | 'boolean' | 'date' | 'data';
 
+/** Inclusive bounds of a number; either may be open. */
+export interface NumberRange {
+  min?: number;
+  max?: number;
+}
+
 export interface ScalarSpec {
   kind: ScalarKind;
   /** Enumerated values, when the schema lists them. */
   allowedValues?: readonly (string | number)[];
+  /** Bounds of an integer or real, when the schema gives them (declarations do; commands do not). */
+  range?: NumberRange;
 }
 
 /** Unvalidated: any plist value. */
@@ -27,6 +35,10 @@ export interface KeySpec {
   name: string;
   required: boolean;
   value: ValueSpec;
+  /** For people (help, docs): the OS versions per platform that take the key, where the schema says. */
+  availability?: Readonly<Record<string, string>>;
+  /** For people: the value a device assumes when the key is left out. */
+  default?: unknown;
 }
 
 export interface DictionarySpec {
@@ -45,14 +57,18 @@ export interface VariantsSpec {
 
 export type ValueSpec = ScalarSpec | AnySpec | ArraySpec | DictionarySpec | VariantsSpec;
 
-/** A payload key as commands.json spells it (only the fields that shape values). */
+/** A payload key as commands.json spells it (the fields that shape values, and two that describe them). */
 export interface RawKey {
   name: string;
   type: string;
   required?: boolean;
   allowedValues?: (string | number)[];
+  range?: NumberRange;
   keys?: RawKey[];
   items?: RawKey | RawKey[];
+  /** Per platform, e.g. `"11.0+"`, or `"n/a"` where the platform does not take the key. */
+  availability?: Record<string, string>;
+  default?: unknown;
 }
 
 /** Apple's YAML marks "any further key" with a key literally named ANY. */
@@ -74,7 +90,10 @@ export function toValueSpec(raw: RawKey, path: string): ValueSpec {
   if (SCALAR_KINDS.has(raw.type)) {
     // A string with sub-keys (DeviceInformation's Queries items) enumerates its allowed values.
     const allowedValues = raw.allowedValues ?? raw.keys?.map((k) => k.name);
-    return allowedValues ? { kind: raw.type as ScalarKind, allowedValues } : { kind: raw.type as ScalarKind };
+    const spec: ScalarSpec = { kind: raw.type as ScalarKind };
+    if (allowedValues) spec.allowedValues = allowedValues;
+    if (raw.range) spec.range = raw.range;
+    return spec;
   }
   throw new Error(`commands.json: unsupported type "${raw.type}" at ${path}`);
 }
@@ -87,9 +106,17 @@ export function toDictionarySpec(rawKeys: readonly RawKey[], path: string): Dict
   for (const raw of rawKeys) {
     const keyPath = `${path}.${raw.name}`;
     if (raw.name === OTHER_KEYS_MARKER) otherKeys = toValueSpec(raw, keyPath);
-    else keys.set(raw.name, { name: raw.name, required: raw.required === true, value: toValueSpec(raw, keyPath) });
+    else keys.set(raw.name, keySpec(raw, keyPath));
   }
   return otherKeys ? { kind: 'dictionary', keys, otherKeys } : { kind: 'dictionary', keys };
+}
+
+function keySpec(raw: RawKey, path: string): KeySpec {
+  const key: KeySpec = { name: raw.name, required: raw.required === true, value: toValueSpec(raw, path) };
+  const availability = Object.entries(raw.availability ?? {}).filter(([, since]) => since !== 'n/a');
+  if (availability.length > 0) key.availability = Object.fromEntries(availability);
+  if (raw.default !== undefined) key.default = raw.default;
+  return key;
 }
 
 /**

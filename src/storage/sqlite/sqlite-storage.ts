@@ -1,12 +1,18 @@
 // The embedded SQLite backend (better-sqlite3). Each state change is one transaction; with
 // synchronous=FULL (the default) a committed transaction survives kill -9 and power loss.
+// Several processes may share the file (WAL mode): transactions that read before they write take
+// the write lock first (BEGIN IMMEDIATE), so their decisions hold across processes.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import {
   DuplicateCommandError,
+  type AdmissionChange,
+  type AdmissionFacts,
   type AuthenticateRecord,
+  type ClaimedJob,
   type CommandRecord,
   type EnqueueOutcome,
   type Enrollment,
@@ -14,34 +20,51 @@ import {
   type EnrollmentTraits,
   type HistoryEntry,
   type IdentityBinding,
+  type Job,
   type QueueEntry,
   type NewCommand,
   type QueuedCommand,
+  type CommandFilter,
+  type CommandSummary,
+  type InventoryRecord,
+  type RecordedResult,
   type ResultOutcome,
   type ResultRecord,
   type PruneCounts,
   type PushResultRecord,
   type PushTargetRecord,
   type StoredPushCertificate,
-  type EnrollmentState,
   type Storage,
   type StorageStats,
   type TargetState,
   type TokenUpdateRecord,
 } from '../storage.ts';
+import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import { migrate } from './migrate.ts';
 import {
+  countsByState,
+  toCommandSummaries,
   toCommandTarget,
   toEnrollment,
   toHistoryEntry,
   toIdentityBinding,
+  toJob,
+  toPushCertificate,
+  toPushTarget,
   toQueueEntry,
+  type CommandSummaryRow,
   type EnrollmentRow,
   type HistoryRow,
   type IdentityRow,
+  type JobRow,
+  type PushCertificateRow,
+  type PushTargetRow,
   type QueueRow,
+  type TargetCountRow,
   type TargetRow,
-} from './rows.ts';
+  type TraitGroupRow,
+  toTraits,
+} from '../rows.ts';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -53,18 +76,16 @@ export interface SqliteOptions {
 
 const PENDING = `state IN ('queued', 'notnow')`;
 const NOTHING_QUEUED = Symbol('nothing queued');
-/** Bindings remembered (a few hundred bytes each), least recently used first out. */
-const BINDING_CACHE_SIZE = 20_000;
 /** The longest an Idle's "last seen" waits in memory before it is written. */
 const SEEN_FLUSH_MS = 1000;
 /** Rows deleted per pruning statement (about a millisecond of work each). */
 const PRUNE_BATCH = 500;
 
 export class SqliteStorage implements Storage {
+  readonly backend = 'sqlite';
   readonly db: Database;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
-  private readonly bindingCache = new Map<string, IdentityBinding>();
   private seenTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: SqliteOptions) {
@@ -78,8 +99,9 @@ export class SqliteStorage implements Storage {
     this.stmt = prepareStatements(this.db);
   }
 
-  async authenticate(rec: AuthenticateRecord): Promise<void> {
-    this.db.transaction(() => {
+  async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
+    return this.db.transaction(() => {
+      const created = this.stmt.enrollmentExists.get(rec.id) === undefined;
       this.stmt.upsertAuthenticate.run({
         id: rec.id,
         type: rec.type,
@@ -92,7 +114,8 @@ export class SqliteStorage implements Storage {
       });
       this.stmt.resetUserChannels.run({ deviceId: rec.id });
       if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
-    })();
+      return { created };
+    }).immediate();
   }
 
   async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
@@ -115,7 +138,7 @@ export class SqliteStorage implements Storage {
       if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
       this.stmt.upsertUserTokenUpdate.run(params);
       return true;
-    })();
+    }).immediate();
   }
 
   async checkOut(id: string, at: string): Promise<boolean> {
@@ -149,40 +172,41 @@ export class SqliteStorage implements Storage {
     return row && toEnrollment(row);
   }
 
-  /**
-   * Every signed device request asks this, so bindings found are remembered. This backend is the
-   * only writer of the table (one process owns the SQLite file), and every method that removes a
-   * binding drops what it remembered, so the memory cannot go stale.
-   */
   async getIdentityBinding(fingerprint: string): Promise<IdentityBinding | undefined> {
-    const known = this.bindingCache.get(fingerprint);
-    if (known !== undefined) {
-      // Re-inserting keeps the Map in least-recently-used order, so the oldest entry goes first.
-      this.bindingCache.delete(fingerprint);
-      this.bindingCache.set(fingerprint, known);
-      return known;
-    }
     const row = this.stmt.getIdentity.get(fingerprint) as IdentityRow | undefined;
-    if (row === undefined) return undefined;
-    const binding = toIdentityBinding(row);
-    this.bindingCache.set(fingerprint, binding);
-    if (this.bindingCache.size > BINDING_CACHE_SIZE) this.bindingCache.delete(this.bindingCache.keys().next().value!);
-    return binding;
+    return row && toIdentityBinding(row);
+  }
+
+  async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
+    return this.db
+      .transaction(() => {
+        const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
+        const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
+        const decision = decide({
+          boundTo: bound?.device_id,
+          deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
+          device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
+        });
+        if (decision.bind) this.stmt.bindIdentity.run(binding);
+        if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
+        return decision;
+      })
+      .immediate();
+  }
+
+  async identityAnchors(): Promise<{ anchor: string | null; devices: number }[]> {
+    return this.stmt.identityAnchors.all() as { anchor: string | null; devices: number }[];
+  }
+
+  async soonestIdentityExpiry(): Promise<string | null> {
+    return (this.stmt.soonestIdentityExpiry.get() as string | null) ?? null;
   }
 
   async listIdentityBindings(deviceId: string): Promise<IdentityBinding[]> {
     return (this.stmt.listIdentities.all(deviceId) as IdentityRow[]).map(toIdentityBinding);
   }
 
-  async bindIdentity(b: IdentityBinding): Promise<boolean> {
-    return this.db.transaction(() => {
-      this.stmt.bindIdentity.run(b);
-      return (this.stmt.getIdentity.get(b.fingerprint) as IdentityRow).device_id === b.deviceId;
-    })();
-  }
-
   async unbindIdentities(deviceId: string): Promise<number> {
-    this.bindingCache.clear();
     return this.stmt.unbindIdentities.run(deviceId).changes;
   }
 
@@ -191,7 +215,6 @@ export class SqliteStorage implements Storage {
   }
 
   async unbindIdentity(fingerprint: string, deviceId: string): Promise<void> {
-    this.bindingCache.delete(fingerprint);
     this.stmt.unbindIdentity.run(fingerprint, deviceId);
   }
 
@@ -199,27 +222,8 @@ export class SqliteStorage implements Storage {
     return this.db.transaction(() => {
       const targets = new Map<string, PushTargetRecord>();
       for (const id of ids) {
-        const row = this.stmt.pushTarget.get(id) as
-          | {
-              id: string;
-              state: EnrollmentState;
-              topic: string | null;
-              push_token: Buffer | null;
-              push_magic: string | null;
-              push_token_invalid: number;
-              apns_sandbox: number;
-            }
-          | undefined;
-        if (row === undefined) continue;
-        targets.set(id, {
-          id: row.id,
-          state: row.state,
-          topic: row.topic,
-          pushToken: row.push_token,
-          pushMagic: row.push_magic,
-          pushTokenInvalid: row.push_token_invalid === 1,
-          sandbox: row.apns_sandbox === 1,
-        });
+        const row = this.stmt.pushTarget.get(id) as PushTargetRow | undefined;
+        if (row !== undefined) targets.set(id, toPushTarget(row));
       }
       return targets;
     })();
@@ -235,22 +239,48 @@ export class SqliteStorage implements Storage {
   }
 
   async getPushCertificate(): Promise<StoredPushCertificate | undefined> {
-    const row = this.stmt.getPushCertificate.get() as
-      | { cert_pem: string; key_pem: string; topic: string; not_after: string; updated_at: string }
-      | undefined;
-    return row && { certPem: row.cert_pem, keyPem: row.key_pem, topic: row.topic, notAfter: row.not_after, updatedAt: row.updated_at };
+    const row = this.stmt.getPushCertificate.get() as PushCertificateRow | undefined;
+    return row && toPushCertificate(row);
   }
 
   async savePushCertificate(cert: StoredPushCertificate): Promise<void> {
     this.stmt.savePushCertificate.run(cert);
   }
 
+  async recordInventory(rec: InventoryRecord): Promise<boolean> {
+    const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
+    return (
+      this.stmt.recordInventory.run({
+        deviceId: rec.deviceId,
+        values: JSON.stringify(rec.values),
+        deviceName: rec.deviceName ?? null,
+        model: rec.model ?? null,
+        serialNumber: rec.serialNumber ?? null,
+        osVersion: rec.osVersion ?? null,
+        supervised: bit(rec.supervised),
+        multiUser: bit(rec.multiUser),
+        at: rec.at,
+      }).changes === 1
+    );
+  }
+
+  async deleteEnrollment(id: string): Promise<boolean> {
+    // A re-push job left for a deleted channel finds nothing to push, and ends.
+    return this.db
+      .transaction(() => {
+        if (this.stmt.deleteEnrollment.run({ id }).changes === 0) return false;
+        this.stmt.unbindIdentities.run(id); // bindings are the device's: none match a user channel id
+        return true;
+      })
+      .immediate();
+  }
+
   // Fan-out to 100,000 enrollments is one statement each for traits and targets: the ids go in
   // as one JSON array (json_each), and the traits come back grouped with their ids as JSON arrays,
   // several times faster than a statement, or a row object, per id.
   async groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]> {
-    const rows = this.stmt.traitGroups.all(JSON.stringify([...new Set(ids)])) as (EnrollmentTraits & { ids: string })[];
-    return rows.map(({ ids: members, ...traits }) => ({ traits, ids: JSON.parse(members) as string[] }));
+    const rows = this.stmt.traitGroups.all(JSON.stringify([...new Set(ids)])) as TraitGroupRow[];
+    return rows.map(({ ids: members, ...traits }) => ({ traits: toTraits(traits), ids: JSON.parse(members) as string[] }));
   }
 
   async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
@@ -271,25 +301,26 @@ export class SqliteStorage implements Storage {
     return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
   }
 
-  async recordResult(rec: ResultRecord): Promise<ResultOutcome> {
-    return this.db.transaction((): ResultOutcome => {
+  async recordResult(rec: ResultRecord): Promise<RecordedResult> {
+    const record = this.db.transaction((): RecordedResult => {
       if (this.stmt.touch.run({ id: rec.enrollmentId, status: rec.status, at: rec.at }).changes === 0) {
-        return 'unknown-enrollment';
+        return { outcome: 'unknown-enrollment', requestType: null };
       }
       const target = this.stmt.getTargetState.get(rec.enrollmentId, rec.commandUuid) as
-        | { seq: number; state: string }
+        | { seq: number; state: string; request_type: string }
         | undefined;
-      if (target === undefined) return 'unknown-command';
+      if (target === undefined) return { outcome: 'unknown-command', requestType: null };
+      const outcome = (o: ResultOutcome): RecordedResult => ({ outcome: o, requestType: target.request_type });
       if (rec.status === 'NotNow') {
         // Only a pending command can be deferred; a NotNow for one that is already final (a
         // replay) or cancelled changes nothing.
-        if (target.state !== 'queued' && target.state !== 'notnow') return 'replayed';
+        if (target.state !== 'queued' && target.state !== 'notnow') return outcome('replayed');
         this.stmt.deferTarget.run({ seq: target.seq, at: rec.at });
-        return 'notnow';
+        return outcome('notnow');
       }
       // A cancelled command that the device ran anyway still gets its result stored.
       if (target.state !== 'queued' && target.state !== 'notnow' && target.state !== 'cancelled') {
-        return 'replayed';
+        return outcome('replayed');
       }
       this.stmt.completeTarget.run({
         seq: target.seq,
@@ -298,8 +329,9 @@ export class SqliteStorage implements Storage {
         errorChain: rec.errorChain && JSON.stringify(rec.errorChain),
         at: rec.at,
       });
-      return 'completed';
-    })();
+      return outcome('completed');
+    });
+    return record.immediate();
   }
 
   async startSession(id: string, at: string): Promise<boolean> {
@@ -357,22 +389,15 @@ export class SqliteStorage implements Storage {
 
   async listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {
     this.flushSeen();
-    const where: string[] = [];
-    const params: Record<string, string | number> = { limit: page.limit };
-    const add = (sql: string, name: string, value: string | undefined) => {
-      if (value === undefined) return;
-      where.push(sql);
-      params[name] = value;
-    };
-    add('type = @type', 'type', filter.type);
-    add('channel = @channel', 'channel', filter.channel);
-    add('state = @state', 'state', filter.state);
-    add('device_id = @deviceId', 'deviceId', filter.deviceId);
-    add('last_seen_at < @before', 'before', filter.lastSeenBefore);
-    add('last_seen_at > @afterSeen', 'afterSeen', filter.lastSeenAfter);
-    add('id > @after', 'after', page.after);
-    const sql = `SELECT * FROM enrollments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as EnrollmentRow[]).map(toEnrollment);
+    const query = enrollmentListQuery(filter, page, () => '?');
+    return (this.db.prepare(query.text).all(query.values) as EnrollmentRow[]).map(toEnrollment);
+  }
+
+  async listCommands(filter: CommandFilter, page: { before?: { createdAt: string; uuid: string }; limit: number }): Promise<CommandSummary[]> {
+    const query = commandListQuery(filter, page, () => '?');
+    const commands = this.db.prepare(query.text).all(query.values) as CommandSummaryRow[];
+    const counts = this.stmt.targetCounts.all(JSON.stringify(commands.map((c) => c.uuid))) as TargetCountRow[];
+    return toCommandSummaries(commands, counts);
   }
 
   async listQueue(enrollmentId: string): Promise<QueueEntry[] | undefined> {
@@ -386,7 +411,7 @@ export class SqliteStorage implements Storage {
     return this.db.transaction(() => {
       if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
       return this.stmt.cancelPending.run({ id: enrollmentId, uuid: commandUuid, at }).changes;
-    })();
+    }).immediate();
   }
 
   async listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined> {
@@ -412,8 +437,38 @@ export class SqliteStorage implements Storage {
     const results = cutoffs.resultsBefore === null ? 0 : await batches(this.stmt.pruneResults, { before: cutoffs.resultsBefore });
     const commands = await batches(this.stmt.pruneOrphanCommands, {});
     // Bindings of devices that are gone would otherwise keep their certificates from re-enrolling.
-    if ((await batches(this.stmt.pruneIdentities, {})) > 0) this.bindingCache.clear();
+    await batches(this.stmt.pruneIdentities, {});
     return { results, commands, enrollments };
+  }
+
+  async scheduleJob(job: { key: string; kind: string; payload?: unknown; runAt: string }): Promise<void> {
+    this.stmt.scheduleJob.run({ key: job.key, kind: job.kind, payload: JSON.stringify(job.payload ?? null), runAt: job.runAt });
+  }
+
+  async claimJobs(now: string, leaseUntil: string, limit: number): Promise<ClaimedJob[]> {
+    const token = randomUUID();
+    const rows = this.stmt.claimJobs.all({ token, now, leaseUntil, limit }) as JobRow[];
+    return rows.map((r) => ({ ...toJob(r), token }));
+  }
+
+  async finishJob(job: ClaimedJob, next: { runAt: string; error?: string } | null): Promise<void> {
+    const params = { key: job.key, token: job.token, runAt: next?.runAt ?? null, error: next?.error ?? null };
+    this.db.transaction(() => {
+      if (next === null && this.stmt.deleteFinishedJob.run(params).changes === 1) return;
+      this.stmt.releaseJob.run(params);
+    })();
+  }
+
+  async listJobs(): Promise<Job[]> {
+    return (this.stmt.listJobs.all() as JobRow[]).map(toJob);
+  }
+
+  async sharedSecret(name: string, create: () => string): Promise<{ value: string; created: boolean }> {
+    const existing = this.stmt.getSecret.get(name) as string | undefined;
+    if (existing !== undefined) return { value: existing, created: false };
+    // Another process may store its own first; whichever insert wins is the secret for everyone.
+    const created = this.stmt.insertSecret.run({ name, value: create(), at: new Date().toISOString() }).changes === 1;
+    return { value: this.stmt.getSecret.get(name) as string, created };
   }
 
   async heartbeat(at: string): Promise<void> {
@@ -421,19 +476,9 @@ export class SqliteStorage implements Storage {
   }
 
   async stats(): Promise<StorageStats> {
-    const commandTargetsByState: StorageStats['commandTargetsByState'] = {
-      queued: 0,
-      notnow: 0,
-      acknowledged: 0,
-      error: 0,
-      commandformaterror: 0,
-      cancelled: 0,
-    };
-    for (const row of this.stmt.targetsByState.all() as { state: TargetState; count: number }[]) {
-      commandTargetsByState[row.state] = row.count;
-    }
+    const targets = this.stmt.targetsByState.all() as { state: TargetState; count: number }[];
     const enrollments = this.stmt.enrollmentsByState.all() as StorageStats['enrollments'];
-    return { commandTargetsByState, enrollments };
+    return { commandTargetsByState: countsByState(targets), enrollments };
   }
 
   async close(): Promise<void> {
@@ -499,8 +544,23 @@ function prepareStatements(db: Database) {
     getIdentity: db.prepare('SELECT * FROM device_identities WHERE fingerprint = ?'),
     listIdentities: db.prepare('SELECT * FROM device_identities WHERE device_id = ? ORDER BY bound_at'),
     bindIdentity: db.prepare(`
-      INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at)
-      VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt) ON CONFLICT (fingerprint) DO NOTHING`),
+      INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at, anchor)
+      VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt, @anchor) ON CONFLICT (fingerprint) DO NOTHING`),
+    identityAnchors: db.prepare('SELECT anchor, count(DISTINCT device_id) AS devices FROM device_identities GROUP BY anchor ORDER BY anchor'),
+    soonestIdentityExpiry: db
+      .prepare(`
+        SELECT min(i.not_after) FROM device_identities i JOIN enrollments e ON e.id = i.device_id
+        WHERE e.state <> 'checked-out'`)
+      .pluck(),
+    recordInventory: db.prepare(`
+      UPDATE enrollments SET inventory = json_patch(coalesce(inventory, '{}'), @values), inventory_updated_at = @at,
+        device_name = coalesce(@deviceName, device_name), model = coalesce(@model, model),
+        serial_number = coalesce(@serialNumber, serial_number), os_version = coalesce(@osVersion, os_version),
+        supervised = coalesce(@supervised, supervised), multi_user = coalesce(@multiUser, multi_user)
+      WHERE id = @deviceId AND channel = 'device'`),
+    // A device channel goes with its user channels; cascades take their queues and results.
+    deleteEnrollment: db.prepare(`
+      DELETE FROM enrollments WHERE id = @id OR (device_id = @id AND (SELECT channel FROM enrollments WHERE id = @id) = 'device')`),
     unbindIdentities: db.prepare('DELETE FROM device_identities WHERE device_id = ?'),
     unbindIdentity: db.prepare('DELETE FROM device_identities WHERE fingerprint = ? AND device_id = ?'),
     setRenewal: db.prepare(`UPDATE enrollments SET identity_renewal_until = @until WHERE id = @id AND channel = 'device'`),
@@ -525,12 +585,9 @@ function prepareStatements(db: Database) {
     // A user channel runs on its device channel's platform.
     // The ids are distinct (the caller dedupes); a device channel is its own device row.
     traitGroups: db.prepare(`
-      SELECT type, channel, platform, osVersion, json_group_array(id) AS ids FROM (
-        SELECT e.id, e.type, e.channel,
-          CASE WHEN e.channel = 'device' THEN e.platform ELSE (SELECT platform FROM enrollments d WHERE d.id = e.device_id) END AS platform,
-          CASE WHEN e.channel = 'device' THEN e.os_version ELSE (SELECT os_version FROM enrollments d WHERE d.id = e.device_id) END AS osVersion
-        FROM json_each(?) j JOIN enrollments e ON e.id = j.value)
-      GROUP BY type, channel, platform, osVersion`),
+      SELECT e.type, e.channel, d.platform, d.os_version, d.supervised, d.multi_user, json_group_array(e.id) AS ids
+      FROM json_each(?) j JOIN enrollments e ON e.id = j.value LEFT JOIN enrollments d ON d.id = e.device_id
+      GROUP BY e.type, e.channel, d.platform, d.os_version, d.supervised, d.multi_user`),
     insertCommand: db.prepare(`
       INSERT INTO commands (uuid, request_type, payload, created_at) VALUES (@uuid, @requestType, @payload, @at)
       ON CONFLICT (uuid) DO NOTHING`),
@@ -541,7 +598,9 @@ function prepareStatements(db: Database) {
         RETURNING enrollment_id`,
       )
       .pluck(),
-    getTargetState: db.prepare('SELECT seq, state FROM command_targets WHERE enrollment_id = ? AND command_uuid = ?'),
+    getTargetState: db.prepare(`
+      SELECT t.seq, t.state, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+      WHERE t.enrollment_id = ? AND t.command_uuid = ?`),
     deferTarget: db.prepare(`
       UPDATE command_targets SET state = 'notnow', notnow_count = notnow_count + 1, updated_at = @at
       WHERE seq = @seq`),
@@ -569,8 +628,32 @@ function prepareStatements(db: Database) {
       DELETE FROM commands WHERE uuid IN (
         SELECT uuid FROM commands c WHERE NOT EXISTS (SELECT 1 FROM command_targets t WHERE t.command_uuid = c.uuid)
         LIMIT @batch)`),
+    // A job that exists keeps its earlier run time; one running now is marked to run again.
+    scheduleJob: db.prepare(`
+      INSERT INTO jobs (key, kind, payload, run_at) VALUES (@key, @kind, @payload, @runAt)
+      ON CONFLICT (key) DO UPDATE SET payload = excluded.payload,
+        run_at = CASE WHEN lease_token IS NULL THEN min(run_at, excluded.run_at) ELSE run_at END,
+        rerun_at = CASE WHEN lease_token IS NULL THEN rerun_at ELSE min(coalesce(rerun_at, excluded.run_at), excluded.run_at) END`),
+    claimJobs: db.prepare(`
+      UPDATE jobs SET lease_token = @token, lease_until = @leaseUntil, attempts = attempts + 1
+      WHERE key IN (SELECT key FROM jobs WHERE run_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+        ORDER BY run_at LIMIT @limit)
+      RETURNING key, kind, payload, run_at, attempts`),
+    deleteFinishedJob: db.prepare('DELETE FROM jobs WHERE key = @key AND lease_token = @token AND rerun_at IS NULL'),
+    // A retry keeps counting attempts; a periodic run or a re-run asked for meanwhile starts afresh.
+    releaseJob: db.prepare(`
+      UPDATE jobs SET run_at = CASE WHEN @runAt IS NULL THEN rerun_at ELSE min(@runAt, coalesce(rerun_at, @runAt)) END,
+        attempts = CASE WHEN @error IS NULL THEN 0 ELSE attempts END, last_error = @error,
+        rerun_at = NULL, lease_token = NULL, lease_until = NULL
+      WHERE key = @key AND lease_token = @token`),
+    listJobs: db.prepare('SELECT key, kind, payload, run_at, attempts FROM jobs ORDER BY run_at, key'),
+    getSecret: db.prepare('SELECT value FROM secrets WHERE name = ?').pluck(),
+    insertSecret: db.prepare('INSERT INTO secrets (name, value, created_at) VALUES (@name, @value, @at) ON CONFLICT (name) DO NOTHING'),
     heartbeat: db.prepare('INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
     targetsByState: db.prepare('SELECT state, count(*) AS count FROM command_targets GROUP BY state'),
+    targetCounts: db.prepare(`
+      SELECT command_uuid, state, count(*) AS count FROM command_targets
+      WHERE command_uuid IN (SELECT value FROM json_each(?)) GROUP BY command_uuid, state`),
     enrollmentsByState: db.prepare('SELECT state, channel, count(*) AS count FROM enrollments GROUP BY state, channel ORDER BY state, channel'),
     // LIMIT -1 is SQLite's "no limit".
     getTargets: db.prepare(`

@@ -1,0 +1,216 @@
+// The published API description is true: every documented route is called for real and its 2xx
+// body checked against the schema /openapi.json publishes for it (so an undeclared field fails);
+// every route's worked example fits its schemas; /docs shows them all, the device and operations
+// endpoints and every RequestType; and bodies are serialized by their schemas, so an undeclared
+// field never leaves the server.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import Fastify from 'fastify';
+import { z } from 'zod';
+import { defineRoute, registerRoutes } from '../../src/http/admin/api-route.ts';
+import { OTHER_ENDPOINTS } from '../../src/http/admin/docs-page.ts';
+import { ROUTE_EXAMPLES } from '../../src/http/admin/examples.ts';
+import { commandRegistry } from '../../src/protocol/commands/index.ts';
+import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
+import { checkin, enroll, report, tokenUpdate } from '../helpers/device.ts';
+import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
+
+type Json = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- the test reads arbitrary JSON
+const KEY = 'api-documentation-key-0123456789';
+
+/** JSON Pointer into the OpenAPI document. */
+const pointer = (...parts: string[]) => `openapi#/${parts.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+
+describe('the published API description', () => {
+  let rig: PushRig;
+  let server: TestServer;
+  let doc: Json;
+  let ajv: Ajv2020;
+  const validators = new Map<string, ValidateFunction>();
+
+  /** A validator for the schema at `ref` in the published document ($refs inside it resolve there too). */
+  function schemaAt(ref: string): ValidateFunction {
+    let validate = validators.get(ref);
+    if (validate === undefined) {
+      validate = ajv.compile({ $ref: ref });
+      validators.set(ref, validate);
+    }
+    return validate;
+  }
+
+  function assertFits(ref: string, value: unknown, what: string): void {
+    const validate = schemaAt(ref);
+    assert.ok(validate(value), `${what} does not fit ${ref}: ${JSON.stringify(validate.errors?.slice(0, 3))}\n${JSON.stringify(value).slice(0, 500)}`);
+  }
+
+  before(async () => {
+    rig = await startPushRig();
+    server = await startAspen({ API_KEY: KEY, ...rig.env });
+    doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as Json;
+    ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+    addFormats.default(ajv);
+    ajv.addSchema(doc, 'openapi');
+
+    await enroll(server, 'IPHONE-1', { ProductName: 'iPhone14,2', OSVersion: '18.1', SerialNumber: 'SERIAL-1', DeviceName: 'Phone' });
+    await checkin(server, tokenUpdate({ UDID: 'IPHONE-1' }, { Topic: rig.certs.push.topic }));
+    await enroll(server, 'MAC-1', { ProductName: 'Mac14,7', OSVersion: '15.1' });
+    await checkin(server, tokenUpdate({ UDID: 'MAC-1', UserID: 'USER-GUID', UserShortName: 'ann', UserLongName: 'Ann' }, { Topic: rig.certs.push.topic }));
+  });
+  after(async () => {
+    await server?.close();
+    await rig?.close();
+  });
+
+  it('answers every documented route with a 2xx body that fits its published schema', async () => {
+    const called = new Set<string>();
+    async function call(method: string, template: string, path: string, body?: { json: unknown } | { raw: string }): Promise<Json> {
+      const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
+      if (body && 'json' in body) headers['content-type'] = 'application/json';
+      const res = await fetch(server.url + path, { method, headers, ...(body ? { body: 'json' in body ? JSON.stringify(body.json) : body.raw } : {}) });
+      const json = (await res.json()) as Json;
+      assert.ok(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+      const operation = doc.paths[template]?.[method.toLowerCase()];
+      assert.ok(operation, `${method} ${template} is documented`);
+      assert.ok(operation.responses[res.status]?.content, `${method} ${template} documents its ${res.status}`);
+      assertFits(pointer('paths', template, method.toLowerCase(), 'responses', String(res.status), 'content', 'application/json', 'schema'), json, `${method} ${path}`);
+      called.add(`${method} ${template}`);
+      return json;
+    }
+
+    const submitted = await call('POST', '/v1/commands', '/v1/commands', {
+      json: { targets: ['IPHONE-1', 'MAC-1', 'MAC-1:USER-GUID', 'NOBODY'], command: { RequestType: 'DeviceInformation', Queries: ['SerialNumber', 'OSVersion'] }, command_uuid: 'doc-1' },
+    });
+    assert.equal(submitted.targets['IPHONE-1'].push.status, 'pushed', 'the push outcome is part of the checked body');
+    // The device answers, with data and a date in its result, so results are checked as they come back.
+    await report(server, { Status: 'Idle', UDID: 'IPHONE-1' });
+    await report(server, {
+      Status: 'Acknowledged',
+      UDID: 'IPHONE-1',
+      CommandUUID: 'doc-1',
+      QueryResponses: { SerialNumber: 'SERIAL-1', OSVersion: '18.1', PushToken: Buffer.from('0123', 'hex'), LastCloudBackupDate: new Date('2025-06-01T10:00:00Z') },
+    });
+    await report(server, { Status: 'Error', UDID: 'MAC-1', CommandUUID: 'doc-1', ErrorChain: [{ ErrorCode: 12021, ErrorDomain: 'MCMDMErrorDomain', LocalizedDescription: 'x' }] });
+
+    const raw = '<?xml version="1.0"?><plist version="1.0"><dict><key>CommandUUID</key><string>doc-2</string><key>Command</key><dict><key>RequestType</key><string>ProfileList</string></dict></dict></plist>';
+    await call('PUT', '/v1/enqueue/{ids}', '/v1/enqueue/IPHONE-1,MAC-1,NOBODY?nopush=1', { raw });
+    await call('POST', '/v1/commands', '/v1/commands', { json: { targets: ['IPHONE-1'], command: { RequestType: 'SecurityInfo' }, command_uuid: 'doc-3', push: false } });
+
+    const view = await call('GET', '/v1/commands/{uuid}', '/v1/commands/doc-1?limit=2');
+    assert.ok(view.next_cursor !== null, 'a first page');
+    await call('GET', '/v1/commands/{uuid}', `/v1/commands/doc-1?cursor=${view.next_cursor}`);
+    const list = await call('GET', '/v1/enrollments', '/v1/enrollments?limit=2');
+    await call('GET', '/v1/enrollments', `/v1/enrollments?cursor=${list.next_cursor}`);
+    const detail = await call('GET', '/v1/enrollments/{id}', '/v1/enrollments/IPHONE-1');
+    assert.equal(detail.identities.length, 1);
+    await call('GET', '/v1/enrollments/{id}', `/v1/enrollments/${encodeURIComponent('MAC-1:USER-GUID')}`);
+    const history = await call('GET', '/v1/enrollments/{id}/commands', '/v1/enrollments/IPHONE-1/commands');
+    assert.equal(history.commands.find((c: Json) => c.command_uuid === 'doc-1').result.QueryResponses.PushToken, 'ASM=');
+    await call('GET', '/v1/enrollments/{id}/queue', '/v1/enrollments/IPHONE-1/queue');
+    await call('DELETE', '/v1/enrollments/{id}/queue/{uuid}', '/v1/enrollments/IPHONE-1/queue/doc-2');
+    await call('DELETE', '/v1/enrollments/{id}/queue', '/v1/enrollments/IPHONE-1/queue');
+    await call('GET', '/v1/pushcert', '/v1/pushcert');
+    await call('PUT', '/v1/pushcert', '/v1/pushcert', { raw: `${rig.certs.push.certPem}\n${rig.certs.push.keyPem}` });
+    await call('GET', '/v1/push/{ids}', '/v1/push/IPHONE-1,NOBODY');
+    await call('POST', '/v1/push/{ids}', '/v1/push/IPHONE-1,MAC-1');
+    await call('DELETE', '/v1/enrollments/{id}/identities', '/v1/enrollments/MAC-1/identities');
+
+    const documented = Object.entries(doc.paths as Json).flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`));
+    assert.deepEqual([...called].sort(), documented.sort(), 'every documented route was called');
+  });
+
+  it('has a worked example for every route that fits its schemas, in /openapi.json too', () => {
+    for (const [path, operations] of Object.entries(doc.paths as Json)) {
+      for (const [method, operation] of Object.entries(operations as Json)) {
+        const key = `${method.toUpperCase()} ${path}`;
+        const example = ROUTE_EXAMPLES[key];
+        assert.ok(example, `${key} has an example`);
+        const template = new RegExp(`^${path.replace(/\{\w+\}/g, '[^/?]+')}(\\?|$)`);
+        assert.match(example.path, template, `${key}: the example's path is one of this route`);
+        assertFits(pointer('paths', path, method, 'responses', String(example.status), 'content', 'application/json', 'schema'), example.response, `${key} example response`);
+        assert.deepEqual(operation.responses[example.status].content['application/json'].example, example.response);
+        const body = operation.requestBody?.content['application/json'];
+        if (body) {
+          assert.ok(example.body !== undefined, `${key}: the example shows its body`);
+          assertFits(pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema'), example.body, `${key} example body`);
+        }
+      }
+    }
+    assert.equal(Object.keys(ROUTE_EXAMPLES).length, Object.values(doc.paths as Json).reduce((n: number, ops) => n + Object.keys(ops).length, 0), 'no example for a route that does not exist');
+  });
+
+  it('links the command of POST /v1/commands to the per-RequestType schemas', () => {
+    const command = doc.paths['/v1/commands'].post.requestBody.content['application/json'].schema.properties.command;
+    assert.equal(command.$ref, '#/components/schemas/Command');
+    const one = doc.components.schemas.Command;
+    assert.equal(one.oneOf.length, commandRegistry.all().length);
+    assert.equal(one.discriminator.mapping.DeviceInformation, '#/components/schemas/Command.DeviceInformation');
+    const body = pointer('paths', '/v1/commands', 'post', 'requestBody', 'content', 'application/json', 'schema');
+    assertFits(body, { targets: ['X'], command: { RequestType: 'DeviceLock', Message: 'Call IT', PIN: '123456' } }, 'a valid command');
+    assert.equal(schemaAt(body)({ targets: ['X'], command: { RequestType: 'DeviceLock', Colour: 'red' } }), false, 'an unknown key fails the published schema');
+    assert.equal(schemaAt(body)({ targets: ['X'], command: { RequestType: 'InstallProfile' } }), false, 'a missing required key fails it too');
+  });
+
+  it('shows every route, its example, the device and operations endpoints and every RequestType at /docs', async () => {
+    const page = await (await fetch(`${server.url}/docs`)).text();
+    for (const [key, example] of Object.entries(ROUTE_EXAMPLES)) {
+      assert.ok(page.includes(`<code>${key.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</code>`), `${key} has a section`);
+      assert.ok(page.includes(JSON.stringify(example.response, null, 2).split('\n')[1]!.replace(/"/g, '&#34;')), `${key} shows its example response`);
+    }
+    assert.match(page, /<h4>Request body \(application\/json\)<\/h4><table class="fields"><tr><th>field \(\* required\)<\/th><th>type<\/th><th><\/th><\/tr><tr><td><code>targets<\/code> <b>\*<\/b><\/td><td>array of string<\/td>/);
+    for (const endpoint of OTHER_ENDPOINTS) {
+      assert.ok(page.includes(`<td><code>${endpoint.method}</code></td><td><code>${endpoint.path}</code></td>`), `${endpoint.method} ${endpoint.path} listed`);
+      // Listed means served: a device endpoint refuses an empty body, but does not 404.
+      const res = await fetch(server.url + endpoint.path, { method: endpoint.method, redirect: 'manual', ...(endpoint.method === 'PUT' ? { body: '' } : {}) });
+      assert.notEqual(res.status, 404, `${endpoint.method} ${endpoint.path} exists`);
+    }
+    for (const definition of commandRegistry.all()) assert.ok(page.includes(`<details id="command-${definition.requestType}">`), definition.requestType);
+    assert.match(page, /<td[^>]*><code>Queries<\/code> <b>\*<\/b><\/td><td>array of string<\/td><td>one of: UDID, /);
+  });
+
+  it('points GET / to the documentation', async () => {
+    const browser = await fetch(`${server.url}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    assert.equal(browser.status, 302);
+    assert.equal(browser.headers.get('location'), '/docs');
+    const client = (await (await fetch(`${server.url}/`)).json()) as Json;
+    assert.deepEqual({ docs: client.docs, openapi: client.openapi }, { docs: '/docs', openapi: '/openapi.json' });
+  });
+});
+
+describe('responses serialized by their documented schemas', () => {
+  const record = z.object({ id: z.string(), state: z.string() });
+  async function serve(handler: () => Promise<unknown>, status = 200) {
+    const app = Fastify();
+    app.setErrorHandler(async (_err, _request, reply) => reply.code(500).send({ error: { code: 'internal', message: 'internal server error' } }));
+    registerRoutes(app, [
+      defineRoute({
+        method: 'GET',
+        path: '/thing',
+        tag: 'test',
+        summary: 'a thing',
+        responses: { 200: { description: 'the thing', schema: record } },
+        handler: async (_input, reply) => reply.code(status).send(await handler()),
+      }),
+    ]);
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${url}/thing`);
+    const text = await res.text();
+    await app.close();
+    return { status: res.status, text };
+  }
+
+  it('never writes a field the schema does not declare', async () => {
+    const res = await serve(async () => ({ id: 'A', state: 'enrolled', pushMagic: 'SECRET-MAGIC', token: 'SECRET-TOKEN' }));
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(res.text), { id: 'A', state: 'enrolled' });
+    assert.doesNotMatch(res.text, /SECRET/);
+  });
+
+  it('answers 500, not an undocumented body, when a required field is missing or the status is undocumented', async () => {
+    assert.equal((await serve(async () => ({ id: 'A' }))).status, 500);
+    const undocumented = await serve(async () => ({ id: 'A', state: 'x', secret: 'SECRET' }), 202);
+    assert.equal(undocumented.status, 500);
+    assert.doesNotMatch(undocumented.text, /SECRET/);
+  });
+});
