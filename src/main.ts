@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { ConfigError, listenProblem, loadConfig, readTlsPair, type Config } from './config.ts';
-import { createAspen, createLogger } from './server.ts';
+import { createAspen, createLogger, type Aspen } from './server.ts';
 import { describeDatabase } from './storage/open-storage.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -25,7 +25,15 @@ try {
 }
 
 const logger = createLogger(config);
-const aspen = await createAspen(config, logger);
+let aspen: Aspen;
+try {
+  aspen = await createAspen(config, logger);
+} catch (err) {
+  // What only the database can tell (devices bound to a CA no longer trusted) is a configuration
+  // problem too.
+  if (!(err instanceof ConfigError)) throw err;
+  refuseToStart(err);
+}
 try {
   await aspen.app.listen({ host: config.host, port: config.port });
 } catch (err) {

@@ -3,9 +3,10 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from './args.ts';
 import type { CliCommand } from './command.ts';
-import { backup } from './commands/backup.ts';
+import { backup, restore } from './commands/backup.ts';
+import { commands } from './commands/commands.ts';
 import { configCheck } from './commands/config-check.ts';
-import { enrollments, show } from './commands/enrollments.ts';
+import { enrollments, forget, show } from './commands/enrollments.ts';
 import { identitiesList, identitiesRelease } from './commands/identities.ts';
 import { push } from './commands/push.ts';
 import { pushcertShow, pushcertUpload } from './commands/pushcert.ts';
@@ -19,8 +20,10 @@ import { didYouMean } from '../protocol/suggest.ts';
 const COMMANDS: readonly CliCommand[] = [
   enrollments,
   show,
+  forget,
   send,
   result,
+  commands,
   queue,
   push,
   identitiesList,
@@ -29,6 +32,7 @@ const COMMANDS: readonly CliCommand[] = [
   pushcertUpload,
   configCheck,
   backup,
+  restore,
 ];
 
 function usage(): string {

@@ -70,6 +70,11 @@ export class DeviceCertVerifier {
     this.#outcomes = new LruCache(options.cacheSize ?? 10_000);
   }
 
+  /** SHA-256 (lowercase hex) of every trusted CA certificate: what a DeviceIdentity's `anchor` can be. */
+  anchors(): string[] {
+    return this.#authorities.map(fingerprintOf);
+  }
+
   /**
    * Returns the device identity for `certDer`, or throws IdentityError saying why it is refused.
    * `presented`: other certificates the request carries (nearest issuer first, in any order),
@@ -140,7 +145,7 @@ export class DeviceCertVerifier {
       notAfter: new Date(leaf.validTo),
       certDer,
       publicKey,
-      anchor: chain.at(-1)!.fingerprint256.replaceAll(':', '').toLowerCase(),
+      anchor: fingerprintOf(chain.at(-1)!),
     });
     return {
       identity,
@@ -209,6 +214,10 @@ function pathLengthLimit(ca: X509Certificate): number {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+function fingerprintOf(certificate: X509Certificate): string {
+  return certificate.fingerprint256.replaceAll(':', '').toLowerCase();
 }
 
 function oneLine(distinguishedName: string): string {
