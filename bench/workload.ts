@@ -45,12 +45,12 @@ export const bodies = {
 };
 
 /**
- * An Acknowledged result of exactly `bytes` bytes whose QueryResponses dictionary holds `keys`
- * string entries: what a Mac's InstalledApplicationList or CertificateList can come to, and what
- * the issue's load client sent. The entries are made once per size.
+ * An Acknowledged result of exactly `bytes` bytes whose one dictionary (`Items`, not a key the
+ * server acts on) holds `keys` entries: the issue's load, 4 MiB with 100,000 keys, as large as a
+ * Mac's InstalledApplicationList or CertificateList can come. The entries are made once per size.
  */
 export function largeResult(id: string, uuid: string, bytes: number, keys: number): Buffer {
-  const head = `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>\n\t<key>CommandUUID</key>\n\t<string>${uuid}</string>\n\t<key>QueryResponses</key>\n\t<dict>\n`;
+  const head = `<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>\n\t<key>CommandUUID</key>\n\t<string>${uuid}</string>\n\t<key>Items</key>\n\t<dict>\n`;
   const tail = `\t</dict>\n\t<key>Status</key>\n\t<string>Acknowledged</string>\n\t<key>UDID</key>\n\t<string>${id}</string>\n</dict>\n</plist>\n`;
   const entries = largeEntries(bytes - Buffer.byteLength(head) - Buffer.byteLength(tail), keys);
   return Buffer.from(head + entries + tail, 'utf8');

@@ -55,7 +55,7 @@ export interface ReadOptions {
    * dictionaries and arrays under the keys listed here. Every other dictionary or array is read
    * through with every rule checked (a document is refused exactly when a full read refuses it)
    * but is left out of the result. For a command report, whose raw bytes are what is stored: a
-   * 100,000-key result need not become 100,000 objects only to be thrown away.
+   * 100,000-entry result need not become 100,000 objects only to be thrown away.
    */
   onlyTopLevel?: { except: readonly string[] };
 }

@@ -82,11 +82,14 @@ export class MdmService {
   }
 }
 
-/** A report's raw bytes are what is stored, so of a report only what the command loop acts on is
- *  built: its top-level values and ErrorChain (the rest is still checked). */
+/** A report's raw bytes are what is stored, so of a report only what is acted on is built: its
+ *  top-level values, ErrorChain (command-loop.ts) and QueryResponses (result-effects.ts); the rest
+ *  (an InstalledApplicationList, a CertificateList) is checked but left as bytes. */
+const REPORT_KEYS_BUILT = ['ErrorChain', 'QueryResponses'];
+
 async function decode(body: Uint8Array, kind: 'checkin' | 'report'): Promise<PlistDict> {
   try {
-    return await decodePlistDictYielding(body, kind === 'report' ? { onlyTopLevel: { except: ['ErrorChain'] } } : {});
+    return await decodePlistDictYielding(body, kind === 'report' ? { onlyTopLevel: { except: REPORT_KEYS_BUILT } } : {});
   } catch (err) {
     if (err instanceof PlistError) throw new DeviceRequestError(400, err.message);
     throw err;
