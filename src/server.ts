@@ -15,7 +15,7 @@ import { PushService, REPUSH_JOB } from './service/push-service.ts';
 import { PRUNE_JOB, Retention } from './service/retention.ts';
 import { MdmService } from './service/mdm-service.ts';
 import { resultEffects } from './service/result-effects.ts';
-import { resolveApiKey, resolveDeviceCa } from './service/shared-secrets.ts';
+import { resolveApiKey, resolveDeviceCas, type ResolvedDeviceCas } from './service/shared-secrets.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { Storage } from './storage/storage.ts';
 import { VERSION } from './version.ts';
@@ -24,7 +24,7 @@ export interface Aspen {
   app: FastifyInstance;
   storage: Storage;
   apiKey: string;
-  /** Aspen's own device CA, when it is the trusted one (DEVICE_CA unset). */
+  /** Aspen's issuing device CA (RSA), when Aspen has its own (DEVICE_CA unset, or PUBLIC_URL set). */
   deviceCa: { certPem: string; keyPem: string } | null;
   /** Runs the background jobs due now (tests use it to run them without waiting for a poll). */
   runDueJobs(): Promise<number>;
@@ -39,15 +39,25 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>): Lo
   });
 }
 
-/** Trusts DEVICE_CA, or else Aspen's own device CA (kept in the database, shared by every instance). */
-async function deviceTrust(config: Config, storage: Storage, logger: Logger): Promise<{ caPem: string; own: Aspen['deviceCa'] }> {
-  if (config.identity.caPem !== undefined) return { caPem: config.identity.caPem, own: null };
-  const ca = await resolveDeviceCa(storage, config.dataDir);
-  const where = { certificate: ca.certFile };
-  if (ca.origin === 'generated') logger.warn(where, 'created a device CA: issue device identities from it, or set DEVICE_CA to your own');
-  else if (ca.origin === 'taken over') logger.info(where, 'moved the device CA of the data directory into the database');
-  else logger.info(where, 'trusting the device CA kept in the database');
-  return { caPem: ca.certPem, own: { certPem: ca.certPem, keyPem: ca.keyPem } };
+/**
+ * Which CAs device certificates may chain to, and Aspen's own (kept in the database, shared by
+ * every instance). Aspen's own CAs are there when DEVICE_CA is unset, or when Aspen issues
+ * identities itself (PUBLIC_URL set); they are then trusted beside DEVICE_CA: only Aspen issues
+ * from them, so trusting them lets in exactly the devices Aspen enrolled.
+ */
+async function deviceCas(config: Config, storage: Storage, logger: Logger): Promise<{ trustedPem: string | null; own: ResolvedDeviceCas | null }> {
+  const needsOwn = config.enrollment.publicUrl !== undefined || (config.identity.required && config.identity.caPem === undefined);
+  const own = needsOwn ? await resolveDeviceCas(storage, config.dataDir) : null;
+  if (own !== null) {
+    const where = { certificate: own.certFile };
+    if (own.origin === 'generated') logger.warn(where, 'created a device CA (RSA): it issues device identities through SCEP; set DEVICE_CA to trust a CA of your own besides');
+    else if (own.origin === 'taken over') logger.info(where, 'moved the device CA of the data directory into the database');
+    else logger.info(where, 'trusting the device CA kept in the database');
+    if (own.addedIssuing) logger.info(where, 'created an RSA device CA beside the existing EC one to issue identities through SCEP; certificates of the old one stay trusted');
+  }
+  if (!config.identity.required) return { trustedPem: null, own };
+  const trustedPem = [config.identity.caPem ?? '', ...(own?.trusted.map((ca) => ca.certPem) ?? [])].join('\n');
+  return { trustedPem, own };
 }
 
 export async function createAspen(config: Config, logger: Logger = createLogger(config)): Promise<Aspen> {
@@ -58,14 +68,15 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     if (apiKey.origin === 'generated') {
       logger.warn({ apiKey: apiKey.key, file: apiKey.file }, 'generated an admin API key (shown once; a copy is kept in this file)');
     }
-    const trust = config.identity.required ? await deviceTrust(config, storage, logger) : null;
+    const cas = await deviceCas(config, storage, logger);
     const auth =
-      trust &&
-      new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(trust.caPem)), storage, {
-        renewalWindowMs: config.identity.renewalWindowMs,
-        trustCommonName: config.identity.trustCommonName,
-        bindingCacheMs: config.identity.bindingCacheMs,
-      });
+      cas.trustedPem === null
+        ? null
+        : new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(cas.trustedPem)), storage, {
+            renewalWindowMs: config.identity.renewalWindowMs,
+            trustCommonName: config.identity.trustCommonName,
+            bindingCacheMs: config.identity.bindingCacheMs,
+          });
     if (auth === null) logger.warn('DEVICE_IDENTITY=off: device requests are NOT authenticated; anyone who reaches /mdm can speak for any device');
     const metrics = new Metrics(() => storage.stats());
     const jobs = new JobRunner(storage, logger);
@@ -127,7 +138,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       app,
       storage,
       apiKey: apiKey.key,
-      deviceCa: trust?.own ?? null,
+      deviceCa: cas.own?.issuing ?? null,
       runDueJobs: () => jobs.runDue(),
       async close() {
         // Fastify stops accepting, answers 503 to requests on kept-alive connections, and waits
