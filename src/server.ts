@@ -4,12 +4,18 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { buildApp } from './http/app.ts';
-import { DeviceCertVerifier, IdentityVerifier } from './identity/index.ts';
+import { profileSignerFromPem, scepCa } from './enrollment/index.ts';
+import { DeviceCertVerifier, deviceCaFromPem, IdentityVerifier } from './identity/index.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createApnsPusher } from './push/apns-pusher.ts';
 import { CommandQueue } from './service/command-queue.ts';
 import { DeviceAuth } from './service/device-auth.ts';
 import { EnrollmentDirectory } from './service/enrollment-directory.ts';
+import { EnrollmentProfiles } from './service/enrollment-profiles.ts';
+import { IdentityRenewal, RENEWAL_JOB, type RenewalRun } from './service/identity-renewal.ts';
+import { Invites } from './service/invites.ts';
+import { IssuedIdentities } from './service/issued-identities.ts';
+import { ScepService } from './service/scep-service.ts';
 import { JobRunner } from './service/job-runner.ts';
 import { PushService, REPUSH_JOB } from './service/push-service.ts';
 import { PRUNE_JOB, Retention } from './service/retention.ts';
@@ -28,6 +34,8 @@ export interface Aspen {
   deviceCa: { certPem: string; keyPem: string } | null;
   /** Runs the background jobs due now (tests use it to run them without waiting for a poll). */
   runDueJobs(): Promise<number>;
+  /** Runs the identity renewal job now, whenever it is next due (tests use it). */
+  renewIdentities(): Promise<RenewalRun>;
   /** Stops accepting, lets in-flight requests finish, closes the database. */
   close(): Promise<void>;
 }
@@ -58,6 +66,30 @@ async function deviceCas(config: Config, storage: Storage, logger: Logger): Prom
   if (!config.identity.required) return { trustedPem: null, own };
   const trustedPem = [config.identity.caPem ?? '', ...(own?.trusted.map((ca) => ca.certPem) ?? [])].join('\n');
   return { trustedPem, own };
+}
+
+/** Built-in enrollment: profiles, invites, SCEP (when PUBLIC_URL is set) and the renewal job. */
+function enrollmentParts(config: Config, storage: Storage, own: ResolvedDeviceCas | null, push: PushService, logger: Logger) {
+  const settings = config.enrollment;
+  const publicUrl = settings.publicUrl;
+  const signerPem = settings.profileSigner ?? config.tls;
+  const signer = publicUrl === undefined || signerPem === null ? null : profileSignerFromPem(signerPem.certPem, signerPem.keyPem);
+  if (publicUrl !== undefined) {
+    if (publicUrl.startsWith('http:')) logger.warn({ publicUrl }, 'PUBLIC_URL is http://: devices only enroll over HTTPS (fine for tests, or behind a TLS-terminating proxy)');
+    if (signer === null) logger.warn('enrollment profiles are served unsigned: set PROFILE_SIGNING_CERT/PROFILE_SIGNING_KEY (or TLS_CERT) so devices show them as verified');
+  }
+  const profiles = new EnrollmentProfiles({ ...settings, publicUrl, signer }, async () => (await push.current())?.topic ?? null);
+  const invites = new Invites(storage.issuance, publicUrl);
+  // Own CAs are always resolved when PUBLIC_URL is set (see deviceCas), the issuing one RSA.
+  const scep =
+    publicUrl === undefined || own === null
+      ? null
+      : new ScepService(scepCa(deviceCaFromPem(own.issuing.certPem, own.issuing.keyPem)), storage.issuance, {
+          staticChallenge: settings.staticChallenge,
+          validityDays: settings.identityValidityDays,
+        });
+  const renewal = new IdentityRenewal(storage, invites, profiles, push, settings, logger);
+  return { routes: { profiles, invites, scep, openChallenge: settings.open ? (settings.staticChallenge ?? null) : null }, renewal };
 }
 
 export async function createAspen(config: Config, logger: Logger = createLogger(config)): Promise<Aspen> {
@@ -112,11 +144,16 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       (enrollmentId) => pushService.scheduleRepush(enrollmentId),
       resultEffects(storage, releaseIdentities),
     );
+    const enrollment = enrollmentParts(config, storage, cas.own, pushService, logger);
+    const identities = new IssuedIdentities(storage.issuance, config.enrollment, (fingerprint) => auth?.forget(fingerprint));
+    jobs.register(RENEWAL_JOB, enrollment.renewal.job);
     const app = await buildApp({
       service,
       commands: new CommandQueue(storage),
       directory: new EnrollmentDirectory(storage, releaseIdentities),
       push: pushService,
+      enrollment: enrollment.routes,
+      identities,
       metrics,
       operations: {
         storage,
@@ -133,6 +170,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       version: VERSION,
     });
     await retention.schedule(jobs);
+    await enrollment.renewal.schedule(jobs);
     jobs.start();
     return {
       app,
@@ -140,6 +178,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       apiKey: apiKey.key,
       deviceCa: cas.own?.issuing ?? null,
       runDueJobs: () => jobs.runDue(),
+      renewIdentities: () => enrollment.renewal.runOnce(),
       async close() {
         // Fastify stops accepting, answers 503 to requests on kept-alive connections, and waits
         // for the requests in flight; only then does the database close.
