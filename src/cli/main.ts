@@ -6,7 +6,9 @@ import type { CliCommand } from './command.ts';
 import { backup } from './commands/backup.ts';
 import { configCheck } from './commands/config-check.ts';
 import { enrollments, show } from './commands/enrollments.ts';
-import { identitiesList, identitiesRelease } from './commands/identities.ts';
+import { identitiesList, identitiesRelease, identitiesRenewals, identitiesRevoke } from './commands/identities.ts';
+import { inviteCreate, inviteList, inviteRevoke } from './commands/invites.ts';
+import { profile } from './commands/profile.ts';
 import { push } from './commands/push.ts';
 import { pushcertShow, pushcertUpload } from './commands/pushcert.ts';
 import { queue } from './commands/queue.ts';
@@ -25,6 +27,12 @@ const COMMANDS: readonly CliCommand[] = [
   push,
   identitiesList,
   identitiesRelease,
+  identitiesRevoke,
+  identitiesRenewals,
+  inviteCreate,
+  inviteList,
+  inviteRevoke,
+  profile,
   pushcertShow,
   pushcertUpload,
   configCheck,
