@@ -30,7 +30,7 @@ export const configCheck: CliCommand = {
   },
 };
 
-const SECRET_NAME = /passphrase|password|secret/i;
+const SECRET_NAME = /passphrase|password|secret|challenge/i;
 
 /** Setting paths and printable values; key material and file contents are summarised, never shown. */
 function flatten(path: string, value: unknown): [string, string][] {
