@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDeviceCa, deviceCaFromPem, issueDeviceCertificate } from '../../src/identity/index.ts';
 import { encodePlist } from '../../src/protocol/plist.ts';
-import { freePort, startAspen, type TestServer } from '../helpers/aspen-server.ts';
+import { freePort, startAspen, TEST_BACKEND, type TestServer } from '../helpers/aspen-server.ts';
+import { seedDeviceCa } from '../helpers/cached-device-ca.ts';
 import { CHECKIN, put } from '../helpers/device.ts';
 import { EnrollingDevice, readProfile } from '../helpers/enrolling-device.ts';
 import { MdmSigner } from '../helpers/mdm-signer.ts';
 import { OpensslPki } from '../helpers/openssl-pki.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
 import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
 
 type Json = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- the test reads arbitrary JSON
@@ -153,6 +155,37 @@ describe('enrollment setups', () => {
     assert.equal(server.aspen.deviceCa!.certPem, issuing.certPem, 'the issuing CA is kept (in the database)');
     const idle = encodePlist({ Status: 'Idle', UDID: 'OLD-DEVICE' });
     assert.equal(await freshPut(`${server.url}/mdm`, idle, { 'content-type': 'application/x-apple-aspen-mdm', 'mdm-signature': old.sign(idle) }), 200);
+  });
+
+  it('a revocation through one instance is refused by another sharing the database (at once with IDENTITY_CACHE_SECONDS=0)', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aspen-two-'));
+    seedDeviceCa(dir);
+    const database = TEST_BACKEND === 'postgres' ? await createTestDatabase() : undefined;
+    t.after(async () => {
+      await database?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const shared = { ...rig.env, IDENTITY_CACHE_SECONDS: '0', ...(database && { DATABASE_URL: database.url }) };
+    const a = await withPublicUrl(shared, dir);
+    t.after(() => a.close());
+    const b = await withPublicUrl(shared, dir);
+    t.after(() => b.close());
+    assert.equal(b.aspen.deviceCa!.certPem, a.aspen.deviceCa!.certPem, 'one issuing CA for both');
+
+    const invite = (await (await createInvite(a)).json()) as Json;
+    const profile = readProfile(pki, Buffer.from(await (await fetch(invite.url)).arrayBuffer()));
+    const device = new EnrollingDevice(pki, 'TWO-INSTANCES');
+    const { identity } = await device.requestIdentity(profile);
+    assert.equal((await device.checkin(profile, { MessageType: 'Authenticate', Topic: String(profile.mdm.Topic) })).status, 200);
+    const idle = encodePlist({ Status: 'Idle', UDID: 'TWO-INSTANCES' });
+    const signer = new MdmSigner(identity!.certPem, readFileSync(identity!.keyFile, 'utf8'));
+    const idleAt = (server: TestServer) => put(`${server.url}/mdm`, idle, 'application/x-apple-aspen-mdm', { 'mdm-signature': signer.sign(idle) });
+    assert.equal((await idleAt(b)).status, 200, 'the other instance knows the device');
+
+    const revoked = await fetch(`${a.url}/v1/identities/${identity!.serial}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(revoked.status, 200);
+    assert.equal((await idleAt(b)).status, 403);
+    assert.equal((await idleAt(a)).status, 403);
   });
 
   it('with DEVICE_CA and PUBLIC_URL both are trusted: DEVICE_CA and the CA Aspen issues from', async (t) => {
