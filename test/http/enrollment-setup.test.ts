@@ -14,7 +14,7 @@ import { encodePlist } from '../../src/protocol/plist.ts';
 import { freePort, startAspen, TEST_BACKEND, type TestServer } from '../helpers/aspen-server.ts';
 import { seedDeviceCa } from '../helpers/cached-device-ca.ts';
 import { CHECKIN, put } from '../helpers/device.ts';
-import { EnrollingDevice, readProfile } from '../helpers/enrolling-device.ts';
+import { EnrollingDevice, readProfile, type Identity } from '../helpers/enrolling-device.ts';
 import { MdmSigner } from '../helpers/mdm-signer.ts';
 import { OpensslPki } from '../helpers/openssl-pki.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
@@ -59,6 +59,17 @@ describe('enrollment setups', () => {
     await rig?.close();
     pki?.cleanup();
   });
+
+  /** A device enrolled through a new invite of `server`: its identity, and its Authenticate done. */
+  async function enrollThroughInvite(server: TestServer, udid: string): Promise<Identity> {
+    const invite = (await (await createInvite(server)).json()) as Json;
+    const profile = readProfile(pki, Buffer.from(await (await fetch(invite.url)).arrayBuffer()));
+    const device = new EnrollingDevice(pki, udid);
+    const { identity } = await device.requestIdentity(profile);
+    assert.ok(identity, udid);
+    assert.equal((await device.checkin(profile, { MessageType: 'Authenticate', Topic: String(profile.mdm.Topic) })).status, 200);
+    return identity;
+  }
 
   it('without PUBLIC_URL every enrollment endpoint says it is needed', async (t) => {
     const server = await startAspen({ API_KEY: KEY, ...rig.env });
@@ -145,11 +156,7 @@ describe('enrollment setups', () => {
     const old = new MdmSigner(certPem, keyPem!);
     const authenticate = encodePlist({ MessageType: 'Authenticate', UDID: 'OLD-DEVICE', Topic: rig.certs.push.topic });
     assert.equal((await put(`${server.url}/mdm`, authenticate, CHECKIN, { 'mdm-signature': old.sign(authenticate) })).status, 200);
-    const invite = (await (await createInvite(server)).json()) as Json;
-    const profile = readProfile(pki, Buffer.from(await (await fetch(invite.url)).arrayBuffer()));
-    const device = new EnrollingDevice(pki, 'NEW-DEVICE');
-    assert.ok((await device.requestIdentity(profile)).identity);
-    assert.equal((await device.checkin(profile, { MessageType: 'Authenticate', Topic: String(profile.mdm.Topic) })).status, 200);
+    await enrollThroughInvite(server, 'NEW-DEVICE');
 
     server = await server.restart();
     assert.equal(server.aspen.deviceCa!.certPem, issuing.certPem, 'the issuing CA is kept (in the database)');
@@ -172,17 +179,13 @@ describe('enrollment setups', () => {
     t.after(() => b.close());
     assert.equal(b.aspen.deviceCa!.certPem, a.aspen.deviceCa!.certPem, 'one issuing CA for both');
 
-    const invite = (await (await createInvite(a)).json()) as Json;
-    const profile = readProfile(pki, Buffer.from(await (await fetch(invite.url)).arrayBuffer()));
-    const device = new EnrollingDevice(pki, 'TWO-INSTANCES');
-    const { identity } = await device.requestIdentity(profile);
-    assert.equal((await device.checkin(profile, { MessageType: 'Authenticate', Topic: String(profile.mdm.Topic) })).status, 200);
+    const identity = await enrollThroughInvite(a, 'TWO-INSTANCES');
     const idle = encodePlist({ Status: 'Idle', UDID: 'TWO-INSTANCES' });
-    const signer = new MdmSigner(identity!.certPem, readFileSync(identity!.keyFile, 'utf8'));
+    const signer = new MdmSigner(identity.certPem, readFileSync(identity.keyFile, 'utf8'));
     const idleAt = (server: TestServer) => put(`${server.url}/mdm`, idle, 'application/x-apple-aspen-mdm', { 'mdm-signature': signer.sign(idle) });
     assert.equal((await idleAt(b)).status, 200, 'the other instance knows the device');
 
-    const revoked = await fetch(`${a.url}/v1/identities/${identity!.serial}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+    const revoked = await fetch(`${a.url}/v1/identities/${identity.serial}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
     assert.equal(revoked.status, 200);
     assert.equal((await idleAt(b)).status, 403);
     assert.equal((await idleAt(a)).status, 403);
@@ -196,10 +199,6 @@ describe('enrollment setups', () => {
     const externalSigner = new MdmSigner(external.pem, readFileSync(external.key, 'utf8'));
     const authenticate = encodePlist({ MessageType: 'Authenticate', UDID: 'EXTERNAL-1', Topic: rig.certs.push.topic });
     assert.equal((await put(`${server.url}/mdm`, authenticate, CHECKIN, { 'mdm-signature': externalSigner.sign(authenticate) })).status, 200);
-    const invite = (await (await createInvite(server)).json()) as Json;
-    const profile = readProfile(pki, Buffer.from(await (await fetch(invite.url)).arrayBuffer()));
-    const device = new EnrollingDevice(pki, 'ISSUED-1');
-    assert.ok((await device.requestIdentity(profile)).identity);
-    assert.equal((await device.checkin(profile, { MessageType: 'Authenticate', Topic: String(profile.mdm.Topic) })).status, 200);
+    await enrollThroughInvite(server, 'ISSUED-1');
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NewInvite, NewIssuedIdentity } from '../../src/storage/issuance.ts';
 import type { AdmissionFacts, IdentityBinding, Storage } from '../../src/storage/storage.ts';
-import type { BackendUnderTest } from './contract.ts';
+import { tokenUpdate, type BackendUnderTest } from './contract.ts';
 
 const AT = '2026-03-01T00:00:00.000Z';
 const at = (days: number) => new Date(Date.parse(AT) + days * 86_400_000).toISOString();
@@ -65,21 +65,7 @@ export function issuanceContract(name: string, open: () => Promise<BackendUnderT
 
     async function enrolled(id: string): Promise<void> {
       await s.authenticate({ id, type: 'device', serialNumber: null, platform: 'iOS', osVersion: '18.1', facts: {}, topic: 't', keepPendingCommands: false, at: AT });
-      await s.tokenUpdate({
-        id,
-        deviceId: id,
-        channel: 'device',
-        type: 'device',
-        userId: null,
-        userShortName: null,
-        userLongName: null,
-        topic: 't',
-        pushToken: new Uint8Array([1]),
-        pushMagic: 'magic',
-        unlockToken: null,
-        awaitingConfiguration: false,
-        at: AT,
-      });
+      assert.equal(await s.tokenUpdate(tokenUpdate(id, { at: AT })), true);
     }
 
     /** An identity issued through a fresh invite and bound to `deviceId` (as its Authenticate would). */
