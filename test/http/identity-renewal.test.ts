@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodePlistDict, isDict } from '../../src/protocol/plist.ts';
 import { freePort, startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { EnrollingDevice, readProfile, type ProfileContents } from '../helpers/enrolling-device.ts';
-import { OpensslPki } from '../helpers/openssl-pki.ts';
+import { OpensslPki, type Issued } from '../helpers/openssl-pki.ts';
 import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
 
 type Json = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- the test reads arbitrary JSON
@@ -18,6 +18,7 @@ describe('identity renewal before expiry', () => {
   let pki: OpensslPki;
   let rig: PushRig;
   let server: TestServer;
+  let signingCa: Issued;
 
   async function api(method: string, path: string, body?: unknown): Promise<Json> {
     const res = await fetch(`${server.url}${path}`, {
@@ -32,6 +33,8 @@ describe('identity renewal before expiry', () => {
 
   before(async () => {
     pki = new OpensslPki();
+    signingCa = pki.rootCa('Profile signing CA');
+    const signer = pki.issue('Aspen profile signer', signingCa, { extensions: ['extendedKeyUsage=codeSigning'] });
     rig = await startPushRig();
     const port = await freePort();
     // Identities valid for two days, renewed from 1.99 days before they expire: every one is due
@@ -43,6 +46,9 @@ describe('identity renewal before expiry', () => {
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       IDENTITY_VALIDITY_DAYS: '2',
       IDENTITY_RENEW_BEFORE_DAYS: '1.99',
+      // Signed, as production profiles are: the renewal window must open for a signed payload too.
+      PROFILE_SIGNING_CERT: signer.cert,
+      PROFILE_SIGNING_KEY: signer.key,
     });
   });
   after(async () => {
@@ -53,7 +59,7 @@ describe('identity renewal before expiry', () => {
 
   it('queues a fresh profile and pushes; installing it replaces the identity and keeps the queue', async () => {
     const invite = await api('POST', '/v1/enrollment-invites', { label: 'renewing' });
-    const profile = readProfile(pki, Buffer.from(await (await fetch(invite.url)).arrayBuffer()));
+    const profile = readProfile(pki, Buffer.from(await (await fetch(invite.url)).arrayBuffer()), signingCa.cert);
     const device = new EnrollingDevice(pki, 'RENEW-UDID', undefined);
     assert.equal((await device.requestIdentity(profile)).certRep.pkiStatus, '0');
     const old = device.identity!;
@@ -85,7 +91,8 @@ describe('identity renewal before expiry', () => {
     assert.equal(install.CommandUUID, `aspen-renewal-${old.serial}`);
     const command = install.Command;
     assert.ok(isDict(command) && command.Payload instanceof Uint8Array);
-    const renewal: ProfileContents = readProfile(pki, Buffer.from(command.Payload));
+    const renewal: ProfileContents = readProfile(pki, Buffer.from(command.Payload), signingCa.cert);
+    assert.equal(renewal.signed, true);
     assert.equal(renewal.plist.PayloadIdentifier, profile.plist.PayloadIdentifier, 'it replaces the installed profile');
     for (const key of ['Topic', 'ServerURL', 'CheckInURL', 'AccessRights', 'SignMessage']) assert.deepEqual(renewal.mdm[key], profile.mdm[key], key);
     assert.deepEqual(renewal.mdm.ServerCapabilities, profile.mdm.ServerCapabilities);
