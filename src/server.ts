@@ -2,7 +2,7 @@
 // which start the real thing on 127.0.0.1.
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { profileSignerFromPem, scepCa } from './enrollment/index.ts';
 import { DeviceCertVerifier, deviceCaFromPem, IdentityVerifier } from './identity/index.ts';
@@ -92,6 +92,24 @@ function enrollmentParts(config: Config, storage: Storage, own: ResolvedDeviceCa
   return { routes: { profiles, invites, scep, openChallenge: settings.open ? (settings.staticChallenge ?? null) : null }, renewal };
 }
 
+/**
+ * Devices bound to certificates of a CA that is no longer trusted (DEVICE_CA changed, a database
+ * restored without the CA it was used with) would all be refused: a start must not do that
+ * silently. Bindings from before the anchor was recorded are not judged.
+ */
+async function refuseStrandedDevices(storage: Storage, certificates: DeviceCertVerifier, allow: boolean, logger: Logger): Promise<void> {
+  const trusted = new Set(certificates.anchors());
+  const stranded = (await storage.identityAnchors()).filter((a) => a.anchor !== null && !trusted.has(a.anchor));
+  if (stranded.length === 0) return;
+  const devices = stranded.reduce((n, a) => n + a.devices, 0);
+  const cas = stranded.map((a) => `sha256 ${a.anchor!.slice(0, 16)}…`).join(', ');
+  const problem = `${devices} enrolled device(s) hold certificates from a CA that is not trusted here (${cas})`;
+  if (!allow) {
+    throw new ConfigError(`DEVICE_CA: ${problem}; trust that CA again (DEVICE_CA, or restore the database it came with: aspen restore), or set ALLOW_UNTRUSTED_BINDINGS=true to start anyway`);
+  }
+  logger.warn({ devices, cas }, `${problem}; they are refused until they enroll again (ALLOW_UNTRUSTED_BINDINGS=true)`);
+}
+
 export async function createAspen(config: Config, logger: Logger = createLogger(config)): Promise<Aspen> {
   const storage = await openStorage(config.database);
   let pushToClose: PushService | undefined; // closed if assembly fails after it started
@@ -101,14 +119,15 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       logger.warn({ apiKey: apiKey.key, file: apiKey.file }, 'generated an admin API key (shown once; a copy is kept in this file)');
     }
     const cas = await deviceCas(config, storage, logger);
+    const certificates = cas.trustedPem === null ? null : new DeviceCertVerifier(cas.trustedPem);
+    if (certificates) await refuseStrandedDevices(storage, certificates, config.identity.allowUntrustedBindings, logger);
     const auth =
-      cas.trustedPem === null
-        ? null
-        : new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(cas.trustedPem)), storage, {
-            renewalWindowMs: config.identity.renewalWindowMs,
-            trustCommonName: config.identity.trustCommonName,
-            bindingCacheMs: config.identity.bindingCacheMs,
-          });
+      certificates &&
+      new DeviceAuth(new IdentityVerifier(certificates), storage, {
+        renewalWindowMs: config.identity.renewalWindowMs,
+        trustCommonName: config.identity.trustCommonName,
+        bindingCacheMs: config.identity.bindingCacheMs,
+      });
     if (auth === null) logger.warn('DEVICE_IDENTITY=off: device requests are NOT authenticated; anyone who reaches /mdm can speak for any device');
     const metrics = new Metrics(() => storage.stats());
     const jobs = new JobRunner(storage, logger);

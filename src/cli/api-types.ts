@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { submitResponse } from '../http/admin/command-routes.ts';
 import type { certificateSchema, pushStatusSchema } from '../http/admin/push-routes.ts';
 import type { createdInviteSchema, inviteSchema, issuedIdentitySchema, renewalSchema } from '../http/admin/enrollment-views.ts';
-import type { commandSchema, enrollmentDetailSchema, enrollmentSummarySchema, queueSchema } from '../http/admin/views.ts';
+import type { commandSchema, commandSummarySchema, enrollmentDetailSchema, enrollmentSummarySchema, queueSchema } from '../http/admin/views.ts';
 
 export type EnrollmentSummary = z.infer<typeof enrollmentSummarySchema>;
 export type EnrollmentDetail = z.infer<typeof enrollmentDetailSchema>;
@@ -11,6 +11,12 @@ export type QueueJson = z.infer<typeof queueSchema>;
 export type CommandJson = z.infer<typeof commandSchema>;
 /** GET /v1/commands/{uuid}: a page of the command's targets. */
 export type CommandPage = CommandJson & { next_cursor: string | null };
+
+/** GET /v1/commands. */
+export interface CommandList {
+  commands: z.infer<typeof commandSummarySchema>[];
+  next_cursor: string | null;
+}
 
 export interface EnrollmentPage {
   enrollments: EnrollmentSummary[];

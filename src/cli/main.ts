@@ -3,9 +3,10 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from './args.ts';
 import type { CliCommand } from './command.ts';
-import { backup } from './commands/backup.ts';
+import { backup, restore } from './commands/backup.ts';
+import { commands } from './commands/commands.ts';
 import { configCheck } from './commands/config-check.ts';
-import { enrollments, show } from './commands/enrollments.ts';
+import { enrollments, forget, show } from './commands/enrollments.ts';
 import { identitiesList, identitiesRelease, identitiesRenewals, identitiesRevoke } from './commands/identities.ts';
 import { inviteCreate, inviteList, inviteRevoke } from './commands/invites.ts';
 import { profile } from './commands/profile.ts';
@@ -21,8 +22,10 @@ import { didYouMean } from '../protocol/suggest.ts';
 const COMMANDS: readonly CliCommand[] = [
   enrollments,
   show,
+  forget,
   send,
   result,
+  commands,
   queue,
   push,
   identitiesList,
@@ -37,6 +40,7 @@ const COMMANDS: readonly CliCommand[] = [
   pushcertUpload,
   configCheck,
   backup,
+  restore,
 ];
 
 function usage(): string {

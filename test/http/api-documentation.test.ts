@@ -116,6 +116,9 @@ describe('the published API description', () => {
     await call('GET', '/v1/push/{ids}', '/v1/push/IPHONE-1,NOBODY');
     await call('POST', '/v1/push/{ids}', '/v1/push/IPHONE-1,MAC-1');
     await call('DELETE', '/v1/enrollments/{id}/identities', '/v1/enrollments/MAC-1/identities');
+    const commands = await call('GET', '/v1/commands', '/v1/commands?limit=1');
+    await call('GET', '/v1/commands', `/v1/commands?cursor=${commands.next_cursor}&request_type=ProfileList`);
+    await call('DELETE', '/v1/enrollments/{id}', `/v1/enrollments/${encodeURIComponent('MAC-1:USER-GUID')}`);
 
     const created = await call('POST', '/v1/enrollment-invites', '/v1/enrollment-invites', { json: { label: 'doc', max_uses: 2, assign: { sets: ['s'] } } });
     await call('POST', '/v1/enrollment-invites', '/v1/enrollment-invites', { json: {} });
