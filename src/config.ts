@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
+import { accessRightsProblem, ALL_ACCESS_RIGHTS, DEFAULT_VALIDITY_DAYS, profileSignerFromPem } from './enrollment/index.ts';
 import type { DatabaseConfig } from './storage/open-storage.ts';
 import {
   loadPushCertificate,
@@ -71,6 +72,20 @@ const envSchema = z.object({
   NOTNOW_REPUSH_SECONDS: z.coerce.number().min(1).default(600),
   RETURN_TO_SERVICE_WIFI_PROFILE: optionalString,
   RETURN_TO_SERVICE_MDM_PROFILE: optionalString,
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  ENROLLMENT_OPEN: bool.default(false),
+  ENROLLMENT_CHALLENGE: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  PROFILE_SIGNING_CERT: optionalString,
+  PROFILE_SIGNING_KEY: optionalString,
+  PROFILE_TRUST_CA: optionalString,
+  PROFILE_ORGANIZATION: optionalString,
+  SIGN_MESSAGE: bool.default(true),
+  ACCESS_RIGHTS: z.coerce.number().default(ALL_ACCESS_RIGHTS).superRefine((rights, ctx) => {
+    const problem = accessRightsProblem(rights);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  IDENTITY_VALIDITY_DAYS: z.coerce.number().min(1).max(3650).default(DEFAULT_VALIDITY_DAYS),
+  IDENTITY_RENEW_BEFORE_DAYS: z.coerce.number().min(0).default(30),
 });
 
 /** Every variable Aspen reads. */
@@ -128,6 +143,28 @@ export interface Config {
     notNowRepushMs: number;
   };
   returnToService: { wifiProfile: Uint8Array; mdmProfile: Uint8Array | null } | null;
+  enrollment: EnrollmentConfig;
+}
+
+/** Built-in enrollment: the profile, SCEP and the identities it issues. */
+export interface EnrollmentConfig {
+  /** Where devices reach Aspen (no trailing slash), e.g. https://mdm.example.com; unset: no enrollment. */
+  publicUrl: string | undefined;
+  /** GET /mdm/enroll serves a profile with the static challenge to anyone who asks. */
+  open: boolean;
+  /** A challenge accepted by SCEP besides invites (the one the open profile carries). */
+  staticChallenge: string | undefined;
+  /** PROFILE_SIGNING_CERT/KEY; undefined: the TLS certificate signs, if there is one. */
+  profileSigner: { certPem: string; keyPem: string } | undefined;
+  /** DER of a CA certificate the profile asks devices to trust (a private CA of the TLS certificate). */
+  trustCaDer: Uint8Array | undefined;
+  organization: string | undefined;
+  signMessage: boolean;
+  accessRights: number;
+  /** Validity of issued identities. */
+  identityValidityDays: number;
+  /** How long before an issued identity expires its renewal is queued; 0: never. */
+  renewBeforeDays: number;
 }
 
 export class ConfigError extends Error {
@@ -184,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new
       notNowRepushMs: e.NOTNOW_REPUSH_SECONDS * 1000,
     },
     returnToService: returnToService(e.RETURN_TO_SERVICE_WIFI_PROFILE, e.RETURN_TO_SERVICE_MDM_PROFILE),
+    enrollment: enrollment(e),
   };
 }
 
@@ -299,6 +337,51 @@ function returnToService(wifiPath: string | undefined, mdmPath: string | undefin
     wifiProfile: readFile('RETURN_TO_SERVICE_WIFI_PROFILE', wifiPath),
     mdmProfile: mdmPath === undefined ? null : readFile('RETURN_TO_SERVICE_MDM_PROFILE', mdmPath),
   };
+}
+
+function enrollment(e: z.infer<typeof envSchema>): EnrollmentConfig {
+  const publicUrl = e.PUBLIC_URL === undefined ? undefined : new URL(e.PUBLIC_URL);
+  if (publicUrl && (publicUrl.search !== '' || publicUrl.hash !== '')) throw new ConfigError('PUBLIC_URL: must not have a query or fragment');
+  if (e.ENROLLMENT_OPEN && publicUrl === undefined) throw new ConfigError('PUBLIC_URL: needed with ENROLLMENT_OPEN=true (the profile names it)');
+  if (e.ENROLLMENT_OPEN && e.ENROLLMENT_CHALLENGE === undefined) throw new ConfigError('ENROLLMENT_CHALLENGE: needed with ENROLLMENT_OPEN=true (the open profile carries it)');
+  if (e.IDENTITY_RENEW_BEFORE_DAYS >= e.IDENTITY_VALIDITY_DAYS) {
+    throw new ConfigError(`IDENTITY_RENEW_BEFORE_DAYS: must be less than IDENTITY_VALIDITY_DAYS (${e.IDENTITY_VALIDITY_DAYS})`);
+  }
+  return {
+    publicUrl: publicUrl && publicUrl.toString().replace(/\/+$/, ''),
+    open: e.ENROLLMENT_OPEN,
+    staticChallenge: e.ENROLLMENT_CHALLENGE,
+    profileSigner: profileSigner(e.PROFILE_SIGNING_CERT, e.PROFILE_SIGNING_KEY),
+    trustCaDer: e.PROFILE_TRUST_CA === undefined ? undefined : certificateDer('PROFILE_TRUST_CA', e.PROFILE_TRUST_CA),
+    organization: e.PROFILE_ORGANIZATION,
+    signMessage: e.SIGN_MESSAGE,
+    accessRights: e.ACCESS_RIGHTS,
+    identityValidityDays: e.IDENTITY_VALIDITY_DAYS,
+    renewBeforeDays: e.IDENTITY_RENEW_BEFORE_DAYS,
+  };
+}
+
+function profileSigner(certPath: string | undefined, keyPath: string | undefined): EnrollmentConfig['profileSigner'] {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined) throw new ConfigError('PROFILE_SIGNING_CERT: needed with PROFILE_SIGNING_KEY');
+  if (keyPath === undefined) throw new ConfigError('PROFILE_SIGNING_KEY: needed with PROFILE_SIGNING_CERT');
+  const pair = { certPem: readFile('PROFILE_SIGNING_CERT', certPath).toString('utf8'), keyPem: readFile('PROFILE_SIGNING_KEY', keyPath).toString('utf8') };
+  try {
+    profileSignerFromPem(pair.certPem, pair.keyPem);
+  } catch (err) {
+    throw new ConfigError(`PROFILE_SIGNING_CERT: ${(err as Error).message}`);
+  }
+  return pair;
+}
+
+/** The first certificate of a PEM file, or a DER file, as DER. */
+function certificateDer(variable: string, path: string): Uint8Array {
+  const bytes = readFile(variable, path);
+  try {
+    return new X509Certificate(bytes).raw;
+  } catch {
+    throw new ConfigError(`${variable}: ${path} holds no certificate (PEM or DER)`);
+  }
 }
 
 function readFile(variable: string, path: string): Buffer {

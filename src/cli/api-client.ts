@@ -55,6 +55,14 @@ export class ApiClient {
     return this.request<T>('DELETE', path);
   }
 
+  /** A GET whose answer is a file, not JSON (an enrollment profile); an error's text becomes the message. */
+  async download(path: string): Promise<Buffer> {
+    const url = new URL(this.baseUrl + path);
+    const res = await this.send(url, { method: 'GET', ...(url.protocol === 'https:' && this.#ca ? { ca: [...rootCertificates, this.#ca.pem] } : {}) }, undefined);
+    if (res.status < 200 || res.status >= 300) throw new ApiError(res.status, 'http', res.text.trim() || `HTTP ${res.status} ${res.statusText} from ${this.baseUrl}${path}`);
+    return res.bytes;
+  }
+
   private async request<T>(method: string, path: string, body?: { type: string; data: string }): Promise<T> {
     const url = new URL(this.baseUrl + path);
     const res = await this.send(url, {
@@ -73,13 +81,16 @@ export class ApiClient {
     return json as T;
   }
 
-  private send(url: URL, options: RequestOptions, body: string | undefined): Promise<{ status: number; statusText: string; text: string }> {
+  private send(url: URL, options: RequestOptions, body: string | undefined): Promise<{ status: number; statusText: string; text: string; bytes: Buffer }> {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request(url, options, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: bytes.toString('utf8'), bytes });
+        });
         res.on('error', (err) => reject(this.connectionError(err)));
       });
       req.on('error', (err) => reject(this.connectionError(err)));

@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { submitResponse } from '../http/admin/command-routes.ts';
 import type { certificateSchema, pushStatusSchema } from '../http/admin/push-routes.ts';
+import type { createdInviteSchema, inviteSchema, issuedIdentitySchema, renewalSchema } from '../http/admin/enrollment-views.ts';
 import type { commandSchema, commandSummarySchema, enrollmentDetailSchema, enrollmentSummarySchema, queueSchema } from '../http/admin/views.ts';
 
 export type EnrollmentSummary = z.infer<typeof enrollmentSummarySchema>;
@@ -38,4 +39,24 @@ export type PushCertificateJson = z.infer<typeof certificateSchema>;
 /** DELETE /v1/enrollments/{id}/identities. */
 export interface UnbindResponse {
   unbound: number;
+}
+
+/** POST /v1/enrollment-invites: the invite, with its URL, token and challenge (shown only then). */
+export type CreatedInviteJson = z.infer<typeof createdInviteSchema>;
+export type InviteJson = z.infer<typeof inviteSchema>;
+export interface InvitePage {
+  invites: InviteJson[];
+  next_cursor: string | null;
+}
+
+/** GET /v1/identities. */
+export type IssuedIdentityJson = z.infer<typeof issuedIdentitySchema>;
+export interface IssuedIdentityPage {
+  identities: IssuedIdentityJson[];
+  next_cursor: string | null;
+}
+
+/** GET /v1/identity-renewals. */
+export interface RenewalReport {
+  renewals: z.infer<typeof renewalSchema>[];
 }

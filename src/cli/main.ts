@@ -7,7 +7,9 @@ import { backup, restore } from './commands/backup.ts';
 import { commands } from './commands/commands.ts';
 import { configCheck } from './commands/config-check.ts';
 import { enrollments, forget, show } from './commands/enrollments.ts';
-import { identitiesList, identitiesRelease } from './commands/identities.ts';
+import { identitiesList, identitiesRelease, identitiesRenewals, identitiesRevoke } from './commands/identities.ts';
+import { inviteCreate, inviteList, inviteRevoke } from './commands/invites.ts';
+import { profile } from './commands/profile.ts';
 import { push } from './commands/push.ts';
 import { pushcertShow, pushcertUpload } from './commands/pushcert.ts';
 import { queue } from './commands/queue.ts';
@@ -28,6 +30,12 @@ const COMMANDS: readonly CliCommand[] = [
   push,
   identitiesList,
   identitiesRelease,
+  identitiesRevoke,
+  identitiesRenewals,
+  inviteCreate,
+  inviteList,
+  inviteRevoke,
+  profile,
   pushcertShow,
   pushcertUpload,
   configCheck,

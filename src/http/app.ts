@@ -4,12 +4,14 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CommandQueue } from '../service/command-queue.ts';
 import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
+import type { IssuedIdentities } from '../service/issued-identities.ts';
 import type { PushService } from '../service/push-service.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
 import { apiErrorHandler, sendApiError } from './admin/errors.ts';
 import { clientError, frameworkError, MAX_PATH_PARAMETER_LENGTH, MAX_REQUEST_HEAD_BYTES, refuseWhileClosing } from './framework-errors.ts';
 import { deviceRoutes } from './device-routes.ts';
+import { enrollmentRoutes, type EnrollmentRoutesOptions } from './enrollment-routes.ts';
 import { operationsRoutes, type OperationsRoutesOptions } from './operations-routes.ts';
 
 export interface AppDeps {
@@ -17,6 +19,8 @@ export interface AppDeps {
   commands: CommandQueue;
   directory: EnrollmentDirectory;
   push: PushService;
+  enrollment: EnrollmentRoutesOptions;
+  identities: IssuedIdentities;
   metrics: Metrics;
   operations: Omit<OperationsRoutesOptions, 'metrics'>;
   apiKey: string;
@@ -59,12 +63,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   refuseWhileClosing(app);
   await app.register(deviceRoutes, { service: deps.service, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
   await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
+  await app.register(enrollmentRoutes, deps.enrollment);
   await app.register(adminRoutes, {
     apiKey: deps.apiKey,
     version: deps.version,
     commands: deps.commands,
     directory: deps.directory,
     push: deps.push,
+    issuance: { invites: deps.enrollment.invites, identities: deps.identities },
   });
   app.get('/version', async () => ({ version: deps.version }));
   // Unknown paths are a plain 404 for everyone: behind the admin API's key check they would be a

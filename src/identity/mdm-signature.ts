@@ -8,6 +8,7 @@ import { createHash, verify, webcrypto, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict } from './base64.ts';
 import { assertDerLengths, childrenOf, contentOf, decodeBer, encodingOf, hasTag, malformed, oidOf, Tag, type BerNode } from './ber.ts';
 import { IdentityError } from './errors.ts';
+import { readSignedAttributes } from './signed-attributes.ts';
 import { identifiesCertificate, parseSignerIdentifier } from './signer-identifier.ts';
 import { digestByOid, signatureByOid, type DigestName, type SignerKeyType } from './signature-algorithms.ts';
 
@@ -99,20 +100,7 @@ function parseSignerInfo(signerInfo: BerNode | undefined, certificates: readonly
 }
 
 function parseSignedAttributes(signedAttrs: BerNode): { der: Buffer; messageDigest: Uint8Array } {
-  // The signature covers the DER encoding with the SET tag, not the [0] IMPLICIT tag it travels
-  // under (RFC 5652 §5.4). RFC 5652 requires signers to DER-encode signedAttrs, so swapping the tag
-  // byte of the received encoding yields exactly what was signed, provided its lengths are DER.
-  assertDerLengths(signedAttrs, 'SignerInfo.signedAttrs');
-  const der = Buffer.from(encodingOf(signedAttrs));
-  der[0] = 0x31;
-
-  const values = new Map<string, readonly BerNode[]>();
-  for (const attribute of childrenOf(signedAttrs, Tag.context(0), 'SignerInfo.signedAttrs')) {
-    const [type, attrValues] = childrenOf(attribute, Tag.SEQUENCE, 'Attribute');
-    const oid = oidOf(type, 'Attribute.attrType');
-    if (values.has(oid)) throw malformed('SignerInfo.signedAttrs', `attribute ${oid} appears twice`);
-    values.set(oid, childrenOf(attrValues, Tag.SET, 'Attribute.attrValues'));
-  }
+  const { der, values } = readSignedAttributes(signedAttrs);
   const contentType = values.get(ID_CONTENT_TYPE);
   const messageDigest = values.get(ID_MESSAGE_DIGEST);
   if (contentType?.length !== 1 || oidOf(contentType[0], 'contentType') !== ID_DATA) {

@@ -14,7 +14,8 @@
 //    EnrollmentID or stored serial number. Safe only when the CA issues a CN to nobody but that
 //    device (many SCEP servers sign whatever subject a request asks for).
 // Anything else, notably a fresh certificate trying to Authenticate as an enrolled device, is
-// refused: only the holder of a bound key can speak for an enrollment.
+// refused: only the holder of a bound key can speak for an enrollment. A certificate Aspen issued
+// and then revoked is refused in every case.
 import { IdentityError, subjectCommonNames, type DeviceIdentity, type IdentityVerifier } from '../identity/index.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import type { AdmissionChange, AdmissionFacts, IdentityStore } from '../storage/storage.ts';
@@ -137,6 +138,8 @@ export class DeviceAuth {
       consumeRenewal,
       renewalBefore: facts.device?.identityRenewalUntil ?? null,
     });
+    // A certificate Aspen revoked is refused like one it never issued (its binding went with it).
+    if (facts.revoked) return refusal('certificate was revoked', 'revoked');
     if (facts.boundTo === deviceId) return admit('bound');
     if (facts.boundTo !== undefined) return refusal(`certificate was just bound to another enrollment (${facts.boundTo})`, 'bound-elsewhere');
     if (facts.deviceBindings.length === 0) return admit('first-use');
@@ -152,6 +155,11 @@ export class DeviceAuth {
   /** Opens the window in which the device may re-Authenticate with a new certificate. */
   async openRenewal(deviceId: string, now: Date): Promise<void> {
     await this.storage.setIdentityRenewal(deviceId, new Date(now.getTime() + this.options.renewalWindowMs).toISOString());
+  }
+
+  /** Forgets what this instance remembers of a certificate's binding (it was just revoked here). */
+  forget(fingerprint: string): void {
+    this.bindings.forget(fingerprint);
   }
 
   /** Forgets a device's certificates (an admin letting it re-enroll); returns how many. */

@@ -7,6 +7,7 @@
 // answers a device only after that), and holds across processes: several Aspen instances may
 // share one database, so no decision may rest on something one process remembers.
 import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
+import type { IssuanceStore } from './issuance.ts';
 
 export const ENROLLMENT_STATES = ['authenticated', 'enrolled', 'checked-out'] as const;
 export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
@@ -295,6 +296,8 @@ export interface AdmissionFacts {
   deviceBindings: IdentityBinding[];
   /** The device channel's enrollment, if it exists yet. */
   device: Pick<Enrollment, 'state' | 'serialNumber' | 'identityRenewalUntil'> | undefined;
+  /** The certificate is one Aspen issued and has since revoked. */
+  revoked: boolean;
 }
 
 /** What an admission decision asks storage to do; the policy itself lives in the service. */
@@ -387,7 +390,8 @@ export interface IdentityStore {
   /**
    * Reads the facts about `binding`'s certificate and device, lets `decide` (pure, synchronous)
    * judge them, and applies what it asks, all in one atomic step: two instances admitting
-   * different certificates for one device at once cannot both bind. Returns what `decide` returned.
+   * different certificates for one device at once cannot both bind. Binding a certificate Aspen
+   * issued also records the device on it (IssuedIdentity.deviceId). Returns what `decide` returned.
    */
   admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D>;
   listIdentityBindings(deviceId: string): Promise<IdentityBinding[]>;
@@ -448,5 +452,7 @@ export interface MaintenanceStore {
 export interface Storage extends EnrollmentStore, CommandStore, IdentityStore, PushStore, JobStore, SecretStore, MaintenanceStore {
   /** Which backend this is, for logs and /version (nothing may branch on it outside storage). */
   readonly backend: 'sqlite' | 'postgres';
+  /** Enrollment invites and the identities Aspen issues (issuance.ts). */
+  readonly issuance: IssuanceStore;
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import { defineRoute, registerRoutes } from '../../src/http/admin/api-route.ts';
 import { OTHER_ENDPOINTS } from '../../src/http/admin/docs-page.ts';
 import { ROUTE_EXAMPLES } from '../../src/http/admin/examples.ts';
 import { commandRegistry } from '../../src/protocol/commands/index.ts';
-import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
+import { freePort, startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { checkin, enroll, report, tokenUpdate } from '../helpers/device.ts';
 import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
 
@@ -47,7 +47,8 @@ describe('the published API description', () => {
 
   before(async () => {
     rig = await startPushRig();
-    server = await startAspen({ API_KEY: KEY, ...rig.env });
+    const port = await freePort();
+    server = await startAspen({ API_KEY: KEY, ...rig.env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
     doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as Json;
     ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
     addFormats.default(ajv);
@@ -119,6 +120,27 @@ describe('the published API description', () => {
     await call('GET', '/v1/commands', `/v1/commands?cursor=${commands.next_cursor}&request_type=ProfileList`);
     await call('DELETE', '/v1/enrollments/{id}', `/v1/enrollments/${encodeURIComponent('MAC-1:USER-GUID')}`);
 
+    const created = await call('POST', '/v1/enrollment-invites', '/v1/enrollment-invites', { json: { label: 'doc', max_uses: 2, assign: { sets: ['s'] } } });
+    await call('POST', '/v1/enrollment-invites', '/v1/enrollment-invites', { json: {} });
+    const invites = await call('GET', '/v1/enrollment-invites', '/v1/enrollment-invites?limit=1');
+    await call('GET', '/v1/enrollment-invites', `/v1/enrollment-invites?state=live&cursor=${invites.next_cursor}`);
+    await call('DELETE', '/v1/enrollment-invites/{id}', `/v1/enrollment-invites/${created.id}`);
+    // An identity as SCEP records one (the SCEP exchange itself is tested in enrollment.test.ts).
+    const now = Date.now();
+    const issued = await server.aspen.storage.issuance.issueWithStaticChallenge({
+      serial: 'ABCDEF0123',
+      fingerprint: 'f'.repeat(64),
+      subject: 'CN=doc',
+      notBefore: new Date(now).toISOString(),
+      notAfter: new Date(now + 86_400_000).toISOString(),
+      issuedAt: new Date(now).toISOString(),
+      anchor: 'a'.repeat(64),
+    });
+    const identities = await call('GET', '/v1/identities', '/v1/identities?revoked=0&limit=1');
+    assert.equal(identities.identities[0].serial, issued.serial);
+    await call('GET', '/v1/identity-renewals', '/v1/identity-renewals');
+    await call('POST', '/v1/identities/{serial}/revoke', `/v1/identities/${issued.serial.toLowerCase()}/revoke`);
+
     const documented = Object.entries(doc.paths as Json).flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`));
     assert.deepEqual([...called].sort(), documented.sort(), 'every documented route was called');
   });
@@ -162,10 +184,13 @@ describe('the published API description', () => {
       assert.ok(page.includes(JSON.stringify(example.response, null, 2).split('\n')[1]!.replace(/"/g, '&#34;')), `${key} shows its example response`);
     }
     assert.match(page, /<h4>Request body \(application\/json\)<\/h4><table class="fields"><tr><th>field \(\* required\)<\/th><th>type<\/th><th><\/th><\/tr><tr><td><code>targets<\/code> <b>\*<\/b><\/td><td>array of string<\/td>/);
+    const invite = await fetch(`${server.url}/v1/enrollment-invites`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: '{}' });
+    const { token } = (await invite.json()) as Json;
     for (const endpoint of OTHER_ENDPOINTS) {
       assert.ok(page.includes(`<td><code>${endpoint.method}</code></td><td><code>${endpoint.path}</code></td>`), `${endpoint.method} ${endpoint.path} listed`);
       // Listed means served: a device endpoint refuses an empty body, but does not 404.
-      const res = await fetch(server.url + endpoint.path, { method: endpoint.method, redirect: 'manual', ...(endpoint.method === 'PUT' ? { body: '' } : {}) });
+      const path = endpoint.path.replace('{token}', encodeURIComponent(token));
+      const res = await fetch(server.url + path, { method: endpoint.method, redirect: 'manual', ...(endpoint.method === 'PUT' ? { body: '' } : {}) });
       assert.notEqual(res.status, 404, `${endpoint.method} ${endpoint.path} exists`);
     }
     for (const definition of commandRegistry.all()) assert.ok(page.includes(`<details id="command-${definition.requestType}">`), definition.requestType);

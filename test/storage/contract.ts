@@ -23,7 +23,8 @@ const AT = '2026-01-01T00:00:00.000Z';
 const LATER = '2026-01-02T00:00:00.000Z';
 const bytes = (s: string) => new Uint8Array(Buffer.from(s));
 
-function tokenUpdate(id: string, extra: Partial<TokenUpdateRecord> = {}): TokenUpdateRecord {
+/** A device channel's TokenUpdate (the other contract files enroll devices with it too). */
+export function tokenUpdate(id: string, extra: Partial<TokenUpdateRecord> = {}): TokenUpdateRecord {
   return {
     id,
     deviceId: id,

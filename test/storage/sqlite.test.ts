@@ -7,8 +7,9 @@ import { migrationsDir, readMigrations } from '../../src/storage/migration-files
 import { migrate } from '../../src/storage/sqlite/migrate.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
 import { storageContract } from './contract.ts';
+import { issuanceContract } from './issuance-contract.ts';
 
-storageContract('SQLite', async () => {
+async function openSqlite() {
   const dir = mkdtempSync(join(tmpdir(), 'aspen-sqlite-'));
   const path = join(dir, 'aspen.db');
   let storage = new SqliteStorage({ path });
@@ -25,7 +26,10 @@ storageContract('SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+storageContract('SQLite', openSqlite);
+issuanceContract('SQLite', openSqlite);
 
 describe('SQLite specifics', () => {
   it('applies each migration once, in WAL mode with synchronous=FULL by default', async (t) => {

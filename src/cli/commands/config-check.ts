@@ -46,7 +46,7 @@ export const configCheck: CliCommand = {
   },
 };
 
-const SECRET = /^API_KEY$|PASSPHRASE$/;
+const SECRET = /^API_KEY$|PASSPHRASE$|PASSWORD$|SECRET$|CHALLENGE$/;
 
 /** One variable's effective value, as an operator would want to read it; secrets masked. */
 function describe(name: string, value: string | undefined, fallback: string | undefined, config: Config, files: { apiKey: string; deviceCa: string }): string {

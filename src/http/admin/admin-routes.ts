@@ -11,6 +11,7 @@ import { enrollmentRoutes } from './enrollment-routes.ts';
 import { apiErrorHandler, sendApiError } from './errors.ts';
 import { docsPage } from './docs-page.ts';
 import { openApiDocument } from './openapi.ts';
+import { issuanceRoutes, type IssuanceRoutesDeps } from './issuance-routes.ts';
 import { pushRoutes } from './push-routes.ts';
 
 export interface AdminRoutesOptions {
@@ -19,6 +20,7 @@ export interface AdminRoutesOptions {
   commands: CommandQueue;
   directory: EnrollmentDirectory;
   push: PushService;
+  issuance: IssuanceRoutesDeps;
 }
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
@@ -26,6 +28,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     ...commandRoutes({ commands: opts.commands, push: opts.push }),
     ...enrollmentRoutes({ directory: opts.directory, commands: opts.commands }),
     ...pushRoutes(opts.push),
+    ...issuanceRoutes(opts.issuance),
   ];
 
   const document = openApiDocument(routes, opts.version);

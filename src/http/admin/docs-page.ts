@@ -10,6 +10,10 @@ import { parameters, requestBody, routeExample, routeKey, type Json } from './op
 export const OTHER_ENDPOINTS: readonly { method: string; path: string; auth: string; does: string }[] = [
   { method: 'PUT', path: '/mdm', auth: 'device identity', does: 'check-ins (Content-Type application/x-apple-aspen-mdm-checkin) and command reports (application/x-apple-aspen-mdm): the ServerURL of the enrollment profile' },
   { method: 'PUT', path: '/checkin', auth: 'device identity', does: 'check-ins, for profiles that set a separate CheckInURL' },
+  { method: 'GET', path: '/mdm/enroll', auth: 'none (ENROLLMENT_OPEN=true)', does: 'the open enrollment profile (.mobileconfig), with the static challenge; 403 unless ENROLLMENT_OPEN, 409 without a push certificate, 503 without PUBLIC_URL' },
+  { method: 'GET', path: '/enroll/{token}', auth: "the invite's token", does: "an invite's enrollment profile (downloading uses nothing); 404 for a link that is unknown, expired, used up or revoked" },
+  { method: 'GET', path: '/scep', auth: 'the challenge, or the identity being renewed', does: 'SCEP (RFC 8894): operation=GetCACert, GetCACaps, PKIOperation (message in the query)' },
+  { method: 'POST', path: '/scep', auth: 'the challenge, or the identity being renewed', does: 'SCEP PKIOperation with the message as the body' },
   { method: 'GET', path: '/healthz', auth: 'none', does: 'liveness: the process answers' },
   { method: 'GET', path: '/readyz', auth: 'none', does: 'readiness: the database takes a write and a push certificate is loaded and valid (503 with each check otherwise)' },
   { method: 'GET', path: '/metrics', auth: 'none, or the API key with METRICS_REQUIRE_API_KEY=true', does: 'Prometheus metrics' },

@@ -81,6 +81,34 @@ const acknowledgedTarget = {
   error_chain: null,
 };
 
+const INVITE_ID = '3c0f5d2e-8a1b-4c7d-9e2f-6b5a4d3c2b1a';
+const SERIAL = '5F3A9C0E1B7D2E4F6A8C0B1D3E5F7A9C';
+const invite = {
+  id: INVITE_ID,
+  label: 'Sales iPads, June',
+  created_at: '2025-06-02T08:00:00.000Z',
+  expires_at: '2025-06-09T08:00:00.000Z',
+  max_uses: 20,
+  uses: 1,
+  uses_left: 19,
+  state: 'live',
+  revoked_at: null,
+  assign: { sets: ['sales'], tags: ['ipad'] },
+};
+const issuedIdentity = {
+  serial: SERIAL,
+  fingerprint: '3f1c9a0b7d2e4f6a8c1b3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a',
+  subject: 'CN=Aspen enrollment 0b8e6f3a-2c1d-4e5f-9a7b-8c6d5e4f3a2b',
+  not_before: '2025-06-02T07:13:58.000Z',
+  not_after: '2026-06-02T07:13:58.000Z',
+  issued_at: '2025-06-02T08:13:58.000Z',
+  invite_id: INVITE_ID,
+  renewal_of: null,
+  device_id: IPHONE,
+  revoked_at: null,
+  renewal_command: null,
+};
+
 const pushStatus = { status: { [IPHONE]: { push_result: APNS_ID }, [MAC]: { push_error: 'Unregistered' } } };
 
 const queued = (uuid: string, requestType: string, state: 'queued' | 'notnow', notNow: number) => ({
@@ -169,11 +197,12 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExample>> = {
       identities: [
         {
           fingerprint: '3f1c9a0b7d2e4f6a8c1b3d5e7f9a0b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f2a',
-          subject: 'CN=00008110-000A1C2E3C41801E\nO=Example Corp',
-          not_after: '2026-06-02T08:13:00.000Z',
+          subject: 'CN=Aspen enrollment 0b8e6f3a-2c1d-4e5f-9a7b-8c6d5e4f3a2b',
+          not_after: '2026-06-02T07:13:58.000Z',
           bound_at: '2025-06-02T08:14:05.000Z',
         },
       ],
+      invite: { id: INVITE_ID, label: 'Sales iPads, June', assign: { sets: ['sales'], tags: ['ipad'] } },
     },
   },
   'DELETE /v1/enrollments/{id}/identities': {
@@ -223,5 +252,52 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExample>> = {
     path: `/v1/push/${IPHONE},${MAC}`,
     status: 200,
     response: pushStatus,
+  },
+  'POST /v1/enrollment-invites': {
+    path: '/v1/enrollment-invites',
+    body: { label: 'Sales iPads, June', max_uses: 20, assign: { sets: ['sales'], tags: ['ipad'] } },
+    status: 201,
+    response: {
+      ...invite,
+      uses: 0,
+      uses_left: 20,
+      url: 'https://mdm.example.com/enroll/q9Xw2mB7vT4kR1sY8nL3pZ6cF0hJ5dG2aE9uK7iO4bM',
+      token: 'q9Xw2mB7vT4kR1sY8nL3pZ6cF0hJ5dG2aE9uK7iO4bM',
+      challenge: 'Vb3Nx8Qm1Kc6Tz0Rw5Yh2Ls9Pf4Gd7Ja3Ue6Io1Mn8',
+    },
+  },
+  'GET /v1/enrollment-invites': {
+    path: '/v1/enrollment-invites?state=live&limit=1',
+    status: 200,
+    response: { invites: [invite], next_cursor: 'IjIwMjUtMDYtMDJUMDg6MDA6MDAuMDAwWnwzYzBmNWQyZS04YTFiLTRjN2QtOWUyZi02YjVhNGQzYzJiMWEi' },
+  },
+  'DELETE /v1/enrollment-invites/{id}': {
+    path: `/v1/enrollment-invites/${INVITE_ID}`,
+    status: 200,
+    response: { ...invite, uses_left: 0, state: 'revoked', revoked_at: '2025-06-03T12:00:00.000Z' },
+  },
+  'GET /v1/identities': {
+    path: '/v1/identities?expiring_before=2026-07-01T00:00:00Z&revoked=0',
+    status: 200,
+    response: { identities: [issuedIdentity], next_cursor: null },
+  },
+  'POST /v1/identities/{serial}/revoke': {
+    path: `/v1/identities/${SERIAL}/revoke`,
+    status: 200,
+    response: { ...issuedIdentity, revoked_at: '2025-06-15T10:00:00.000Z' },
+  },
+  'GET /v1/identity-renewals': {
+    path: '/v1/identity-renewals?stuck=1',
+    status: 200,
+    response: {
+      renewals: [
+        {
+          device_id: IPHONE,
+          identity: { ...issuedIdentity, renewal_command: `aspen-renewal-${SERIAL}` },
+          state: 'deferred',
+          stuck: true,
+        },
+      ],
+    },
   },
 };

@@ -65,6 +65,9 @@ import {
   type TraitGroupRow,
 } from '../rows.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
+import { lockIdentity } from './identity-locks.ts';
+import { inTransaction } from './transaction.ts';
+import { PostgresIssuance } from './issuance.ts';
 import { migrate } from './migrate.ts';
 
 export interface PostgresOptions {
@@ -93,16 +96,17 @@ const types = {
   },
 };
 
-/** A retryable conflict between concurrent transactions (deadlock, serialization failure). */
-const RETRYABLE = new Set(['40P01', '40001']);
 
 export class PostgresStorage implements Storage {
   readonly backend = 'postgres';
+  readonly issuance: PostgresIssuance;
   private constructor(
     private readonly pool: Pool,
     /** For bookkeeping nothing was acknowledged for: asynchronous commit. */
     private readonly lazyPool: Pool,
-  ) {}
+  ) {
+    this.issuance = new PostgresIssuance(pool);
+  }
 
   static async open(opts: PostgresOptions): Promise<PostgresStorage> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types });
@@ -128,22 +132,8 @@ export class PostgresStorage implements Storage {
   }
 
   /** Runs `fn` in a transaction, again if PostgreSQL aborted it for a deadlock or serialization conflict. */
-  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        if (attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
-        throw err;
-      } finally {
-        client.release();
-      }
-    }
+  private transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
@@ -287,7 +277,7 @@ export class PostgresStorage implements Storage {
     // A device channel goes with its user channels; cascades take their queues and results. A
     // re-push job left for a deleted channel finds nothing to push, and ends.
     return this.transaction(async (c) => {
-      await this.lockIdentity(c, null, id);
+      await lockIdentity(c, null, id);
       const deleted = await c.query(
         `DELETE FROM enrollments WHERE id = $1 OR (device_id = $1 AND EXISTS (SELECT 1 FROM enrollments d WHERE d.id = $1 AND d.channel = 'device'))`,
         [id],
@@ -444,28 +434,22 @@ export class PostgresStorage implements Storage {
     return row && toIdentityBinding(row);
   }
 
-  /** Serializes identity decisions about one certificate and one device across instances: the
-   *  certificate's lock first, then the device's, always in that order (so no two transactions
-   *  can wait on each other). */
-  private async lockIdentity(c: PoolClient, fingerprint: string | null, deviceId: string): Promise<void> {
-    if (fingerprint !== null) await c.query(`SELECT pg_advisory_xact_lock(hashtextextended('aspen.certificate:' || $1, 0))`, [fingerprint]);
-    await c.query(`SELECT pg_advisory_xact_lock(hashtextextended('aspen.device:' || $1, 0))`, [deviceId]);
-  }
-
   async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
     return this.transaction(async (c) => {
-      await this.lockIdentity(c, binding.fingerprint, binding.deviceId);
+      await lockIdentity(c, binding.fingerprint, binding.deviceId);
       const bound = await c.query<{ device_id: string }>('SELECT device_id FROM device_identities WHERE fingerprint = $1', [binding.fingerprint]);
       const bindings = await c.query<IdentityRow>('SELECT * FROM device_identities WHERE device_id = $1 ORDER BY bound_at', [binding.deviceId]);
       const device = await c.query<Pick<EnrollmentRow, 'state' | 'serial_number' | 'identity_renewal_until'>>(
         'SELECT state, serial_number, identity_renewal_until FROM enrollments WHERE id = $1',
         [binding.deviceId],
       );
+      const revoked = await c.query('SELECT 1 FROM issued_identities WHERE fingerprint = $1 AND revoked_at IS NOT NULL', [binding.fingerprint]);
       const d = device.rows[0];
       const decision = decide({
         boundTo: bound.rows[0]?.device_id,
         deviceBindings: bindings.rows.map(toIdentityBinding),
         device: d && { state: d.state, serialNumber: d.serial_number, identityRenewalUntil: d.identity_renewal_until },
+        revoked: revoked.rows.length > 0,
       });
       if (decision.bind) {
         await c.query(
@@ -473,6 +457,7 @@ export class PostgresStorage implements Storage {
           ON CONFLICT (fingerprint) DO NOTHING`,
           [binding.fingerprint, binding.deviceId, binding.subject, binding.notAfter, binding.boundAt, binding.anchor],
         );
+        await c.query('UPDATE issued_identities SET device_id = $2 WHERE fingerprint = $1', [binding.fingerprint, binding.deviceId]);
       }
       if (decision.consumeRenewal) await c.query(`UPDATE enrollments SET identity_renewal_until = NULL WHERE id = $1`, [binding.deviceId]);
       return decision;
@@ -489,14 +474,14 @@ export class PostgresStorage implements Storage {
 
   async unbindIdentities(deviceId: string): Promise<number> {
     return this.transaction(async (c) => {
-      await this.lockIdentity(c, null, deviceId);
+      await lockIdentity(c, null, deviceId);
       return (await c.query('DELETE FROM device_identities WHERE device_id = $1', [deviceId])).rowCount ?? 0;
     });
   }
 
   async unbindIdentity(fingerprint: string, deviceId: string): Promise<void> {
     await this.transaction(async (c) => {
-      await this.lockIdentity(c, fingerprint, deviceId);
+      await lockIdentity(c, fingerprint, deviceId);
       await c.query('DELETE FROM device_identities WHERE fingerprint = $1 AND device_id = $2', [fingerprint, deviceId]);
     });
   }

@@ -40,6 +40,7 @@ import {
   type TokenUpdateRecord,
 } from '../storage.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
+import { SqliteIssuance } from './issuance.ts';
 import { migrate } from './migrate.ts';
 import {
   countsByState,
@@ -84,6 +85,7 @@ const PRUNE_BATCH = 500;
 export class SqliteStorage implements Storage {
   readonly backend = 'sqlite';
   readonly db: Database;
+  readonly issuance: SqliteIssuance;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
@@ -97,6 +99,7 @@ export class SqliteStorage implements Storage {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
+    this.issuance = new SqliteIssuance(this.db);
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
@@ -186,8 +189,12 @@ export class SqliteStorage implements Storage {
           boundTo: bound?.device_id,
           deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
           device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
+          revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
         });
-        if (decision.bind) this.stmt.bindIdentity.run(binding);
+        if (decision.bind) {
+          this.stmt.bindIdentity.run(binding);
+          this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
+        }
         if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
         return decision;
       })
@@ -543,6 +550,8 @@ function prepareStatements(db: Database) {
     bindIdentity: db.prepare(`
       INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at, anchor)
       VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt, @anchor) ON CONFLICT (fingerprint) DO NOTHING`),
+    issuedRevoked: db.prepare('SELECT 1 FROM issued_identities WHERE fingerprint = ? AND revoked_at IS NOT NULL'),
+    issuedBoundTo: db.prepare('UPDATE issued_identities SET device_id = @deviceId WHERE fingerprint = @fingerprint'),
     identityAnchors: db.prepare('SELECT anchor, count(DISTINCT device_id) AS devices FROM device_identities GROUP BY anchor ORDER BY anchor'),
     soonestIdentityExpiry: db
       .prepare(`
