@@ -16,6 +16,7 @@ import {
   type AuthenticateRecord,
   type ClaimedJob,
   type CommandRecord,
+  type EnqueueOptions,
   type EnqueueOutcome,
   type Enrollment,
   type EnrollmentFilter,
@@ -65,7 +66,10 @@ import {
   type TraitGroupRow,
 } from '../rows.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
+import type { DeclarationStore } from '../declarations.ts';
+import { PostgresDeclarationStore } from './declarations.ts';
 import { migrate } from './migrate.ts';
+import { inTransaction } from './transaction.ts';
 
 export interface PostgresOptions {
   /** postgres:// or postgresql:// connection string. */
@@ -93,16 +97,17 @@ const types = {
   },
 };
 
-/** A retryable conflict between concurrent transactions (deadlock, serialization failure). */
-const RETRYABLE = new Set(['40P01', '40001']);
-
 export class PostgresStorage implements Storage {
   readonly backend = 'postgres';
+  readonly declarations: DeclarationStore;
+
   private constructor(
     private readonly pool: Pool,
     /** For bookkeeping nothing was acknowledged for: asynchronous commit. */
     private readonly lazyPool: Pool,
-  ) {}
+  ) {
+    this.declarations = new PostgresDeclarationStore(pool);
+  }
 
   static async open(opts: PostgresOptions): Promise<PostgresStorage> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize, types });
@@ -128,22 +133,8 @@ export class PostgresStorage implements Storage {
   }
 
   /** Runs `fn` in a transaction, again if PostgreSQL aborted it for a deadlock or serialization conflict. */
-  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        if (attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
-        throw err;
-      } finally {
-        client.release();
-      }
-    }
+  private transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
@@ -298,26 +289,39 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
+  async enqueue(command: NewCommand, enrollmentIds: string[], at: string, options: EnqueueOptions = {}): Promise<Map<string, EnqueueOutcome>> {
     const unique = [...new Set(enrollmentIds)];
-    const queued = await this.transaction(async (c) => {
+    const { queued, known } = await this.transaction(async (c) => {
       const inserted = await c.query(
         'INSERT INTO commands (uuid, request_type, payload, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (uuid) DO NOTHING',
         [command.uuid, command.requestType, command.payload, at],
       );
       if (inserted.rowCount === 0) throw new DuplicateCommandError(command.uuid);
+      // unlessPending: the enrollments are locked (in id order, so two fan-outs cannot deadlock)
+      // before looking at their queues, so an instance coalescing at the same moment waits and
+      // then sees this one's command pending.
+      const locked = options.unlessPending
+        ? (await c.query<{ id: string }>('SELECT id FROM enrollments WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [unique])).rows.map((r) => r.id)
+        : [];
       // One set-based statement for any number of targets.
       const targets = await c.query<{ enrollment_id: string }>(
         `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
         SELECT e.id, $2, 'queued', $3, $3 FROM unnest($1::text[]) AS i (id) JOIN enrollments e ON e.id = i.id
+        WHERE NOT $4 OR NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+          WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = $5 AND t.command_uuid <> $2)
         RETURNING enrollment_id`,
-        [unique, command.uuid, at],
+        [unique, command.uuid, at, options.unlessPending === true, command.requestType],
       );
       // A command no enrollment received is not kept.
       if (targets.rows.length === 0) await c.query('DELETE FROM commands WHERE uuid = $1', [command.uuid]);
-      return new Set(targets.rows.map((r) => r.enrollment_id));
+      return { queued: new Set(targets.rows.map((r) => r.enrollment_id)), known: new Set(locked) };
     });
-    return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
+    const outcome = (id: string): EnqueueOutcome => (queued.has(id) ? 'queued' : known.has(id) ? 'already-pending' : 'unknown-enrollment');
+    return new Map(enrollmentIds.map((id) => [id, outcome(id)]));
+  }
+
+  async recordDeviceConfigured(id: string): Promise<boolean> {
+    return (await this.rows('UPDATE enrollments SET awaiting_configuration = false WHERE id = $1 RETURNING 1', [id])).length === 1;
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
