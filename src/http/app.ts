@@ -3,6 +3,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CommandQueue } from '../service/command-queue.ts';
+import type { DataAssets } from '../service/data-assets.ts';
+import type { DeclarationAdmin } from '../service/declaration-admin.ts';
+import type { DeclarationReads } from '../service/declaration-reads.ts';
 import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
 import type { PushService } from '../service/push-service.ts';
 import type { MdmService } from '../service/mdm-service.ts';
@@ -16,6 +19,7 @@ export interface AppDeps {
   commands: CommandQueue;
   directory: EnrollmentDirectory;
   push: PushService;
+  declarations: { admin: DeclarationAdmin; reads: DeclarationReads; assets: DataAssets };
   metrics: Metrics;
   operations: Omit<OperationsRoutesOptions, 'metrics'>;
   apiKey: string;
@@ -45,7 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = deps.headersTimeoutMs;
-  await app.register(deviceRoutes, { service: deps.service, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
+  await app.register(deviceRoutes, { service: deps.service, assets: deps.declarations.assets, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
   await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
   await app.register(adminRoutes, {
     apiKey: deps.apiKey,
@@ -53,6 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     commands: deps.commands,
     directory: deps.directory,
     push: deps.push,
+    declarations: deps.declarations,
   });
   app.get('/version', async () => ({ version: deps.version }));
   // Unknown paths are a plain 404 for everyone: behind the admin API's key check they would be a

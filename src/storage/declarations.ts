@@ -30,8 +30,9 @@ export interface NewDeclaration {
   payload: JsonObject;
 }
 
-/** Derives the token of the declaration being stored from its touch count (serverToken). */
-export type TokenFor = (touches: number) => string;
+/** Derives a declaration's token from its content and touch count (serverToken); storage calls it
+ *  with what it holds under its lock, so a token always matches the content stored with it. */
+export type TokenFor = (declaration: NewDeclaration, touches: number) => string;
 
 export type DeclarationChange = 'created' | 'updated' | 'unchanged';
 

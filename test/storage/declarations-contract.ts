@@ -18,7 +18,6 @@ const passcode = (identifier: string, minLength = 6): NewDeclaration => ({
   identifier,
   payload: { MinimumLength: minLength },
 });
-const tokenFor = (d: NewDeclaration) => (touches: number) => serverToken(d, touches);
 
 function report(json: unknown): StatusReport {
   const parsed = parseStatusReport(JSON.stringify(json));
@@ -60,12 +59,12 @@ export function declarationStoreContract(name: string, open: () => Promise<Backe
 
     it('stores a declaration, and tells an edit from the same content again', async () => {
       const p = passcode('com.example.passcode');
-      assert.equal(await d.putDeclaration(p, tokenFor(p), AT), 'created');
-      assert.equal(await d.putDeclaration(p, tokenFor(p), LATER), 'unchanged');
+      assert.equal(await d.putDeclaration(p, serverToken, AT), 'created');
+      assert.equal(await d.putDeclaration(p, serverToken, LATER), 'unchanged');
       const stored = await d.getDeclaration(p.identifier);
       assert.deepEqual(stored, { ...p, touches: 0, serverToken: serverToken(p), createdAt: AT, updatedAt: AT });
       const edited = passcode(p.identifier, 8);
-      assert.equal(await d.putDeclaration(edited, tokenFor(edited), LATER), 'updated');
+      assert.equal(await d.putDeclaration(edited, serverToken, LATER), 'updated');
       assert.equal((await d.getDeclaration(p.identifier))?.serverToken, serverToken(edited));
       assert.deepEqual(await d.listDeclarations(), [p.identifier]);
       assert.equal(await d.getDeclaration('nope'), undefined);
@@ -73,14 +72,14 @@ export function declarationStoreContract(name: string, open: () => Promise<Backe
 
     it('counts touches into the token, and a PUT keeps the count', async () => {
       const p = passcode('com.example.touched');
-      await d.putDeclaration(p, tokenFor(p), AT);
-      assert.equal(await d.touchDeclaration(p.identifier, tokenFor(p), LATER), true);
+      await d.putDeclaration(p, serverToken, AT);
+      assert.equal(await d.touchDeclaration(p.identifier, serverToken, LATER), true);
       const touched = await d.getDeclaration(p.identifier);
       assert.equal(touched?.touches, 1);
       assert.equal(touched?.serverToken, serverToken(p, 1));
       assert.equal(touched?.updatedAt, LATER);
-      assert.equal(await d.putDeclaration(p, tokenFor(p), LATEST), 'unchanged', 'the same content under the same touch count');
-      assert.equal(await d.touchDeclaration('nope', tokenFor(p), LATER), false);
+      assert.equal(await d.putDeclaration(p, serverToken, LATEST), 'unchanged', 'the same content under the same touch count');
+      assert.equal(await d.touchDeclaration('nope', serverToken, LATER), false);
     });
 
     it('keeps sets of declarations; a set exists while it holds one; a declaration in a set cannot be deleted', async () => {
@@ -95,7 +94,7 @@ export function declarationStoreContract(name: string, open: () => Promise<Backe
       assert.deepEqual(await d.deleteDeclaration('nope'), { outcome: 'absent' });
 
       const gone = passcode('com.example.gone');
-      await d.putDeclaration(gone, tokenFor(gone), AT);
+      await d.putDeclaration(gone, serverToken, AT);
       await d.addToSet('temporary', gone.identifier);
       assert.equal(await d.removeFromSet('temporary', gone.identifier), true);
       assert.equal(await d.removeFromSet('temporary', gone.identifier), false);
@@ -298,15 +297,15 @@ export function declarationStoreContract(name: string, open: () => Promise<Backe
       it('the same new declaration from two instances at once: one creates it, the other finds it unchanged', async () => {
         for (let i = 0; i < ROUNDS; i++) {
           const p = passcode(`com.example.race-${i}`);
-          const outcomes = await Promise.all([d.putDeclaration(p, tokenFor(p), AT), t.declarations.putDeclaration(p, tokenFor(p), AT)]);
+          const outcomes = await Promise.all([d.putDeclaration(p, serverToken, AT), t.declarations.putDeclaration(p, serverToken, AT)]);
           assert.deepEqual(outcomes.sort(), ['created', 'unchanged'], `round ${i}`);
         }
       });
 
       it('touches from two instances at once both count', async () => {
         const p = passcode('com.example.race-touch');
-        await d.putDeclaration(p, tokenFor(p), AT);
-        await Promise.all(Array.from({ length: ROUNDS }, (_, i) => (i % 2 ? d : t.declarations).touchDeclaration(p.identifier, tokenFor(p), LATER)));
+        await d.putDeclaration(p, serverToken, AT);
+        await Promise.all(Array.from({ length: ROUNDS }, (_, i) => (i % 2 ? d : t.declarations).touchDeclaration(p.identifier, serverToken, LATER)));
         const stored = await d.getDeclaration(p.identifier);
         assert.equal(stored?.touches, ROUNDS);
         assert.equal(stored?.serverToken, serverToken(p, ROUNDS));
@@ -315,7 +314,7 @@ export function declarationStoreContract(name: string, open: () => Promise<Backe
       it('a delete racing an addition to a set: deleted and not added, or added and not deleted', async () => {
         for (let i = 0; i < ROUNDS; i++) {
           const p = passcode(`com.example.race-delete-${i}`);
-          await d.putDeclaration(p, tokenFor(p), AT);
+          await d.putDeclaration(p, serverToken, AT);
           const [deletion, addition] = await Promise.all([d.deleteDeclaration(p.identifier), t.declarations.addToSet('race', p.identifier)]);
           const exists = (await d.getDeclaration(p.identifier)) !== undefined;
           if (deletion.outcome === 'deleted') {

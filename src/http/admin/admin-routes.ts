@@ -2,14 +2,19 @@
 // (/openapi.json, /docs), which holds nothing secret.
 import type { FastifyInstance } from 'fastify';
 import type { CommandQueue } from '../../service/command-queue.ts';
+import type { DataAssets } from '../../service/data-assets.ts';
+import type { DeclarationAdmin } from '../../service/declaration-admin.ts';
+import type { DeclarationReads } from '../../service/declaration-reads.ts';
 import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts';
 import type { PushService } from '../../service/push-service.ts';
 import { registerRoutes, type ApiRoute } from './api-route.ts';
 import { keyMatches, presentedKey } from './auth.ts';
 import { commandRoutes } from './command-routes.ts';
+import { declarationRoutes } from './declaration-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { codeForStatus, sendApiError } from './errors.ts';
 import { docsPage } from './docs-page.ts';
+import { kmfddmRoutes } from './kmfddm-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { pushRoutes } from './push-routes.ts';
 
@@ -19,6 +24,7 @@ export interface AdminRoutesOptions {
   commands: CommandQueue;
   directory: EnrollmentDirectory;
   push: PushService;
+  declarations: { admin: DeclarationAdmin; reads: DeclarationReads; assets: DataAssets };
 }
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
@@ -26,6 +32,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     ...commandRoutes({ commands: opts.commands, push: opts.push }),
     ...enrollmentRoutes({ directory: opts.directory, commands: opts.commands }),
     ...pushRoutes(opts.push),
+    ...kmfddmRoutes(opts.declarations),
+    ...declarationRoutes(opts.declarations),
   ];
 
   const document = openApiDocument(routes, opts.version);

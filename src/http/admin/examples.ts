@@ -9,7 +9,8 @@ export interface RouteExample {
   /** A JSON body (raw-body routes show their `raw` text instead). */
   body?: unknown;
   status: number;
-  response: unknown;
+  /** Absent for a response without a body (204, 304). */
+  response?: unknown;
 }
 
 const IPHONE = '00008110-000A1C2E3C41801E';

@@ -69,7 +69,7 @@ export class PostgresDeclarationStore implements DeclarationStore {
     return inTransaction(this.pool, async (c) => {
       await this.lockDeclaration(c, declaration.identifier);
       const stored = (await c.query<DeclarationRow>('SELECT * FROM ddm_declarations WHERE identifier = $1', [declaration.identifier])).rows[0];
-      const token = tokenFor(stored?.touches ?? 0);
+      const token = tokenFor(declaration, stored?.touches ?? 0);
       if (stored?.server_token === token) return 'unchanged';
       await c.query(
         `INSERT INTO ddm_declarations (identifier, type, payload, server_token, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
@@ -84,10 +84,11 @@ export class PostgresDeclarationStore implements DeclarationStore {
   async touchDeclaration(identifier: string, tokenFor: TokenFor, at: string): Promise<boolean> {
     return inTransaction(this.pool, async (c) => {
       await this.lockDeclaration(c, identifier);
-      const stored = (await c.query<{ touches: number }>('SELECT touches FROM ddm_declarations WHERE identifier = $1', [identifier])).rows[0];
-      if (!stored) return false;
+      const row = (await c.query<DeclarationRow>('SELECT * FROM ddm_declarations WHERE identifier = $1', [identifier])).rows[0];
+      if (!row) return false;
+      const stored = toStoredDeclaration(row);
       const touches = stored.touches + 1;
-      await c.query('UPDATE ddm_declarations SET touches = $2, server_token = $3, updated_at = $4 WHERE identifier = $1', [identifier, touches, tokenFor(touches), at]);
+      await c.query('UPDATE ddm_declarations SET touches = $2, server_token = $3, updated_at = $4 WHERE identifier = $1', [identifier, touches, tokenFor(stored, touches), at]);
       return true;
     });
   }

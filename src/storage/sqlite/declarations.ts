@@ -57,7 +57,7 @@ export class SqliteDeclarationStore implements DeclarationStore {
     return this.db
       .transaction((): DeclarationChange => {
         const stored = this.stmt.getDeclaration.get(declaration.identifier) as DeclarationRow | undefined;
-        const token = tokenFor(stored?.touches ?? 0);
+        const token = tokenFor(declaration, stored?.touches ?? 0);
         if (stored?.server_token === token) return 'unchanged';
         this.stmt.upsertDeclaration.run({ ...declaration, payload: JSON.stringify(declaration.payload), token, at });
         return stored ? 'updated' : 'created';
@@ -68,9 +68,10 @@ export class SqliteDeclarationStore implements DeclarationStore {
   async touchDeclaration(identifier: string, tokenFor: TokenFor, at: string): Promise<boolean> {
     return this.db
       .transaction(() => {
-        const stored = this.stmt.getDeclaration.get(identifier) as DeclarationRow | undefined;
-        if (!stored) return false;
-        this.stmt.touchDeclaration.run({ identifier, touches: stored.touches + 1, token: tokenFor(stored.touches + 1), at });
+        const row = this.stmt.getDeclaration.get(identifier) as DeclarationRow | undefined;
+        if (!row) return false;
+        const stored = toStoredDeclaration(row);
+        this.stmt.touchDeclaration.run({ identifier, touches: stored.touches + 1, token: tokenFor(stored, stored.touches + 1), at });
         return true;
       })
       .immediate();
