@@ -5,6 +5,7 @@ import { parseArgs } from './args.ts';
 import type { CliCommand } from './command.ts';
 import { backup } from './commands/backup.ts';
 import { configCheck } from './commands/config-check.ts';
+import { DDM_COMMANDS } from './commands/ddm.ts';
 import { enrollments, show } from './commands/enrollments.ts';
 import { identitiesList, identitiesRelease } from './commands/identities.ts';
 import { push } from './commands/push.ts';
@@ -27,6 +28,7 @@ const COMMANDS: readonly CliCommand[] = [
   identitiesRelease,
   pushcertShow,
   pushcertUpload,
+  ...DDM_COMMANDS,
   configCheck,
   backup,
 ];
@@ -67,6 +69,12 @@ async function help(topic: readonly string[]): Promise<number> {
   const command = findCommand(topic);
   if (command !== undefined) {
     print(commandUsage(command));
+    return 0;
+  }
+  // A family of commands (`aspen help ddm`): each of them.
+  const family = topic.length === 1 ? COMMANDS.filter((c) => c.name.split(' ')[0] === topic[0] && c.name.includes(' ')) : [];
+  if (family.length > 0) {
+    print(family.flatMap((c) => [...c.usage.map((u) => `aspen ${u}`), `    ${c.summary}`]).join('\n'));
     return 0;
   }
   // Loaded on use, like the schema behind it.
