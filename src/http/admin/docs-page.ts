@@ -10,6 +10,7 @@ import { parameters, requestBody, routeExample, routeKey, type Json } from './op
 export const OTHER_ENDPOINTS: readonly { method: string; path: string; auth: string; does: string }[] = [
   { method: 'PUT', path: '/mdm', auth: 'device identity', does: 'check-ins (Content-Type application/x-apple-aspen-mdm-checkin) and command reports (application/x-apple-aspen-mdm): the ServerURL of the enrollment profile' },
   { method: 'PUT', path: '/checkin', auth: 'device identity', does: 'check-ins, for profiles that set a separate CheckInURL' },
+  { method: 'GET', path: '/ddm/assets/{name}', auth: 'device identity: TLS client or forwarded certificate, bound to an enrollment', does: 'a data asset (PUT /v1/ddm/assets/{name}), for a device whose declarations name it' },
   { method: 'GET', path: '/healthz', auth: 'none', does: 'liveness: the process answers' },
   { method: 'GET', path: '/readyz', auth: 'none', does: 'readiness: the database takes a write and a push certificate is loaded and valid (503 with each check otherwise)' },
   { method: 'GET', path: '/metrics', auth: 'none, or the API key with METRICS_REQUIRE_API_KEY=true', does: 'Prometheus metrics' },

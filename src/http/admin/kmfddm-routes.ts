@@ -17,7 +17,7 @@ import {
 } from '../../ddm/index.ts';
 import type { DeclarationAdmin } from '../../service/declaration-admin.ts';
 import type { DeclarationReads } from '../../service/declaration-reads.ts';
-import { defineRoute, type ApiRoute } from './api-route.ts';
+import { defineRoute, type ApiResponseSpec, type ApiRoute } from './api-route.ts';
 
 export interface KmfddmRoutesDeps {
   admin: DeclarationAdmin;
@@ -74,12 +74,36 @@ function change(reply: FastifyReply, didChange: boolean): FastifyReply {
 }
 
 export function kmfddmRoutes({ admin, reads }: KmfddmRoutesDeps): ApiRoute[] {
-  /** The set or declaration a membership route names (required). */
-  const required = (reply: FastifyReply, value: QueryValue, name: string): string | undefined => {
-    const v = firstOf(value);
-    if (v === undefined) kmfddmError(reply, 400, `missing ${name} parameter`);
-    return v;
-  };
+  /** PUT or DELETE of one association (a set's declaration, an enrollment's set) whose member a
+   *  required query parameter names; `apply` says whether it changed anything. */
+  const association = (o: {
+    method: 'PUT' | 'DELETE';
+    path: string;
+    summary: string;
+    owner: 'set' | 'id';
+    member: 'declaration' | 'set';
+    apply: (owner: string, member: string, notify: boolean) => Promise<boolean | 'unknown-declaration'>;
+  }): ApiRoute =>
+    defineRoute({
+      method: o.method,
+      path: o.path,
+      tag: TAG,
+      summary: o.summary,
+      params: z.object({ [o.owner]: z.string().describe(o.owner === 'set' ? 'set name' : 'enrollment id') }),
+      query: z.object({ [o.member]: queryValue.describe(`the ${o.member === 'set' ? 'set name' : 'declaration identifier'} (required)`), nonotify }),
+      responses: {
+        ...changed,
+        400: { description: `no ${o.member} parameter (KMFDDM: 500)`, schema: kmfddmErrorSchema },
+        ...(o.method === 'PUT' && o.member === 'declaration' ? { 404: { description: 'no such declaration (KMFDDM: 500)', schema: kmfddmErrorSchema } } : {}),
+      } as Record<number, ApiResponseSpec>,
+      handler: async ({ params, query }, reply) => {
+        const member = firstOf(query[o.member] as QueryValue);
+        if (member === undefined) return kmfddmError(reply, 400, `missing ${o.member} parameter`);
+        const outcome = await o.apply(params[o.owner]!, member, kmfddmShouldNotify(query.nonotify as QueryValue));
+        if (outcome === 'unknown-declaration') return kmfddmError(reply, 404, 'declaration not found');
+        return change(reply, outcome);
+      },
+    });
 
   return [
     defineRoute({
@@ -171,37 +195,18 @@ export function kmfddmRoutes({ admin, reads }: KmfddmRoutesDeps): ApiRoute[] {
       handler: async ({ params }) => admin.setDeclarations(params.set),
     }),
 
-    defineRoute({
+    association({
       method: 'PUT',
       path: '/v1/set-declarations/{set}',
-      tag: TAG,
       summary: 'Add a declaration to a set',
-      params: setParam,
-      query: z.object({ declaration: queryValue.describe('the declaration identifier (required)'), nonotify }),
-      responses: { ...changed, 400: { description: 'no declaration parameter (KMFDDM: 500)', schema: kmfddmErrorSchema }, 404: { description: 'no such declaration (KMFDDM: 500)', schema: kmfddmErrorSchema } },
-      handler: async ({ params, query }, reply) => {
-        const declaration = required(reply, query.declaration, 'declaration');
-        if (declaration === undefined) return reply;
-        const added = await admin.addToSet(params.set, declaration, kmfddmShouldNotify(query.nonotify));
-        if (added === 'unknown-declaration') return kmfddmError(reply, 404, 'declaration not found');
-        return change(reply, added === 'added');
+      owner: 'set',
+      member: 'declaration',
+      apply: async (set, declaration, notify) => {
+        const added = await admin.addToSet(set, declaration, notify);
+        return added === 'unknown-declaration' ? added : added === 'added';
       },
     }),
-
-    defineRoute({
-      method: 'DELETE',
-      path: '/v1/set-declarations/{set}',
-      tag: TAG,
-      summary: 'Remove a declaration from a set',
-      params: setParam,
-      query: z.object({ declaration: queryValue.describe('the declaration identifier (required)'), nonotify }),
-      responses: { ...changed, 400: { description: 'no declaration parameter (KMFDDM: 500)', schema: kmfddmErrorSchema } },
-      handler: async ({ params, query }, reply) => {
-        const declaration = required(reply, query.declaration, 'declaration');
-        if (declaration === undefined) return reply;
-        return change(reply, await admin.removeFromSet(params.set, declaration, kmfddmShouldNotify(query.nonotify)));
-      },
-    }),
+    association({ method: 'DELETE', path: '/v1/set-declarations/{set}', summary: 'Remove a declaration from a set', owner: 'set', member: 'declaration', apply: (set, d, notify) => admin.removeFromSet(set, d, notify) }),
 
     defineRoute({
       method: 'GET',
@@ -214,35 +219,8 @@ export function kmfddmRoutes({ admin, reads }: KmfddmRoutesDeps): ApiRoute[] {
       handler: async ({ params }) => admin.enrollmentSets(params.id),
     }),
 
-    defineRoute({
-      method: 'PUT',
-      path: '/v1/enrollment-sets/{id}',
-      tag: TAG,
-      summary: 'Assign a set to an enrollment id (also before it enrolls)',
-      params: idParam('enrollment id'),
-      query: z.object({ set: queryValue.describe('the set name (required)'), nonotify }),
-      responses: { ...changed, 400: { description: 'no set parameter (KMFDDM: 500)', schema: kmfddmErrorSchema } },
-      handler: async ({ params, query }, reply) => {
-        const set = required(reply, query.set, 'set');
-        if (set === undefined) return reply;
-        return change(reply, await admin.assign(params.id, set, kmfddmShouldNotify(query.nonotify)));
-      },
-    }),
-
-    defineRoute({
-      method: 'DELETE',
-      path: '/v1/enrollment-sets/{id}',
-      tag: TAG,
-      summary: 'Unassign a set from an enrollment id',
-      params: idParam('enrollment id'),
-      query: z.object({ set: queryValue.describe('the set name (required)'), nonotify }),
-      responses: { ...changed, 400: { description: 'no set parameter (KMFDDM: 500)', schema: kmfddmErrorSchema } },
-      handler: async ({ params, query }, reply) => {
-        const set = required(reply, query.set, 'set');
-        if (set === undefined) return reply;
-        return change(reply, await admin.unassign(params.id, set, kmfddmShouldNotify(query.nonotify)));
-      },
-    }),
+    association({ method: 'PUT', path: '/v1/enrollment-sets/{id}', summary: 'Assign a set to an enrollment id (also before it enrolls)', owner: 'id', member: 'set', apply: (id, set, notify) => admin.assign(id, set, notify) }),
+    association({ method: 'DELETE', path: '/v1/enrollment-sets/{id}', summary: 'Unassign a set from an enrollment id', owner: 'id', member: 'set', apply: (id, set, notify) => admin.unassign(id, set, notify) }),
 
     // KMFDDM's server registers the second path, its documentation and scripts the first.
     ...['/v1/enrollment-sets-all/{id}', '/v1/enrollment-sets-all/sets/{id}'].map((path) =>
