@@ -39,6 +39,13 @@ export interface ServedSet {
   changedAt: Date;
 }
 
+export interface NotifyOptions {
+  /** Queue even for an enrollment whose set is empty and always was (an explicit notify). */
+  force?: boolean;
+  /** Wait for the push (an admin's request); false when a device's request must not wait on APNs. */
+  wait?: boolean;
+}
+
 export interface SyncOutcome {
   /** Enrollments a sync command was queued for (and pushed). */
   queued: string[];
@@ -77,7 +84,7 @@ export class DeclarativeSync {
    * explicit notify), an enrollment whose effective set is empty and was never anything else is
    * left alone: there is nothing to tell it.
    */
-  async notify(selector: AffectedSelector, { force = false } = {}): Promise<SyncOutcome> {
+  async notify(selector: AffectedSelector, { force = false, wait = true }: NotifyOptions = {}): Promise<SyncOutcome> {
     const candidates = await this.store.syncCandidates(selector);
     if (candidates.length === 0) return { queued: [], coalesced: [] };
     const at = this.now();
@@ -107,9 +114,21 @@ export class DeclarativeSync {
         else if (result.status === 'not_allowed') this.log.debug({ enrollmentId: id, reason: result.reason }, 'ddm: no sync for an enrollment that cannot take DeclarativeManagement');
       }
     }
-    if (outcome.queued.length > 0 && (await this.push.configured())) await this.push.push(outcome.queued);
     this.log.info({ queued: outcome.queued.length, coalesced: outcome.coalesced.length }, 'ddm: sync');
+    if (outcome.queued.length > 0) {
+      const pushed = this.pushQueued(outcome.queued);
+      if (wait) await pushed;
+    }
     return outcome;
+  }
+
+  private async pushQueued(ids: string[]): Promise<void> {
+    try {
+      if (await this.push.configured()) await this.push.push(ids);
+    } catch (err) {
+      // The command is queued: the device gets it when it next checks in, pushed or not.
+      this.log.warn({ err, enrollments: ids.length }, 'ddm: push after queueing a sync failed');
+    }
   }
 
   /** The effective set and token of each candidate; those with the same sets and status items
@@ -137,7 +156,7 @@ export class DeclarativeSync {
   /** A channel's first TokenUpdate since Authenticate (a new enrollment, or a re-enrollment: the
    *  device has none of its declarations any more). */
   async enrolled(enrollmentId: string): Promise<void> {
-    await this.notify({ enrollmentIds: [enrollmentId] });
+    await this.notify({ enrollmentIds: [enrollmentId] }, { wait: false });
   }
 
   /**
@@ -147,12 +166,13 @@ export class DeclarativeSync {
    */
   readonly resultHook: ResultHook = async ({ requestType }, message, who) => {
     if (message.Status !== 'Acknowledged') return;
+    // The device is in a session: it is handed the new sync in this very reply, pushed or not.
     if (requestType === 'DeviceConfigured') {
-      await this.notify({ enrollmentIds: [who.id] });
+      await this.notify({ enrollmentIds: [who.id] }, { wait: false });
     } else if (requestType === SYNC_REQUEST_TYPE && typeof message.CommandUUID === 'string') {
       const carried = await this.carriedToken(message.CommandUUID);
       const current = declarationsToken(await this.effective(who.id));
-      if (carried !== current) await this.notify({ enrollmentIds: [who.id] }, { force: true });
+      if (carried !== current) await this.notify({ enrollmentIds: [who.id] }, { force: true, wait: false });
     }
   };
 

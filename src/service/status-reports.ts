@@ -43,7 +43,7 @@ export class StatusReports {
     if (changes.length > 0) this.statusChanged(enrollmentId, changes);
     // New client capabilities change the generated status subscriptions, so the effective set.
     if (!sameItems(stored.previous?.clientCapabilities?.statusItems, stored.snapshot.clientCapabilities?.statusItems)) {
-      await this.sync.notify({ enrollmentIds: [enrollmentId] });
+      await this.sync.notify({ enrollmentIds: [enrollmentId] }, { wait: false });
     }
     return { ok: true, changes };
   }
