@@ -44,6 +44,7 @@ const envSchema = z.object({
   USER_AUTHENTICATE: z.enum(['decline', 'allow']).default('decline'),
   DEVICE_IDENTITY: z.enum(['required', 'off']).default('required'),
   DEVICE_CA: optionalString,
+  ALLOW_UNTRUSTED_BINDINGS: bool.default(false),
   DEVICE_CERT_HEADER: optionalString.pipe(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').optional()),
   IDENTITY_RENEWAL_WINDOW_MINUTES: z.coerce.number().min(1).default(60),
   IDENTITY_TRUST_COMMON_NAME: bool.default(false),
@@ -89,6 +90,8 @@ export interface Config {
     required: boolean;
     /** PEM bundle of trusted device CAs; undefined: Aspen's own CA in the data directory. */
     caPem: string | undefined;
+    /** Start even when enrolled devices hold certificates of a CA no longer trusted. */
+    allowUntrustedBindings: boolean;
     certHeader: string | undefined;
     renewalWindowMs: number;
     trustCommonName: boolean;
@@ -147,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     identity: {
       required: e.DEVICE_IDENTITY === 'required',
       caPem: e.DEVICE_CA === undefined ? undefined : readFile('DEVICE_CA', e.DEVICE_CA).toString('utf8'),
+      allowUntrustedBindings: e.ALLOW_UNTRUSTED_BINDINGS,
       certHeader: e.DEVICE_CERT_HEADER,
       renewalWindowMs: e.IDENTITY_RENEWAL_WINDOW_MINUTES * 60_000,
       trustCommonName: e.IDENTITY_TRUST_COMMON_NAME,

@@ -2,7 +2,7 @@
 // which start the real thing on 127.0.0.1.
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { DeviceCertVerifier, IdentityVerifier } from './identity/index.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -56,6 +56,24 @@ async function deviceTrust(config: Config, storage: Storage, logger: Logger): Pr
   return { caPem: ca.certPem, own: { certPem: ca.certPem, keyPem: ca.keyPem } };
 }
 
+/**
+ * Devices bound to certificates of a CA that is no longer trusted (DEVICE_CA changed, a database
+ * restored without the CA it was used with) would all be refused: a start must not do that
+ * silently. Bindings from before the anchor was recorded are not judged.
+ */
+async function refuseStrandedDevices(storage: Storage, certificates: DeviceCertVerifier, allow: boolean, logger: Logger): Promise<void> {
+  const trusted = new Set(certificates.anchors());
+  const stranded = (await storage.identityAnchors()).filter((a) => a.anchor !== null && !trusted.has(a.anchor));
+  if (stranded.length === 0) return;
+  const devices = stranded.reduce((n, a) => n + a.devices, 0);
+  const cas = stranded.map((a) => `sha256 ${a.anchor!.slice(0, 16)}…`).join(', ');
+  const problem = `${devices} enrolled device(s) hold certificates from a CA that is not trusted here (${cas})`;
+  if (!allow) {
+    throw new ConfigError(`DEVICE_CA: ${problem}; trust that CA again (DEVICE_CA, or restore the database it came with: aspen restore), or set ALLOW_UNTRUSTED_BINDINGS=true to start anyway`);
+  }
+  logger.warn({ devices, cas }, `${problem}; they are refused until they enroll again (ALLOW_UNTRUSTED_BINDINGS=true)`);
+}
+
 export async function createAspen(config: Config, logger: Logger = createLogger(config)): Promise<Aspen> {
   const storage = await openStorage(config.database);
   let pushToClose: PushService | undefined; // closed if assembly fails after it started
@@ -65,9 +83,11 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       logger.warn({ apiKey: apiKey.key, file: apiKey.file }, 'generated an admin API key (shown once; a copy is kept in this file)');
     }
     const trust = config.identity.required ? await deviceTrust(config, storage, logger) : null;
+    const certificates = trust && new DeviceCertVerifier(trust.caPem);
+    if (certificates) await refuseStrandedDevices(storage, certificates, config.identity.allowUntrustedBindings, logger);
     const auth =
-      trust &&
-      new DeviceAuth(new IdentityVerifier(new DeviceCertVerifier(trust.caPem)), storage, {
+      certificates &&
+      new DeviceAuth(new IdentityVerifier(certificates), storage, {
         renewalWindowMs: config.identity.renewalWindowMs,
         trustCommonName: config.identity.trustCommonName,
         bindingCacheMs: config.identity.bindingCacheMs,

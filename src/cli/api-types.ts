@@ -4,7 +4,7 @@ import type { submitResponse } from '../http/admin/command-routes.ts';
 import type { assetSchema, declarationEnrollmentsSchema, enrollmentDeclarationsSchema } from '../http/admin/declaration-routes.ts';
 import type { declarationDocumentSchema, kmfddmDeclarationStatusSchema, kmfddmStatusErrorSchema, kmfddmStatusValueSchema } from '../http/admin/kmfddm-routes.ts';
 import type { certificateSchema, pushStatusSchema } from '../http/admin/push-routes.ts';
-import type { commandSchema, enrollmentDetailSchema, enrollmentSummarySchema, queueSchema } from '../http/admin/views.ts';
+import type { commandSchema, commandSummarySchema, enrollmentDetailSchema, enrollmentSummarySchema, queueSchema } from '../http/admin/views.ts';
 
 export type EnrollmentSummary = z.infer<typeof enrollmentSummarySchema>;
 export type EnrollmentDetail = z.infer<typeof enrollmentDetailSchema>;
@@ -12,6 +12,12 @@ export type QueueJson = z.infer<typeof queueSchema>;
 export type CommandJson = z.infer<typeof commandSchema>;
 /** GET /v1/commands/{uuid}: a page of the command's targets. */
 export type CommandPage = CommandJson & { next_cursor: string | null };
+
+/** GET /v1/commands. */
+export interface CommandList {
+  commands: z.infer<typeof commandSummarySchema>[];
+  next_cursor: string | null;
+}
 
 export interface EnrollmentPage {
   enrollments: EnrollmentSummary[];

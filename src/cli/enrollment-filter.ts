@@ -1,14 +1,13 @@
 // Selecting enrollments by filter, for `aspen enrollments` and for the targets of `aspen send`: the
-// filters GET /v1/enrollments takes, plus --platform, matched here on each page's `platform`.
-// Values are checked before anything is sent, in the API's one spelling (`checked-out`), with a
-// suggestion for a near miss.
+// filters GET /v1/enrollments takes. Values are checked before anything is sent, in the API's one
+// spelling (`checked-out`), with a suggestion for a near miss.
 import { CHANNELS, ENROLLMENT_TYPES } from '../protocol/enrollment-id.ts';
-import { PLATFORMS, type Platform } from '../protocol/commands/platform.ts';
+import { PLATFORMS } from '../protocol/commands/platform.ts';
 import { didYouMean } from '../protocol/suggest.ts';
 import { ENROLLMENT_STATES } from '../storage/storage.ts';
 import type { ApiClient, Query } from './api-client.ts';
 import { stringOption, type OptionSpec, type ParsedArgs } from './args.ts';
-import type { EnrollmentPage, EnrollmentSummary } from './api-types.ts';
+import type { EnrollmentPage } from './api-types.ts';
 import { UsageError } from './errors.ts';
 
 export const FILTER_OPTIONS = {
@@ -17,17 +16,17 @@ export const FILTER_OPTIONS = {
   state: 'string',
   device: 'string',
   platform: 'string',
+  serial: 'string',
+  topic: 'string',
   'seen-before': 'string',
   'seen-after': 'string',
 } as const satisfies OptionSpec;
 
-export const FILTER_USAGE = `[--platform ${PLATFORMS.join('|')}] [--type T] [--channel device|user] [--state S] [--device ID] [--seen-before ISO] [--seen-after ISO]`;
+export const FILTER_USAGE = `[--platform ${PLATFORMS.join('|')}] [--type T] [--channel device|user] [--state S] [--device ID] [--serial SN] [--topic T] [--seen-before ISO] [--seen-after ISO]`;
 
 export interface EnrollmentFilter {
-  /** What the API filters on. */
+  /** The query GET /v1/enrollments filters on. */
   query: Query;
-  /** What the CLI filters on, page by page. */
-  platform?: Platform;
 }
 
 /** The filter the options describe; `given` is false when no filter option was used. */
@@ -37,12 +36,13 @@ export function enrollmentFilter(args: ParsedArgs): EnrollmentFilter & { given: 
     channel: choice(args, 'channel', CHANNELS),
     state: choice(args, 'state', ENROLLMENT_STATES),
     device_id: stringOption(args, 'device'),
+    platform: choice(args, 'platform', PLATFORMS),
+    serial_number: stringOption(args, 'serial'),
+    topic: stringOption(args, 'topic'),
     last_seen_before: stringOption(args, 'seen-before'),
     last_seen_after: stringOption(args, 'seen-after'),
   };
-  const platform = choice(args, 'platform', PLATFORMS);
-  const given = platform !== undefined || Object.values(query).some((v) => v !== undefined);
-  return { query, ...(platform ? { platform } : {}), given };
+  return { query, given: Object.values(query).some((v) => v !== undefined) };
 }
 
 /** A --name value that must be one of `values`, exactly as the API spells it. */
@@ -53,11 +53,7 @@ function choice<const T extends string>(args: ParsedArgs, name: string, values: 
   throw new UsageError(`--${name} ${value}: expected one of ${values.join(', ')}${hint && ` (${hint})`}`);
 }
 
-function matchesFilter(e: EnrollmentSummary, filter: EnrollmentFilter): boolean {
-  return filter.platform === undefined || e.platform === filter.platform;
-}
-
-/** The API's pages from `cursor` on (every page, unless `onePage`), each narrowed by the CLI's own filters. */
+/** The API's pages from `cursor` on (every page, unless `onePage`). */
 export async function* enrollmentPages(
   api: ApiClient,
   filter: EnrollmentFilter,
@@ -66,7 +62,7 @@ export async function* enrollmentPages(
   let cursor = options.cursor;
   for (;;) {
     const page = await api.get<EnrollmentPage>('/v1/enrollments', { ...filter.query, limit: options.limit, cursor });
-    yield { enrollments: page.enrollments.filter((e) => matchesFilter(e, filter)), next_cursor: page.next_cursor };
+    yield page;
     if (options.onePage || page.next_cursor === null) return;
     cursor = page.next_cursor;
   }

@@ -3,10 +3,11 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from './args.ts';
 import type { CliCommand } from './command.ts';
-import { backup } from './commands/backup.ts';
+import { backup, restore } from './commands/backup.ts';
+import { commands } from './commands/commands.ts';
 import { configCheck } from './commands/config-check.ts';
 import { DDM_COMMANDS } from './commands/ddm.ts';
-import { enrollments, show } from './commands/enrollments.ts';
+import { enrollments, forget, show } from './commands/enrollments.ts';
 import { identitiesList, identitiesRelease } from './commands/identities.ts';
 import { push } from './commands/push.ts';
 import { pushcertShow, pushcertUpload } from './commands/pushcert.ts';
@@ -20,8 +21,10 @@ import { didYouMean } from '../protocol/suggest.ts';
 const COMMANDS: readonly CliCommand[] = [
   enrollments,
   show,
+  forget,
   send,
   result,
+  commands,
   queue,
   push,
   identitiesList,
@@ -31,6 +34,7 @@ const COMMANDS: readonly CliCommand[] = [
   ...DDM_COMMANDS,
   configCheck,
   backup,
+  restore,
 ];
 
 function usage(): string {

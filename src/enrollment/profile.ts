@@ -1,6 +1,6 @@
 // The enrollment profile (.mobileconfig): a SCEP payload that has the device request its identity,
 // a com.apple.mdm payload that names that identity and the server's URLs, and, for a server whose
-// TLS certificate comes from a private CA, that CA as a trust payload. See SPEC §8 and §15.
+// TLS certificate comes from a private CA, that CA as a trust payload. See docs/protocol.md §8 and §15.
 //
 // PayloadIdentifiers are derived from one stable identifier, so a profile served again (a new
 // challenge, a renewed identity) replaces the installed one instead of sitting next to it; the
@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { encodePlist, type PlistDict } from '../protocol/plist.ts';
 
-/** The content type devices expect for a profile (SPEC §2). */
+/** The content type devices expect for a profile (docs/protocol.md §2). */
 export const PROFILE_CONTENT_TYPE = 'application/x-apple-aspen-config';
 
-/** Every right in the AccessRights bitmask (SPEC §8). */
+/** Every right in the AccessRights bitmask (docs/protocol.md §8). */
 export const ALL_ACCESS_RIGHTS = 8191;
 
 /** One relative distinguished name of the requested subject, e.g. ['CN', 'device']. */

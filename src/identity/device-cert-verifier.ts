@@ -55,6 +55,11 @@ export class DeviceCertVerifier {
     this.#outcomes = new LruCache(options.cacheSize ?? 10_000);
   }
 
+  /** SHA-256 (lowercase hex) of every trusted CA certificate: what a DeviceIdentity's `anchor` can be. */
+  anchors(): string[] {
+    return this.#authorities.map(fingerprintOf);
+  }
+
   /** Returns the device identity for `certDer`, or throws IdentityError saying why it is refused. */
   verify(certDer: Uint8Array, now: Date = new Date()): DeviceIdentity {
     const fingerprint = createHash('sha256').update(certDer).digest('hex');
@@ -104,7 +109,7 @@ export class DeviceCertVerifier {
       notAfter: new Date(leaf.validTo),
       certDer,
       publicKey,
-      anchor: chain.at(-1)!.fingerprint256.replaceAll(':', '').toLowerCase(),
+      anchor: fingerprintOf(chain.at(-1)!),
     });
     return {
       identity,
@@ -134,6 +139,10 @@ export class DeviceCertVerifier {
       current = issuer;
     }
   }
+}
+
+function fingerprintOf(certificate: X509Certificate): string {
+  return certificate.fingerprint256.replaceAll(':', '').toLowerCase();
 }
 
 function oneLine(distinguishedName: string): string {

@@ -42,7 +42,7 @@ export class Metrics {
       registers: [this.registry],
     });
 
-    // The three storage-backed gauges share one query, reused for STATS_TTL_MS: counting states
+    // The storage-backed gauges share one query, reused for STATS_TTL_MS: counting states
     // scans the command table, which should not run once per scraper per second.
     let cached: { at: number; stats: Promise<StorageStats> } | null = null;
     const current = () => {
@@ -76,6 +76,16 @@ export class Metrics {
       async collect() {
         this.reset();
         for (const e of (await current()).enrollments) this.set({ state: e.state, channel: e.channel }, e.count);
+      },
+    });
+    new Gauge({
+      name: 'aspen_device_identity_expiry_seconds',
+      help: 'Seconds until the soonest certificate bound to an enrolled device expires (no sample when none is bound)',
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const soonest = (await current()).soonestIdentityExpiry;
+        if (soonest !== null) this.set(Math.round((Date.parse(soonest) - Date.now()) / 1000));
       },
     });
   }

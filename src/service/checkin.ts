@@ -55,7 +55,7 @@ const handlers: Record<string, Handler> = {
     const msg = parse(authenticateSchema, ctx.message);
     const who = deviceChannelOnly(ctx, 'Authenticate');
     const { MessageType: _type, ...facts } = plistToJson(ctx.message) as Record<string, unknown>;
-    await ctx.storage.authenticate({
+    const { created } = await ctx.storage.authenticate({
       id: who.id,
       type: who.type,
       serialNumber: msg.SerialNumber ?? null,
@@ -67,7 +67,8 @@ const handlers: Record<string, Handler> = {
       keepPendingCommands: ctx.authorization === 'renewal',
       at: ctx.at,
     });
-    return emptyReply({ enrollmentId: who.id, message: 'Authenticate', outcome: 'enrollment reset' });
+    const outcome = created ? 'new enrollment' : ctx.authorization === 'renewal' ? 're-enrolled with a renewed identity' : 'enrollment reset';
+    return emptyReply({ enrollmentId: who.id, message: 'Authenticate', outcome });
   },
 
   async TokenUpdate(ctx) {

@@ -12,7 +12,9 @@ import {
 import { prepareRawCommand, type CommandEnvelope } from '../protocol/command-envelope.ts';
 import { decodePlistDict, plistToJson, type JsonValue } from '../protocol/plist.ts';
 import type {
+  CommandFilter,
   CommandStore,
+  CommandSummary,
   CommandTarget,
   EnqueueOutcome,
   EnrollmentStore,
@@ -135,6 +137,11 @@ export class CommandQueue {
     };
   }
 
+  /** Commands, newest first, with their targets counted by state. */
+  list(filter: CommandFilter, page: { before?: { createdAt: string; uuid: string }; limit: number }): Promise<CommandSummary[]> {
+    return this.storage.listCommands(filter, page);
+  }
+
   /** An enrollment's commands, newest first; undefined when the enrollment is unknown. */
   async history(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryView[] | undefined> {
     const entries = await this.storage.listEnrollmentCommands(enrollmentId, page);
@@ -188,8 +195,9 @@ function gateTarget(t: EnrollmentTraits) {
     platform: (PLATFORMS as readonly string[]).includes(t.platform ?? '') ? (t.platform as Platform) : undefined,
     channel: t.channel,
     userEnrollment: t.type === 'user-enrollment-device' || t.type === 'user-enrollment-user',
-    // A Shared iPad user channel implies a Shared iPad; for anything else we do not know.
-    sharedIPad: t.type === 'shared-ipad-user' ? true : undefined,
+    // A Shared iPad user channel implies a Shared iPad; otherwise DeviceInformation may have said.
+    sharedIPad: t.type === 'shared-ipad-user' ? true : (t.multiUser ?? undefined),
+    supervised: t.supervised ?? undefined,
     osVersion: t.osVersion ?? undefined,
   };
 }

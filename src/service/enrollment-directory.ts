@@ -18,7 +18,7 @@ export type IdentityRelease = (deviceId: string) => Promise<number>;
 
 export class EnrollmentDirectory {
   constructor(
-    private readonly storage: Pick<EnrollmentStore, 'getEnrollment' | 'listEnrollments'> & Pick<IdentityStore, 'listIdentityBindings'>,
+    private readonly storage: Pick<EnrollmentStore, 'getEnrollment' | 'listEnrollments' | 'deleteEnrollment'> & Pick<IdentityStore, 'listIdentityBindings'>,
     private readonly release: IdentityRelease,
   ) {}
 
@@ -39,6 +39,14 @@ export class EnrollmentDirectory {
     const enrollment = await this.storage.getEnrollment(deviceId);
     if (enrollment === undefined || enrollment.channel !== 'device') return undefined;
     return this.release(deviceId);
+  }
+
+  /** Deletes an enrollment with its queue, results and certificates (and a device's user
+   *  channels); false when it is unknown. What this instance remembered of its certificates goes too. */
+  async forget(id: string): Promise<boolean> {
+    const deleted = await this.storage.deleteEnrollment(id);
+    if (deleted) await this.release(id); // nothing is left to release; this drops any cached binding
+    return deleted;
   }
 
   list(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {

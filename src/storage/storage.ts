@@ -291,6 +291,8 @@ export interface PruneCounts {
 export interface StorageStats {
   commandTargetsByState: Record<TargetState, number>;
   enrollments: { state: EnrollmentState; channel: Channel; count: number }[];
+  /** When the first certificate bound to an enrollment that is not checked out expires. */
+  soonestIdentityExpiry: string | null;
 }
 
 
@@ -410,8 +412,6 @@ export interface IdentityStore {
   /** The CAs bound certificates chained to (null: bound before it was recorded), with how many
    *  devices hold one. */
   identityAnchors(): Promise<{ anchor: string | null; devices: number }[]>;
-  /** When the first bound certificate of an enrollment that is not checked out expires. */
-  soonestIdentityExpiry(): Promise<string | null>;
 }
 
 /** Push credentials, outcomes and the push certificate. */

@@ -102,4 +102,29 @@ describe('aspen enrollments and show', () => {
     assert.equal(run.stdout, '');
     assert.equal(run.stderr, 'aspen: no enrollment NOBODY\n');
   });
+
+  it('filters by serial number and platform on the server', async () => {
+    const bySerial = json(await aspen(['enrollments', '--serial', 'SERIAL-2', '--json'], { server }));
+    assert.deepEqual(bySerial.enrollments.map((e: { id: string }) => e.id), ['DEV-2']);
+    const macs = json(await aspen(['enrollments', '--platform', 'macOS', '--json'], { server }));
+    assert.deepEqual(macs.enrollments.map((e: { id: string }) => e.id), ['MAC-1', 'MAC-1:USER-GUID']);
+  });
+
+  it('lists recent commands and forgets an enrollment', async () => {
+    const queued = await fetch(`${server.url}/v1/commands`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ targets: ['DEV-5'], command: { RequestType: 'ProfileList' }, command_uuid: 'cli-list-1', push: false }),
+    });
+    assert.equal(queued.status, 201);
+    const listed = await aspen(['commands', '--target', 'DEV-5'], { server });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(String.raw`^cli-list-1\s+ProfileList\s+${TIME}\s+1 queued$`, 'm'));
+    const forgotten = await aspen(['forget', 'DEV-5'], { server });
+    assert.equal(forgotten.code, 0, forgotten.stderr);
+    assert.equal(forgotten.stdout, 'forgot DEV-5\n');
+    const gone = await aspen(['show', 'DEV-5'], { server });
+    assert.equal(gone.code, 1);
+    assert.equal(json(await aspen(['commands', '--target', 'DEV-5', '--json'], { server })).commands.length, 0);
+  });
 });

@@ -1,4 +1,4 @@
-// The commands that work on the installation itself: `aspen config check` and `aspen backup`.
+// The commands that work on the installation itself: `aspen config check`, `aspen backup` and `aspen restore`.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { generateApnsTestCertificates } from '../helpers/apns-certs.ts';
 import { startAspen } from '../helpers/aspen-server.ts';
-import { enroll } from '../helpers/device.ts';
+import { enroll, report } from '../helpers/device.ts';
 import { aspen, tempDir } from './run-cli.ts';
 
 describe('aspen config check', () => {
@@ -118,5 +118,46 @@ describe('aspen backup', () => {
     const none = await aspen(['backup', join(dir, 'other.db')], { env: { DATA_DIR: empty } });
     assert.equal(none.code, 1);
     assert.equal(none.stderr, `aspen: no database at ${join(empty, 'aspen.db')}\n`);
+  });
+});
+
+describe('aspen restore', () => {
+  it('brings a fleet back into a new data directory: same API key, same device CA, devices accepted', async (t) => {
+    const first = await startAspen();
+    await enroll(first, 'RESTORED-1', { ProductName: 'iPhone14,2', OSVersion: '18.1' });
+    const dir = tempDir(t);
+    const file = join(dir, 'aspen-backup.db');
+    const made = await aspen(['backup', file], { env: { DATA_DIR: first.dataDir } });
+    assert.equal(made.code, 0, made.stderr);
+    const { apiKey } = first;
+    const device = { deviceHeaders: first.deviceHeaders };
+    await first.close();
+
+    const fresh = tempDir(t);
+    const restored = await aspen(['restore', file], { env: { DATA_DIR: fresh } });
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /^restored \S+aspen-backup\.db to \S+aspen\.db; start the server\n$/);
+
+    const second = await startAspen({}, fresh);
+    t.after(() => second.close());
+    assert.equal(second.apiKey, apiKey, 'the API key came back with the database');
+    assert.equal(readFileSync(join(fresh, 'api-key'), 'utf8').trim(), apiKey, 'and its local copy for the CLI');
+    const idle = await report({ url: second.url, ...device }, { Status: 'Idle', UDID: 'RESTORED-1' });
+    assert.equal(idle.status, 200, `the device's certificate is still trusted and bound: ${idle.text()}`);
+
+    const again = await aspen(['restore', file], { env: { DATA_DIR: fresh } });
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /exists; pass --force to replace it/);
+    const underServer = await aspen(['restore', file, '--force'], { env: { DATA_DIR: fresh } });
+    assert.equal(underServer.code, 1);
+    assert.match(underServer.stderr, /in use by a running server: stop it first/);
+  });
+
+  it('refuses what is not an Aspen backup', async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'junk.db'), 'not a database');
+    const run = await aspen(['restore', join(dir, 'junk.db')], { env: { DATA_DIR: tempDir(t) } });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /is not a SQLite database|is not an Aspen database|cannot be read/);
   });
 });

@@ -17,8 +17,9 @@ export interface TestServer {
   /** Headers that prove a device's identity for `body` (an Mdm-Signature by that device's own
    *  certificate from the server's device CA), as an enrolled device with SignMessage sends. */
   deviceHeaders(body: Uint8Array | string): Record<string, string>;
-  /** Stops the server and starts a new one on the same data directory (and database). */
-  restart(): Promise<TestServer>;
+  /** Stops the server and starts a new one on the same data directory and database, with `env`
+   *  added to what it started with. */
+  restart(env?: Record<string, string>): Promise<TestServer>;
   close(): Promise<void>;
 }
 
@@ -66,9 +67,9 @@ async function start(env: Record<string, string>, place: Placement): Promise<Tes
     dataDir: place.dataDir,
     aspen,
     deviceHeaders: (body) => devices.headersFor(body),
-    async restart() {
+    async restart(more = {}) {
       await stop();
-      return start(env, { ...place, devices });
+      return start({ ...env, ...more }, { ...place, devices });
     },
     async close() {
       await stop();

@@ -121,6 +121,9 @@ describe('the published API description', () => {
     await call('GET', '/v1/push/{ids}', '/v1/push/IPHONE-1,NOBODY');
     await call('POST', '/v1/push/{ids}', '/v1/push/IPHONE-1,MAC-1');
     await call('DELETE', '/v1/enrollments/{id}/identities', '/v1/enrollments/MAC-1/identities');
+    const commands = await call('GET', '/v1/commands', '/v1/commands?limit=1');
+    await call('GET', '/v1/commands', `/v1/commands?cursor=${commands.next_cursor}&request_type=ProfileList`);
+    await call('DELETE', '/v1/enrollments/{id}', `/v1/enrollments/${encodeURIComponent('MAC-1:USER-GUID')}`);
 
     // Declarative Device Management: KMFDDM's routes and Aspen's own.
     const passcode = { Type: 'com.apple.configuration.passcode.settings', Identifier: 'com.example.passcode', Payload: { MinimumLength: 6 } };

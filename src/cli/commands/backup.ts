@@ -1,62 +1,59 @@
-// `aspen backup`: a consistent copy of the live SQLite database, taken with SQLite's online
-// backup API, which is safe against the running server writing in WAL mode.
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+// `aspen backup` and `aspen restore`: one file that holds everything a restore needs — the
+// database, and with it the admin API key, Aspen's device CA and its key, and the push
+// certificate — so it must be kept as secret as the server itself.
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { BackupError, backupDatabase, restoreDatabase } from '../../storage/backup.ts';
 import { expectPositionals } from '../args.ts';
 import type { CliCommand } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { serverConfig } from '../local-config.ts';
 import { print } from '../output.ts';
-
-/** better-sqlite3 clamps the pages-per-step to this; it means "everything in one step". */
-const ALL_PAGES = 0x7fffffff;
+import { describeDatabase } from '../../storage/open-storage.ts';
 
 export const backup: CliCommand = {
   name: 'backup',
   usage: ['backup <file> [--force]'],
-  summary: 'copy the database consistently while the server runs (--force overwrites <file>)',
+  summary: 'copy the database (with the API key, device CA and push certificate it holds) consistently while the server runs (--force overwrites <file>)',
   options: { force: 'boolean' },
   async run(args) {
     const [file] = expectPositionals(args, ['<file>']);
     const target = resolve(file);
     const { database } = await serverConfig();
-    if (database.kind !== 'sqlite') throw new CliError('the database is PostgreSQL (DATABASE_URL): back it up with pg_dump (see deploy/README.md)');
-    const source = database.path;
-    if (source === ':memory:') throw new CliError('the database is in memory (DATABASE_URL=:memory:); there is nothing to back up');
-    if (!existsSync(source)) throw new CliError(`no database at ${source}`);
-    if (target === source) throw new CliError('the backup file is the database itself');
-    if (existsSync(target) && !args.values.force) throw new CliError(`${target} exists; pass --force to overwrite it`);
-
-    // Read-only and without migrations: a backup must never change the database it copies.
-    const db = new BetterSqlite3(source, { readonly: true, fileMustExist: true });
-    // Written beside the target and renamed into place, so a failed run never leaves half a backup
-    // under the real name, nor destroys the file --force would replace.
-    const partial = `${target}.partial-${process.pid}`;
-    try {
-      db.pragma('busy_timeout = 5000');
-      // Copying every page in one step reads one snapshot; in small steps, each write by the
-      // server would restart the copy, and a busy server could keep it from ever finishing.
-      await db.backup(partial, { progress: () => ALL_PAGES });
-      singleFile(partial);
-      renameSync(partial, target);
-    } catch (err) {
-      rmSync(partial, { force: true });
-      throw new CliError(`backup failed: ${(err as Error).message}`);
-    } finally {
-      db.close();
+    if (database.kind === 'sqlite') {
+      if (target === database.path) throw new CliError('the backup file is the database itself');
+      if (database.path !== ':memory:' && !existsSync(database.path)) throw new CliError(`no database at ${database.path}`);
     }
-    print(`backed up ${source} to ${target} (${humanSize(statSync(target).size)})`);
+    if (existsSync(target) && !args.values.force) throw new CliError(`${target} exists; pass --force to overwrite it`);
+    await backupErrorsAsCli(() => backupDatabase(database, target));
+    print(`backed up ${describeDatabase(database)} to ${target} (${humanSize(statSync(target).size)})`);
   },
 };
 
-/** The copy inherits WAL mode; a rollback-journal database is one self-contained file to move around. */
-function singleFile(path: string): void {
-  const copy = new BetterSqlite3(path);
+export const restore: CliCommand = {
+  name: 'restore',
+  usage: ['restore <file> [--force]'],
+  summary: 'put a backup in place of the database (stop the server first; --force replaces an existing database)',
+  options: { force: 'boolean' },
+  async run(args) {
+    const [file] = expectPositionals(args, ['<file>']);
+    const source = resolve(file);
+    if (!existsSync(source)) throw new CliError(`no backup at ${source}`);
+    const { database } = await serverConfig();
+    if (database.kind === 'sqlite' && existsSync(database.path) && !args.values.force) {
+      throw new CliError(`${database.path} exists; pass --force to replace it with the backup`);
+    }
+    await backupErrorsAsCli(() => restoreDatabase(database, source));
+    print(`restored ${source} to ${describeDatabase(database)}; start the server`);
+  },
+};
+
+async function backupErrorsAsCli(run: () => Promise<void>): Promise<void> {
   try {
-    copy.pragma('journal_mode = DELETE');
-  } finally {
-    copy.close();
+    await run();
+  } catch (err) {
+    if (err instanceof BackupError) throw new CliError(err.message);
+    throw err;
   }
 }
 

@@ -12,7 +12,7 @@ import { queueTable } from './queue.ts';
 export const enrollments: CliCommand = {
   name: 'enrollments',
   usage: [`enrollments ${FILTER_USAGE} [--limit N] [--cursor C] [--all]`],
-  summary: 'list enrollments (--all follows every page; --platform is matched on each page the server sends)',
+  summary: 'list enrollments (--all follows every page)',
   options: { ...REMOTE_OPTIONS, ...FILTER_OPTIONS, limit: 'string', cursor: 'string', all: 'boolean' },
   async run(args) {
     expectPositionals(args, []);
@@ -83,6 +83,10 @@ function enrollmentFacts(e: EnrollmentDetail): string {
     ['platform', orDash(e.platform)],
     ['os version', orDash(e.os_version)],
     ['serial number', orDash(e.serial_number)],
+    ['name', e.device_name ?? undefined],
+    ['model', e.model ?? undefined],
+    ['supervised', e.supervised === null ? undefined : yesNo(e.supervised)],
+    ['shared iPad', e.multi_user ? 'yes' : undefined],
     ...facts.map(([name, value]) => [name, value as string] as const),
     ['topic', orDash(e.topic)],
     ['awaiting config', yesNo(e.awaiting_configuration)],
@@ -94,5 +98,19 @@ function enrollmentFacts(e: EnrollmentDetail): string {
     ['authenticated', shortTime(e.authenticated_at)],
     ['token updated', shortTime(e.token_updated_at)],
     ['checked out', e.checked_out_at === null ? undefined : shortTime(e.checked_out_at)],
+    ['inventory', e.inventory_updated_at === null ? undefined : `${Object.keys(e.inventory ?? {}).length} values, ${shortTime(e.inventory_updated_at)} (--json shows them)`],
   ]);
 }
+
+export const forget: CliCommand = {
+  name: 'forget',
+  usage: ['forget <id>'],
+  summary: 'delete an enrollment (a device with its user channels) with its queue, results and certificates',
+  options: REMOTE_OPTIONS,
+  async run(args) {
+    const [id] = expectPositionals(args, ['<id>']);
+    const answer = await connect(args).delete<{ deleted: true }>(`/v1/enrollments/${segment(id)}`);
+    if (args.values.json) return printJson(answer);
+    print(`forgot ${id}`);
+  },
+};

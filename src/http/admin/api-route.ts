@@ -69,6 +69,9 @@ export function registerRoutes(app: FastifyInstance, routes: ApiRoute[]): void {
 }
 
 function register(app: FastifyInstance, route: ApiRoute): void {
+  // Unknown query parameters are refused, never ignored: a misspelt filter would otherwise select
+  // everything (and a script then acts on the wrong devices).
+  const query = route.query instanceof z.ZodObject ? route.query.strict() : (route.query ?? z.object({}).strict());
   app.route({
     method: route.method,
     url: route.path.replace(/\{(\w+)\}/g, ':$1'),
@@ -76,11 +79,11 @@ function register(app: FastifyInstance, route: ApiRoute): void {
     preSerialization: onlyDocumented(route),
     handler: async (request, reply) => {
       const params = parsePart(route.params, request.params, 'path');
-      const query = parsePart(route.query, request.query, 'query');
+      const parsedQuery = parsePart(query, request.query, 'query');
       const body = isRawBody(route.body) ? request.body : parsePart(route.body, request.body, 'body');
-      const failed = [params, query, body].find((p): p is InputError => p instanceof InputError);
+      const failed = [params, parsedQuery, body].find((p): p is InputError => p instanceof InputError);
       if (failed) return sendApiError(reply, 'bad_request', failed.message);
-      return route.handler({ params, query, body } as never, reply, request);
+      return route.handler({ params, query: parsedQuery, body } as never, reply, request);
     },
   });
 }

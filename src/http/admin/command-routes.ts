@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { PlistError } from '../../protocol/plist.ts';
 import type { CommandQueue, TargetOutcome } from '../../service/command-queue.ts';
 import type { EnrollmentPushResult, PushGateway } from '../../service/push-gateway.ts';
-import { DuplicateCommandError } from '../../storage/storage.ts';
+import { DuplicateCommandError, TARGET_STATES } from '../../storage/storage.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
 import { COMMAND_SCHEMA_REF } from './openapi.ts';
 import { sendApiError } from './errors.ts';
 import { nanoPushStatus } from './push-routes.ts';
 import { cursorParam, flagParam, limitParam, nextCursor } from './query-params.ts';
-import { commandJson, commandSchema } from './views.ts';
+import { commandJson, commandSchema, commandSummary, commandSummarySchema } from './views.ts';
 
 export interface CommandRoutesDeps {
   commands: CommandQueue;
@@ -161,6 +161,37 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
 
     defineRoute({
       method: 'GET',
+      path: '/v1/commands',
+      tag: 'commands',
+      summary: 'Recent commands, newest first, with how many targets are in each state',
+      description:
+        'Filter by request_type, by state (commands with at least one target in it), by target (an enrollment id) and ' +
+        'since (created at or after). Pass next_cursor back as cursor for the next page; it is null on the last page.',
+      query: z.object({
+        request_type: z.string().optional(),
+        state: z.enum(TARGET_STATES).optional(),
+        target: z.string().optional().describe('an enrollment id'),
+        since: z.iso.datetime({ offset: true }).transform((t) => new Date(t).toISOString()).optional(),
+        cursor: cursorParam('string'),
+        limit: limitParam,
+      }),
+      responses: {
+        200: { description: 'a page of commands', schema: z.object({ commands: z.array(commandSummarySchema), next_cursor: z.string().nullable() }) },
+        400: { description: 'a bad filter or cursor' },
+      },
+      handler: async ({ query }, reply) => {
+        const before = query.cursor === undefined ? undefined : listPosition(query.cursor);
+        if (before === null) return sendApiError(reply, 'bad_request', 'query.cursor: not a cursor from this API');
+        const page = await commands.list(
+          { requestType: query.request_type, state: query.state, target: query.target, since: query.since },
+          { before, limit: query.limit },
+        );
+        return { commands: page.map(commandSummary), next_cursor: nextCursor(page, query.limit, (last) => `${last.createdAt} ${last.uuid}`) };
+      },
+    }),
+
+    defineRoute({
+      method: 'GET',
       path: '/v1/commands/{uuid}',
       tag: 'commands',
       summary: "A command and each target's state and result",
@@ -183,4 +214,10 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
 
 function outcomeJson(o: TargetOutcome): { status: TargetOutcome['status']; reason?: string; push?: z.infer<typeof pushResultSchema> } {
   return o.status === 'not_allowed' ? { status: o.status, reason: o.reason } : { status: o.status };
+}
+
+/** A command listing's cursor holds the last command's creation time and uuid; null when it does not. */
+function listPosition(position: string): { createdAt: string; uuid: string } | null {
+  const space = position.indexOf(' ');
+  return space === -1 ? null : { createdAt: position.slice(0, space), uuid: position.slice(space + 1) };
 }

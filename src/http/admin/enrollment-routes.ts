@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { CommandQueue } from '../../service/command-queue.ts';
 import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts';
+import { PLATFORMS } from '../../protocol/commands/platform.ts';
 import { CHANNELS, ENROLLMENT_TYPES } from '../../protocol/enrollment-id.ts';
 import { ENROLLMENT_STATES } from '../../storage/storage.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
@@ -41,6 +42,9 @@ export function enrollmentRoutes({ directory, commands }: EnrollmentRoutesDeps):
         channel: z.enum(CHANNELS).optional(),
         state: z.enum(ENROLLMENT_STATES).optional(),
         device_id: z.string().optional().describe('a device and its user channels'),
+        serial_number: z.string().optional().describe("the device's serial number (its user channels come with it)"),
+        platform: z.enum(PLATFORMS).optional().describe("the device's platform (a user channel has its device's)"),
+        topic: z.string().optional().describe('the push topic the channel enrolled on'),
         last_seen_before: isoTime.optional(),
         last_seen_after: isoTime.optional(),
         cursor: cursorParam('string'),
@@ -57,6 +61,9 @@ export function enrollmentRoutes({ directory, commands }: EnrollmentRoutesDeps):
             channel: query.channel,
             state: query.state,
             deviceId: query.device_id,
+            serialNumber: query.serial_number,
+            platform: query.platform,
+            topic: query.topic,
             lastSeenBefore: query.last_seen_before,
             lastSeenAfter: query.last_seen_after,
           },
@@ -77,6 +84,26 @@ export function enrollmentRoutes({ directory, commands }: EnrollmentRoutesDeps):
         const detail = await directory.get(params.id);
         if (detail === undefined) return sendApiError(reply, 'not_found', notFound(params.id));
         return enrollmentDetail(detail);
+      },
+    }),
+
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/enrollments/{id}',
+      tag: 'enrollments',
+      summary: 'Forget an enrollment',
+      description:
+        'Deletes the enrollment and, for a device channel, its user channels, with their queues, command history and results, ' +
+        'push state and the certificates bound to the device. Export what you need first (GET .../commands). A device that ' +
+        'still holds its MDM profile is then unknown: its requests are refused until it enrolls again.',
+      params: idParam,
+      responses: {
+        200: { description: 'forgotten', schema: z.object({ deleted: z.literal(true) }) },
+        404: { description: 'no such enrollment' },
+      },
+      handler: async ({ params }, reply) => {
+        if (!(await directory.forget(params.id))) return sendApiError(reply, 'not_found', notFound(params.id));
+        return { deleted: true as const };
       },
     }),
 

@@ -43,6 +43,10 @@ const iphoneSummary = {
   push_token_invalid: false,
   last_push_at: '2025-06-15T09:30:10.000Z',
   last_push_result: `pushed ${APNS_ID}`,
+  device_name: 'Ann’s iPhone',
+  model: 'iPhone 13 Pro',
+  supervised: true,
+  multi_user: false,
 };
 
 const macUserSummary = {
@@ -57,6 +61,10 @@ const macUserSummary = {
   user: { id: 'B0D6B3C1-0B1A-4F0B-8C7E-2E4C9D0A1F3B', short_name: 'ann', long_name: 'Ann Example' },
   has_unlock_token: false,
   authenticated_at: null,
+  device_name: null,
+  model: null,
+  supervised: null,
+  multi_user: null,
 };
 
 const acknowledgedTarget = {
@@ -126,6 +134,26 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExample>> = {
       no_push: true,
     },
   },
+  'GET /v1/commands': {
+    path: '/v1/commands?request_type=DeviceInformation&state=queued&limit=1',
+    status: 200,
+    response: {
+      commands: [
+        {
+          command_uuid: UUID,
+          request_type: 'DeviceInformation',
+          created_at: '2025-06-15T09:30:09.000Z',
+          targets: { queued: 1, notnow: 0, acknowledged: 1, error: 0, commandformaterror: 0, cancelled: 0 },
+        },
+      ],
+      next_cursor: 'IjIwMjUtMDYtMTVUMDk6MzA6MDkuMDAwWiAwMDAxX0RldmljZUluZm9ybWF0aW9uIg',
+    },
+  },
+  'DELETE /v1/enrollments/{id}': {
+    path: `/v1/enrollments/${MAC}`,
+    status: 200,
+    response: { deleted: true },
+  },
   'GET /v1/commands/{uuid}': {
     path: `/v1/commands/${UUID}?limit=2`,
     status: 200,
@@ -152,6 +180,8 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExample>> = {
     response: {
       ...iphoneSummary,
       facts: { MessageType: 'Authenticate', UDID: IPHONE, SerialNumber: 'F2LXK1ZZHG7F', ProductName: 'iPhone14,2', OSVersion: '18.1', BuildVersion: '22B83', DeviceName: 'Ann’s iPhone', Topic: TOPIC },
+      inventory: { DeviceName: 'Ann’s iPhone', ModelName: 'iPhone 13 Pro', OSVersion: '18.1', IsSupervised: true, BatteryLevel: 0.82 },
+      inventory_updated_at: '2025-06-15T09:30:12.000Z',
       user_channels: [],
       identities: [
         {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { CommandView, HistoryView, TargetView } from '../../service/command-queue.ts';
 import type { EnrollmentDetail } from '../../service/enrollment-directory.ts';
 import { CHANNELS, ENROLLMENT_TYPES } from '../../protocol/enrollment-id.ts';
-import { ENROLLMENT_STATES, TARGET_STATES, type Enrollment, type QueueEntry } from '../../storage/storage.ts';
+import { ENROLLMENT_STATES, TARGET_STATES, type CommandSummary, type Enrollment, type QueueEntry } from '../../storage/storage.ts';
 
 const timestamp = z.string().describe('ISO 8601 UTC');
 const nullableTimestamp = timestamp.nullable();
@@ -33,10 +33,19 @@ export const enrollmentSummarySchema = z.object({
   push_token_invalid: z.boolean().describe('APNs rejected the token; no pushes until the next TokenUpdate'),
   last_push_at: nullableTimestamp,
   last_push_result: z.string().nullable(),
+  device_name: z.string().nullable().describe('from DeviceInformation (device channel)'),
+  model: z.string().nullable(),
+  supervised: z.boolean().nullable().describe('from DeviceInformation; null until known (commands that need supervision are refused once it is false)'),
+  multi_user: z.boolean().nullable().describe('a Shared iPad (DeviceInformation IsMultiUser); null until known'),
 });
 
 export const enrollmentDetailSchema = enrollmentSummarySchema.extend({
   facts: z.record(z.string(), z.unknown()).nullable().describe('the Authenticate message (device channel)'),
+  inventory: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('every DeviceInformation answer merged (QueryResponses as JSON), the newest value of each query'),
+  inventory_updated_at: nullableTimestamp,
   user_channels: z.array(z.string()),
   identities: z
     .array(z.object({ fingerprint: z.string().describe('SHA-256 of the DER, hex'), subject: z.string(), not_after: timestamp, bound_at: timestamp }))
@@ -67,6 +76,10 @@ export function enrollmentSummary(e: Enrollment): z.infer<typeof enrollmentSumma
     push_token_invalid: e.pushTokenInvalid,
     last_push_at: e.lastPushAt,
     last_push_result: e.lastPushResult,
+    device_name: e.deviceName,
+    model: e.model,
+    supervised: e.supervised,
+    multi_user: e.multiUser,
   };
 }
 
@@ -74,6 +87,8 @@ export function enrollmentDetail(d: EnrollmentDetail): z.infer<typeof enrollment
   return {
     ...enrollmentSummary(d.enrollment),
     facts: d.enrollment.facts,
+    inventory: d.enrollment.inventory,
+    inventory_updated_at: d.enrollment.inventoryUpdatedAt,
     user_channels: d.userChannels.map((u) => u.id),
     identities: d.identities.map((i) => ({ fingerprint: i.fingerprint, subject: i.subject, not_after: i.notAfter, bound_at: i.boundAt })),
   };
@@ -97,6 +112,17 @@ export const commandSchema = z.object({
   command: z.unknown().describe('the command plist as JSON'),
   targets: z.array(targetSchema),
 });
+
+export const commandSummarySchema = z.object({
+  command_uuid: z.string(),
+  request_type: z.string(),
+  created_at: timestamp,
+  targets: z.object(Object.fromEntries(TARGET_STATES.map((s) => [s, z.number().int()]))).describe('how many targets are in each state'),
+});
+
+export function commandSummary(c: CommandSummary): z.infer<typeof commandSummarySchema> {
+  return { command_uuid: c.uuid, request_type: c.requestType, created_at: c.createdAt, targets: c.targetsByState };
+}
 
 export const historySchema = z.object({
   commands: z.array(targetSchema.extend({ command_uuid: z.string(), request_type: z.string() })),

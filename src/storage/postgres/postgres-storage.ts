@@ -509,13 +509,6 @@ export class PostgresStorage implements Storage {
     return this.rows('SELECT anchor, count(DISTINCT device_id)::int AS devices FROM device_identities GROUP BY anchor ORDER BY anchor');
   }
 
-  async soonestIdentityExpiry(): Promise<string | null> {
-    const row = await this.one<{ soonest: string | null }>(
-      `SELECT min(i.not_after) AS soonest FROM device_identities i JOIN enrollments e ON e.id = i.device_id WHERE e.state <> 'checked-out'`,
-    );
-    return row?.soonest ?? null;
-  }
-
   async getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>> {
     const rows = await this.rows<PushTargetRow>(
       'SELECT id, state, topic, push_token, push_magic, push_token_invalid, apns_sandbox FROM enrollments WHERE id = ANY($1::text[])',
@@ -664,7 +657,10 @@ export class PostgresStorage implements Storage {
     const enrollments = await this.rows<StorageStats['enrollments'][number]>(
       'SELECT state, channel, count(*)::int AS count FROM enrollments GROUP BY state, channel ORDER BY state, channel',
     );
-    return { commandTargetsByState: countsByState(targets), enrollments };
+    const soonest = await this.one<{ soonest: string | null }>(
+      `SELECT min(i.not_after) AS soonest FROM device_identities i JOIN enrollments e ON e.id = i.device_id WHERE e.state <> 'checked-out'`,
+    );
+    return { commandTargetsByState: countsByState(targets), enrollments, soonestIdentityExpiry: soonest?.soonest ?? null };
   }
 
   private closing: Promise<void> | undefined;

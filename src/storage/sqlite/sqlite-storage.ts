@@ -203,10 +203,6 @@ export class SqliteStorage implements Storage {
     return this.stmt.identityAnchors.all() as { anchor: string | null; devices: number }[];
   }
 
-  async soonestIdentityExpiry(): Promise<string | null> {
-    return (this.stmt.soonestIdentityExpiry.get() as string | null) ?? null;
-  }
-
   async listIdentityBindings(deviceId: string): Promise<IdentityBinding[]> {
     return (this.stmt.listIdentities.all(deviceId) as IdentityRow[]).map(toIdentityBinding);
   }
@@ -492,7 +488,8 @@ export class SqliteStorage implements Storage {
   async stats(): Promise<StorageStats> {
     const targets = this.stmt.targetsByState.all() as { state: TargetState; count: number }[];
     const enrollments = this.stmt.enrollmentsByState.all() as StorageStats['enrollments'];
-    return { commandTargetsByState: countsByState(targets), enrollments };
+    const soonestIdentityExpiry = (this.stmt.soonestIdentityExpiry.get() as string | null) ?? null;
+    return { commandTargetsByState: countsByState(targets), enrollments, soonestIdentityExpiry };
   }
 
   async close(): Promise<void> {
