@@ -164,26 +164,25 @@ export function declarationRoutes({ admin, reads, assets }: DeclarationRoutesDep
       handler: async () => admin.globalSets(),
     }),
 
-    defineRoute({
-      method: 'PUT',
-      path: '/v1/ddm/global-sets/{set}',
-      tag: 'declarations',
-      summary: 'Assign a set to every enrollment, present and future',
-      params: setParam,
-      query: z.object({ nonotify }),
-      responses: { 204: { description: 'assigned (every enrollment is notified unless nonotify)', empty: true }, 304: { description: 'it was already', empty: true } },
-      handler: async ({ params, query }, reply) => reply.code(kmfddmChangeStatus(await admin.assignGlobal(params.set, kmfddmShouldNotify(query.nonotify)))).send(),
-    }),
-
-    defineRoute({
-      method: 'DELETE',
-      path: '/v1/ddm/global-sets/{set}',
-      tag: 'declarations',
-      summary: 'Stop assigning a set to every enrollment',
-      params: setParam,
-      query: z.object({ nonotify }),
-      responses: { 204: { description: 'unassigned (every enrollment is notified unless nonotify)', empty: true }, 304: { description: 'it was not assigned', empty: true } },
-      handler: async ({ params, query }, reply) => reply.code(kmfddmChangeStatus(await admin.unassignGlobal(params.set, kmfddmShouldNotify(query.nonotify)))).send(),
+    ...(['PUT', 'DELETE'] as const).map((method) => {
+      const assign = method === 'PUT';
+      return defineRoute({
+        method,
+        path: '/v1/ddm/global-sets/{set}',
+        tag: 'declarations',
+        summary: assign ? 'Assign a set to every enrollment, present and future' : 'Stop assigning a set to every enrollment',
+        params: setParam,
+        query: z.object({ nonotify }),
+        responses: {
+          204: { description: `${assign ? 'assigned' : 'unassigned'} (every enrollment is notified unless nonotify)`, empty: true },
+          304: { description: assign ? 'it was already' : 'it was not assigned', empty: true },
+        },
+        handler: async ({ params, query }, reply) => {
+          const notify = kmfddmShouldNotify(query.nonotify);
+          const changed = assign ? await admin.assignGlobal(params.set, notify) : await admin.unassignGlobal(params.set, notify);
+          return reply.code(kmfddmChangeStatus(changed)).send();
+        },
+      });
     }),
 
     defineRoute({
