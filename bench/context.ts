@@ -11,6 +11,7 @@ export interface Sizes {
   fanOut: { enrollments: number; repetitions: number };
   scale: { smallEnrollments: number; largeEnrollments: number; queuedPerLargeDevice: number; sample: number; concurrency: number };
   push: { tokens: number; repetitions: number; concurrency: number };
+  largeResults: { devices: number; idleRepeats: number; rounds: number; concurrency: number; resultBytes: number; resultKeys: number; commandsPerRound: number };
 }
 
 export const FULL: Sizes = {
@@ -18,6 +19,7 @@ export const FULL: Sizes = {
   fanOut: { enrollments: 100_000, repetitions: 2 },
   scale: { smallEnrollments: 1000, largeEnrollments: 100_000, queuedPerLargeDevice: 10, sample: 1000, concurrency: 4 },
   push: { tokens: 100_000, repetitions: 2, concurrency: 100 },
+  largeResults: { devices: 200, idleRepeats: 10, rounds: 3, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 
 export const QUICK: Sizes = {
@@ -25,6 +27,7 @@ export const QUICK: Sizes = {
   fanOut: { enrollments: 10_000, repetitions: 1 },
   scale: { smallEnrollments: 1000, largeEnrollments: 10_000, queuedPerLargeDevice: 10, sample: 200, concurrency: 4 },
   push: { tokens: 10_000, repetitions: 1, concurrency: 100 },
+  largeResults: { devices: 100, idleRepeats: 5, rounds: 1, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 
 export interface DeviceCaFiles {

@@ -15,6 +15,7 @@ import { BenchContext, FULL, QUICK } from './context.ts';
 import { checkinLoop } from './figures/checkin-loop.ts';
 import { durability } from './figures/durability.ts';
 import { fanOut } from './figures/fan-out.ts';
+import { largeResults } from './figures/large-results.ts';
 import { postgres } from './figures/postgres.ts';
 import { push } from './figures/push.ts';
 import { scale } from './figures/scale.ts';
@@ -64,6 +65,7 @@ try {
     [4, () => scale(context)],
     [5, () => push(context)],
     [6, () => durability(loops)],
+    [7, () => largeResults(context)],
     [8, () => postgres(context, loops)],
   ];
   for (const [figure, measure] of figures) {

@@ -1,7 +1,13 @@
 // Configuration from the environment, validated once at start. Every variable is documented in
-// .env.example; a bad value stops the server with one line naming the variable.
+// .env.example; a bad value stops the server with one line naming the variable, and so does a
+// file a variable names that the server could not use (a TLS key that does not match its
+// certificate, a DEVICE_CA without a CA certificate, an expired push certificate) or a HOST:PORT it
+// could not listen on. `aspen config check` runs the same checks.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import type { DatabaseConfig } from './storage/open-storage.ts';
 import {
@@ -70,6 +76,14 @@ const envSchema = z.object({
 /** Every variable Aspen reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
+/** What each variable is when unset, as it would be written in the environment; undefined: no default. */
+export const CONFIG_DEFAULTS: Readonly<Record<string, string | undefined>> = Object.fromEntries(
+  Object.entries(envSchema.shape).map(([name, schema]) => {
+    const value: unknown = (schema as z.ZodType).parse(undefined);
+    return [name, value === undefined ? undefined : String(value)];
+  }),
+);
+
 export interface Config {
   host: string;
   port: number;
@@ -98,8 +112,8 @@ export interface Config {
     /** How long a certificate binding read from the database is trusted before it is read again. */
     bindingCacheMs: number;
   };
-  /** Serve HTTPS (and accept client certificates) when set. */
-  tls: { certPem: string; keyPem: string } | null;
+  /** Serve HTTPS (and accept client certificates) when set; the paths are read again on SIGHUP. */
+  tls: { certPem: string; keyPem: string; certPath: string; keyPath: string } | null;
   apns: {
     /** From APNS_CERT/APNS_KEY or APNS_P12; one uploaded through the API takes precedence. */
     certificate: PushCertificate | null;
@@ -120,7 +134,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** `now` decides whether a configured push certificate is in force. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -149,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userAuthenticate: e.USER_AUTHENTICATE,
     identity: {
       required: e.DEVICE_IDENTITY === 'required',
-      caPem: e.DEVICE_CA === undefined ? undefined : readFile('DEVICE_CA', e.DEVICE_CA).toString('utf8'),
+      caPem: e.DEVICE_CA === undefined ? undefined : deviceCaBundle(e.DEVICE_CA),
       allowUntrustedBindings: e.ALLOW_UNTRUSTED_BINDINGS,
       certHeader: e.DEVICE_CERT_HEADER,
       renewalWindowMs: e.IDENTITY_RENEWAL_WINDOW_MINUTES * 60_000,
@@ -158,7 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     tls: tls(e.TLS_CERT, e.TLS_KEY),
     apns: {
-      certificate: pushCertificate(e),
+      certificate: pushCertificate(e, now),
       url: e.APNS_URL,
       sandboxUrl: e.APNS_SANDBOX_URL,
       caPem: e.APNS_CA === undefined ? undefined : readFile('APNS_CA', e.APNS_CA).toString('utf8'),
@@ -190,27 +205,89 @@ function tls(certPath: string | undefined, keyPath: string | undefined): Config[
   if (certPath === undefined && keyPath === undefined) return null;
   if (certPath === undefined) throw new ConfigError('TLS_CERT: needed with TLS_KEY');
   if (keyPath === undefined) throw new ConfigError('TLS_KEY: needed with TLS_CERT');
-  return { certPem: readFile('TLS_CERT', certPath).toString('utf8'), keyPem: readFile('TLS_KEY', keyPath).toString('utf8') };
+  return { ...readTlsPair(certPath, keyPath), certPath, keyPath };
 }
 
-function pushCertificate(e: z.infer<typeof envSchema>): PushCertificate | null {
+/**
+ * Reads the TLS certificate (with any chain after it) and its key, and checks that a TLS server
+ * could use them together; throws a ConfigError naming TLS_CERT or TLS_KEY. Also how SIGHUP
+ * re-reads them.
+ */
+export function readTlsPair(certPath: string, keyPath: string): { certPem: string; keyPem: string } {
+  const certPem = readFile('TLS_CERT', certPath).toString('utf8');
+  const keyPem = readFile('TLS_KEY', keyPath).toString('utf8');
+  let certificate: X509Certificate;
   try {
-    if (e.APNS_P12 !== undefined) {
-      if (e.APNS_CERT !== undefined || e.APNS_KEY !== undefined) throw new ConfigError('APNS_P12: set either APNS_P12 or APNS_CERT and APNS_KEY, not both');
-      return loadPushCertificateFromPkcs12(readFile('APNS_P12', e.APNS_P12), e.APNS_P12_PASSPHRASE);
-    }
-    if (e.APNS_CERT === undefined && e.APNS_KEY === undefined) return null;
-    if (e.APNS_CERT === undefined) throw new ConfigError('APNS_CERT: needed with APNS_KEY');
-    if (e.APNS_KEY === undefined) throw new ConfigError('APNS_KEY: needed with APNS_CERT');
-    return loadPushCertificate({
-      certPem: readFile('APNS_CERT', e.APNS_CERT).toString('utf8'),
-      keyPem: readFile('APNS_KEY', e.APNS_KEY).toString('utf8'),
-      passphrase: e.APNS_KEY_PASSPHRASE,
-    });
+    certificate = new X509Certificate(certPem);
+  } catch {
+    throw new ConfigError(`TLS_CERT: ${certPath} holds no PEM certificate`);
+  }
+  let matches: boolean;
+  try {
+    matches = certificate.checkPrivateKey(createPrivateKey(keyPem));
   } catch (err) {
-    if (err instanceof PushCertificateError) throw new ConfigError(`${e.APNS_P12 !== undefined ? 'APNS_P12' : 'APNS_CERT'}: ${err.message}`);
+    throw new ConfigError(`TLS_KEY: ${keyPath} holds no readable, unencrypted private key (${firstLine(err)})`);
+  }
+  if (!matches) throw new ConfigError(`TLS_KEY: the private key in ${keyPath} does not belong to the certificate in ${certPath} (TLS_CERT)`);
+  try {
+    createSecureContext({ cert: certPem, key: keyPem });
+  } catch (err) {
+    throw new ConfigError(`TLS_CERT: ${certPath} cannot be served: ${firstLine(err)}`);
+  }
+  return { certPem, keyPem };
+}
+
+/** The DEVICE_CA bundle, once every certificate in it parses and one of them is a CA. */
+function deviceCaBundle(path: string): string {
+  const pem = readFile('DEVICE_CA', path).toString('utf8');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`DEVICE_CA: ${path} holds no PEM certificate`);
+  const certificates = blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      throw new ConfigError(`DEVICE_CA: certificate ${i + 1} of ${blocks.length} in ${path} does not parse`);
+    }
+  });
+  if (!certificates.some((c) => c.ca)) {
+    throw new ConfigError(`DEVICE_CA: none of the ${certificates.length} certificates in ${path} is a CA certificate (basicConstraints CA:TRUE), so no device could be trusted`);
+  }
+  return pem;
+}
+
+function pushCertificate(e: z.infer<typeof envSchema>, now: Date): PushCertificate | null {
+  const variable = e.APNS_P12 !== undefined ? 'APNS_P12' : 'APNS_CERT';
+  let certificate: PushCertificate | null;
+  try {
+    certificate = configuredPushCertificate(e);
+  } catch (err) {
+    if (err instanceof PushCertificateError) throw new ConfigError(`${variable}: ${err.message}`);
     throw err;
   }
+  if (certificate === null) return null;
+  const notBefore = new Date(new X509Certificate(certificate.certPem).validFrom);
+  if (now < notBefore) throw new ConfigError(`${variable}: the push certificate is not valid before ${notBefore.toISOString()}`);
+  if (now >= certificate.notAfter) {
+    throw new ConfigError(
+      `${variable}: the push certificate expired at ${certificate.notAfter.toISOString()}; renew it (same topic) or unset ${variable} to use one uploaded with PUT /v1/pushcert`,
+    );
+  }
+  return certificate;
+}
+
+function configuredPushCertificate(e: z.infer<typeof envSchema>): PushCertificate | null {
+  if (e.APNS_P12 !== undefined) {
+    if (e.APNS_CERT !== undefined || e.APNS_KEY !== undefined) throw new ConfigError('APNS_P12: set either APNS_P12 or APNS_CERT and APNS_KEY, not both');
+    return loadPushCertificateFromPkcs12(readFile('APNS_P12', e.APNS_P12), e.APNS_P12_PASSPHRASE);
+  }
+  if (e.APNS_CERT === undefined && e.APNS_KEY === undefined) return null;
+  if (e.APNS_CERT === undefined) throw new ConfigError('APNS_CERT: needed with APNS_KEY');
+  if (e.APNS_KEY === undefined) throw new ConfigError('APNS_KEY: needed with APNS_CERT');
+  return loadPushCertificate({
+    certPem: readFile('APNS_CERT', e.APNS_CERT).toString('utf8'),
+    keyPem: readFile('APNS_KEY', e.APNS_KEY).toString('utf8'),
+    passphrase: e.APNS_KEY_PASSPHRASE,
+  });
 }
 
 function returnToService(wifiPath: string | undefined, mdmPath: string | undefined): Config['returnToService'] {
@@ -226,5 +303,51 @@ function returnToService(wifiPath: string | undefined, mdmPath: string | undefin
 
 function readFile(variable: string, path: string): Buffer {
   if (!existsSync(path)) throw new ConfigError(`${variable}: no file at ${path}`);
-  return readFileSync(path);
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${path}: ${firstLine(err)}`);
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
+/** HOST:PORT is taken: by another program, or (what `aspen config check` then looks at) by this
+ *  very Aspen, already running. */
+export class PortInUseError extends ConfigError {}
+
+/** Why the server cannot listen on HOST:PORT, as a ConfigError naming the variable; undefined for
+ *  an error that is not about the address. */
+export function listenProblem(err: unknown, config: Pick<Config, 'host' | 'port'>): ConfigError | undefined {
+  const where = `${config.host}:${config.port}`;
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case 'EADDRINUSE':
+      return new PortInUseError(`PORT: ${where} is already in use by another process`);
+    case 'EACCES':
+      return new ConfigError(`PORT: no permission to listen on ${where} (ports below 1024 need CAP_NET_BIND_SERVICE; see deploy/README.md)`);
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(`HOST: ${config.host} is not an address of this machine`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConfigError(`HOST: cannot resolve ${config.host}`);
+    default:
+      return undefined;
+  }
+}
+
+/** Listens on HOST:PORT and lets go at once, to find what the server would meet there. */
+export async function checkListen(config: Pick<Config, 'host' | 'port'>): Promise<void> {
+  if (config.port === 0) return;
+  const server = createServer();
+  try {
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen({ host: config.host, port: config.port, exclusive: true }, done);
+    });
+  } catch (err) {
+    throw listenProblem(err, config) ?? err;
+  }
+  await new Promise((done) => server.close(done));
 }

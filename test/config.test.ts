@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config.ts';
+import { checkListen, CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config.ts';
+import { UnusableSetups, type UnusableSetup } from './helpers/unusable-setups.ts';
 
 describe('configuration', () => {
   it('has working defaults with an empty environment', () => {
@@ -53,4 +54,27 @@ describe('configuration', () => {
       );
     });
   }
+});
+
+describe('configurations the server could not start with', () => {
+  const unusable = new UnusableSetups();
+  let setups: UnusableSetup[];
+  before(async () => {
+    setups = await unusable.setups();
+  });
+  after(() => unusable.cleanup());
+
+  it('are refused with one line naming the variable: by loadConfig, or for HOST:PORT by checkListen', async () => {
+    for (const setup of setups) {
+      const refusal = (err: unknown) =>
+        err instanceof ConfigError && err.message.startsWith(`${setup.variable}: `) && setup.says.test(err.message) && !err.message.includes('\n');
+      if (setup.variable === 'PORT') await assert.rejects(checkListen(loadConfig(setup.env)), refusal, setup.name);
+      else assert.throws(() => loadConfig(setup.env), refusal, setup.name);
+    }
+  });
+
+  it('keeps the TLS paths for a reload, and refuses a file that is no certificate', () => {
+    const tls = setups.find((s) => s.variable === 'TLS_KEY')!.env;
+    assert.throws(() => loadConfig({ TLS_CERT: tls.TLS_KEY!, TLS_KEY: tls.TLS_KEY! }), (err: unknown) => err instanceof ConfigError && /^TLS_CERT: .* holds no PEM certificate$/.test(err.message));
+  });
 });

@@ -10,7 +10,8 @@ import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
 import type { PushService } from '../service/push-service.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
-import { sendApiError } from './admin/errors.ts';
+import { apiErrorHandler, sendApiError } from './admin/errors.ts';
+import { clientError, frameworkError, MAX_PATH_PARAMETER_LENGTH, MAX_REQUEST_HEAD_BYTES, refuseWhileClosing } from './framework-errors.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { operationsRoutes, type OperationsRoutesOptions } from './operations-routes.ts';
 
@@ -34,10 +35,16 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const https = deps.tls && { cert: deps.tls.certPem, key: deps.tls.keyPem, requestCert: true, rejectUnauthorized: false };
+  const https = deps.tls && {
+    cert: deps.tls.certPem,
+    key: deps.tls.keyPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+    maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
+  };
   // The https variant of Fastify's instance type differs only in its raw server type.
   const app = Fastify({
-    ...(https ? { https } : {}),
+    ...(https ? { https } : { http: { maxHeaderSize: MAX_REQUEST_HEAD_BYTES } }),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Device requests get one summary line each (device-routes.ts); Fastify's two generic lines
     // per request would only repeat it.
@@ -46,9 +53,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: deps.requestTimeoutMs,
     // A ServerURL written with a trailing slash must still reach /mdm: anything else a device
     // gets back (a 404, or worse) stops its management.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+    return503OnClosing: false,
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = deps.headersTimeoutMs;
+  app.setErrorHandler(apiErrorHandler);
+  refuseWhileClosing(app);
   await app.register(deviceRoutes, { service: deps.service, assets: deps.declarations.assets, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
   await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
   await app.register(adminRoutes, {

@@ -28,8 +28,8 @@ export type DeviceCredentials =
   | { kind: 'signature'; value: string }
   /** A client certificate forwarded by a proxy, in the configured header. */
   | { kind: 'forwarded'; value: string }
-  /** The TLS client certificate (DER), with mTLS. */
-  | { kind: 'peer'; der: Uint8Array }
+  /** The TLS client certificate (DER), with mTLS, and the chain the client sent after it. */
+  | { kind: 'peer'; der: Uint8Array; chain: readonly Uint8Array[] }
   | null;
 
 export interface DeviceAuthOptions {
@@ -72,18 +72,18 @@ export class DeviceAuth {
   }
 
   /** Step 1, before the body is parsed: a valid certificate, and a signature over these bytes. */
-  identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): DeviceIdentity {
+  async identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): Promise<DeviceIdentity> {
     if (credentials === null) {
       throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate', { refusal: 'no-identity' });
     }
     try {
       switch (credentials.kind) {
         case 'signature':
-          return this.verifier.fromMdmSignature(credentials.value, body, now);
+          return await this.verifier.fromMdmSignatureOfAnySize(credentials.value, body, now);
         case 'forwarded':
           return this.verifier.fromForwardedCertificate(credentials.value, now);
         case 'peer':
-          return this.verifier.fromPeerCertificate(credentials.der, now);
+          return this.verifier.fromPeerCertificate(credentials.der, now, credentials.chain);
       }
     } catch (err) {
       if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`, { refusal: err.reason });
@@ -155,7 +155,7 @@ export class DeviceAuth {
    * counts; nothing is bound here. Throws a 403 otherwise.
    */
   async boundDevice(credentials: DeviceCredentials, now: Date): Promise<string> {
-    const { fingerprint } = this.identify(credentials, new Uint8Array(0), now);
+    const { fingerprint } = await this.identify(credentials, new Uint8Array(0), now);
     const cached = this.bindings.get(fingerprint, now);
     if (cached !== undefined) return cached;
     const bound = await this.storage.getIdentityBinding(fingerprint);

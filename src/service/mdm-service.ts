@@ -9,7 +9,7 @@
 // The service takes the storage roles it uses: check-ins and the command loop.
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { installsMdmProfile } from '../protocol/command-envelope.ts';
-import { decodePlistDict, PlistError, type PlistDict } from '../protocol/plist.ts';
+import { decodePlistDictYielding, PlistError, type PlistDict } from '../protocol/plist.ts';
 import type { CommandStore, EnrollmentStore } from '../storage/storage.ts';
 import { checkinHandler, type CheckinOptions, type DeclarativeCheckin } from './checkin.ts';
 import { handleReport, type ResultHook } from './command-loop.ts';
@@ -59,8 +59,8 @@ export class MdmService {
   ): Promise<DeviceReply> {
     const now = this.now();
     const auth = this.auth;
-    const identity = auth?.identify(credentials, body, now);
-    const message = decode(body);
+    const identity = await auth?.identify(credentials, body, now);
+    const message = await decode(body, kind);
     checkKind(message, kind);
     const who = resolve(message);
     if (auth === null || identity === undefined) return run(message, who, null, now.toISOString());
@@ -83,9 +83,14 @@ export class MdmService {
   }
 }
 
-function decode(body: Uint8Array): PlistDict {
+/** A report's raw bytes are what is stored, so of a report only what is acted on is built: its
+ *  top-level values, ErrorChain (command-loop.ts) and QueryResponses (result-effects.ts); the rest
+ *  (an InstalledApplicationList, a CertificateList) is checked but left as bytes. */
+const REPORT_KEYS_BUILT = ['ErrorChain', 'QueryResponses'];
+
+async function decode(body: Uint8Array, kind: 'checkin' | 'report'): Promise<PlistDict> {
   try {
-    return decodePlistDict(body);
+    return await decodePlistDictYielding(body, kind === 'report' ? { onlyTopLevel: { except: REPORT_KEYS_BUILT } } : {});
   } catch (err) {
     if (err instanceof PlistError) throw new DeviceRequestError(400, err.message);
     throw err;

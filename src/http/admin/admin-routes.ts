@@ -12,7 +12,7 @@ import { keyMatches, presentedKey } from './auth.ts';
 import { commandRoutes } from './command-routes.ts';
 import { declarationRoutes } from './declaration-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
-import { codeForStatus, sendApiError } from './errors.ts';
+import { apiErrorHandler, sendApiError } from './errors.ts';
 import { docsPage } from './docs-page.ts';
 import { kmfddmRoutes } from './kmfddm-routes.ts';
 import { openApiDocument } from './openapi.ts';
@@ -54,14 +54,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
         return sendApiError(reply, 'unauthorized', 'a valid API key is required (Bearer token or Basic password)');
       }
     });
-    api.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
-      const status = err.statusCode ?? 500;
-      if (status >= 500) {
-        request.log.error({ err }, 'admin request failed');
-        return sendApiError(reply, 'internal', 'internal server error');
-      }
-      return sendApiError(reply, codeForStatus(status), err.message);
-    });
+    api.setErrorHandler(apiErrorHandler);
     registerRoutes(api, routes);
   }, { prefix: '' });
 }

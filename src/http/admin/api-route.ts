@@ -54,18 +54,24 @@ export function isRawBody(body: ApiRoute['body']): body is RawBody {
   return body !== undefined && 'raw' in body;
 }
 
-/** Registers routes on an (encapsulated) Fastify instance. */
+/** Registers routes on an (encapsulated) Fastify instance. Each kind of body gets its own scope,
+ *  since content-type parsers belong to a scope, not to a route. */
 export function registerRoutes(app: FastifyInstance, routes: ApiRoute[]): void {
-  const json = routes.filter((r) => !isRawBody(r.body));
+  const json = routes.filter((r) => r.body !== undefined && !isRawBody(r.body));
   const raw = routes.filter((r) => isRawBody(r.body));
+  const bodiless = routes.filter((r) => r.body === undefined);
   for (const route of json) register(app, route);
-  if (raw.length === 0) return;
-  app.register(async (child) => {
-    // These routes take their body as bytes, whatever content type the client sends.
-    child.removeAllContentTypeParsers();
-    child.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    for (const route of raw) register(child, route);
-  });
+  // Bodies are taken as bytes whatever content type the client sends: raw routes read them, and
+  // routes that take no body ignore them (a DELETE sent with `Content-Type: application/json` and
+  // nothing after it is not an error).
+  for (const [group, readsBody] of [[raw, true], [bodiless, false]] as const) {
+    if (group.length === 0) continue;
+    app.register(async (child) => {
+      child.removeAllContentTypeParsers();
+      child.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, readsBody ? body : undefined));
+      for (const route of group) register(child, route);
+    });
+  }
 }
 
 function register(app: FastifyInstance, route: ApiRoute): void {
