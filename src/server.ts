@@ -9,6 +9,11 @@ import { DeviceCertVerifier, deviceCaFromPem, IdentityVerifier } from './identit
 import { Metrics } from './observability/metrics.ts';
 import { createApnsPusher } from './push/apns-pusher.ts';
 import { CommandQueue } from './service/command-queue.ts';
+import { DataAssets } from './service/data-assets.ts';
+import { DeclarationAdmin } from './service/declaration-admin.ts';
+import { DeclarationReads } from './service/declaration-reads.ts';
+import { DeclarativeEndpoints } from './service/declarative.ts';
+import { DeclarativeSync } from './service/declarative-sync.ts';
 import { DeviceAuth } from './service/device-auth.ts';
 import { EnrollmentDirectory } from './service/enrollment-directory.ts';
 import { EnrollmentProfiles } from './service/enrollment-profiles.ts';
@@ -22,6 +27,7 @@ import { PRUNE_JOB, Retention } from './service/retention.ts';
 import { MdmService } from './service/mdm-service.ts';
 import { resultEffects } from './service/result-effects.ts';
 import { resolveApiKey, resolveDeviceCas, type ResolvedDeviceCas } from './service/shared-secrets.ts';
+import { StatusReports } from './service/status-reports.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { Storage } from './storage/storage.ts';
 import { VERSION } from './version.ts';
@@ -156,19 +162,32 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     jobs.register(REPUSH_JOB, pushService.repushJob);
     jobs.register(PRUNE_JOB, retention.job);
     const releaseIdentities = auth ? (id: string) => auth.release(id) : (id: string) => storage.unbindIdentities(id);
+    const commands = new CommandQueue(storage);
+    const sync = new DeclarativeSync(storage.declarations, commands, storage, pushService, logger);
+    const effects = resultEffects(storage, releaseIdentities);
     const service = new MdmService(
       storage,
       { userAuthenticate: config.userAuthenticate, returnToService: config.returnToService },
       auth,
+      new DeclarativeEndpoints(sync, new StatusReports(storage.declarations, sync, logger)),
       (enrollmentId) => pushService.scheduleRepush(enrollmentId),
-      resultEffects(storage, releaseIdentities),
+      // The enrollment's own effects first: DeviceConfigured ends Await Configuration, which releases a held sync.
+      async (...result) => {
+        await effects(...result);
+        await sync.resultHook(...result);
+      },
     );
     const enrollment = enrollmentParts(config, storage, cas.own, pushService, logger);
     const identities = new IssuedIdentities(storage.issuance, config.enrollment, (fingerprint) => auth?.forget(fingerprint));
     jobs.register(RENEWAL_JOB, enrollment.renewal.job);
     const app = await buildApp({
       service,
-      commands: new CommandQueue(storage),
+      commands,
+      declarations: {
+        admin: new DeclarationAdmin(storage.declarations, sync),
+        reads: new DeclarationReads(storage.declarations, storage),
+        assets: new DataAssets(storage.declarations, storage, sync, auth),
+      },
       directory: new EnrollmentDirectory(storage, releaseIdentities),
       push: pushService,
       enrollment: enrollment.routes,

@@ -3,6 +3,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CommandQueue } from '../service/command-queue.ts';
+import type { DataAssets } from '../service/data-assets.ts';
+import type { DeclarationAdmin } from '../service/declaration-admin.ts';
+import type { DeclarationReads } from '../service/declaration-reads.ts';
 import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
 import type { IssuedIdentities } from '../service/issued-identities.ts';
 import type { PushService } from '../service/push-service.ts';
@@ -21,6 +24,7 @@ export interface AppDeps {
   push: PushService;
   enrollment: EnrollmentRoutesOptions;
   identities: IssuedIdentities;
+  declarations: { admin: DeclarationAdmin; reads: DeclarationReads; assets: DataAssets };
   metrics: Metrics;
   operations: Omit<OperationsRoutesOptions, 'metrics'>;
   apiKey: string;
@@ -61,7 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.server.headersTimeout = deps.headersTimeoutMs;
   app.setErrorHandler(apiErrorHandler);
   refuseWhileClosing(app);
-  await app.register(deviceRoutes, { service: deps.service, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
+  await app.register(deviceRoutes, { service: deps.service, assets: deps.declarations.assets, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
   await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
   await app.register(enrollmentRoutes, deps.enrollment);
   await app.register(adminRoutes, {
@@ -71,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     directory: deps.directory,
     push: deps.push,
     issuance: { invites: deps.enrollment.invites, identities: deps.identities },
+    declarations: deps.declarations,
   });
   app.get('/version', async () => ({ version: deps.version }));
   // Unknown paths are a plain 404 for everyone: behind the admin API's key check they would be a

@@ -1,7 +1,7 @@
 // Device endpoints: PUT /mdm (check-ins and command reports, told apart by content type, or by
-// the body when there is none) and PUT /checkin (check-ins, for profiles with a separate
-// CheckInURL). Only translates HTTP to the service and back; the raw body bytes go to the service
-// untouched.
+// the body when there is none), PUT /checkin (check-ins, for profiles with a separate
+// CheckInURL) and GET /ddm/assets/<name> (data assets of declarations). Only translates HTTP to
+// the service and back; the raw body bytes go to the service untouched.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodePlistDictYielding, PlistError } from '../protocol/plist.ts';
@@ -9,6 +9,7 @@ import { DeviceRequestError, type DeviceReply, type RequestSummary } from '../se
 import type { Metrics } from '../observability/metrics.ts';
 import type { DeviceCredentials } from '../service/device-auth.ts';
 import type { MdmService } from '../service/mdm-service.ts';
+import { ASSET_PATH, type DataAssets } from '../service/data-assets.ts';
 
 export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
 export const REPORT_CONTENT_TYPE = 'application/x-apple-aspen-mdm';
@@ -21,6 +22,7 @@ declare module 'fastify' {
 
 export interface DeviceRoutesOptions {
   service: MdmService;
+  assets: DataAssets;
   metrics: Metrics;
   /** The header a TLS-terminating proxy forwards the client certificate in, if any. */
   deviceCertHeader?: string;
@@ -63,6 +65,9 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
   });
 
   app.put('/checkin', async (request, reply) => send(request, reply, await service.checkin(bodyOf(request), credentials(request))));
+
+  // A data asset, fetched without an Mdm-Signature: the TLS or forwarded certificate identifies the device.
+  app.get(`${ASSET_PATH}:name`, async (request, reply) => send(request, reply, await opts.assets.fetch((request.params as { name: string }).name, credentials(request))));
 
   // Refusals are 4xx with a short reason; anything else is the server's fault: 5xx, which a device
   // retries later (never 401, which would make it unenroll).

@@ -152,6 +152,21 @@ export class DeviceAuth {
     return refusal('certificate is not bound to this enrollment', 'not-bound');
   }
 
+  /**
+   * The device a request speaks for, from its certificate alone: for requests that name no
+   * enrollment (a device fetching a data asset). Only a certificate already bound to a device
+   * counts; nothing is bound here. Throws a 403 otherwise.
+   */
+  async boundDevice(credentials: DeviceCredentials, now: Date): Promise<string> {
+    const { fingerprint } = await this.identify(credentials, new Uint8Array(0), now);
+    const cached = this.bindings.get(fingerprint, now);
+    if (cached !== undefined) return cached;
+    const bound = await this.storage.getIdentityBinding(fingerprint);
+    if (bound === undefined) throw new DeviceRequestError(403, 'device identity refused: certificate is not bound to an enrollment', { refusal: 'not-bound' });
+    this.bindings.set(fingerprint, bound.deviceId, now);
+    return bound.deviceId;
+  }
+
   /** Opens the window in which the device may re-Authenticate with a new certificate. */
   async openRenewal(deviceId: string, now: Date): Promise<void> {
     await this.storage.setIdentityRenewal(deviceId, new Date(now.getTime() + this.options.renewalWindowMs).toISOString());

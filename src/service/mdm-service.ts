@@ -11,7 +11,7 @@ import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollme
 import { installsMdmProfile } from '../protocol/command-envelope.ts';
 import { decodePlistDictYielding, PlistError, type PlistDict } from '../protocol/plist.ts';
 import type { CommandStore, EnrollmentStore } from '../storage/storage.ts';
-import { checkinHandler, type CheckinOptions } from './checkin.ts';
+import { checkinHandler, type CheckinOptions, type DeclarativeCheckin } from './checkin.ts';
 import { handleReport, type ResultHook } from './command-loop.ts';
 import type { Authorization, DeviceAuth, DeviceCredentials } from './device-auth.ts';
 import { DeviceRequestError, type DeviceReply } from './device-reply.ts';
@@ -27,6 +27,7 @@ export class MdmService {
     private readonly options: MdmServiceOptions,
     /** null when device identity checks are off (DEVICE_IDENTITY=off). */
     private readonly auth: DeviceAuth | null,
+    private readonly declarative: DeclarativeCheckin,
     private readonly repushLater: RepushScheduler = async () => {},
     /** What a stored result changes besides its own record (result-effects.ts). */
     private readonly afterResult: ResultHook = async () => {},
@@ -37,7 +38,7 @@ export class MdmService {
   async checkin(body: Uint8Array, credentials: DeviceCredentials): Promise<DeviceReply> {
     return this.handle(body, credentials, 'checkin', async (message, who, authorization, at) => {
       const handler = checkinHandler(message);
-      return handler({ storage: this.storage, options: this.options, message, who, authorization, at });
+      return handler({ storage: this.storage, options: this.options, declarative: this.declarative, message, who, authorization, at });
     });
   }
 

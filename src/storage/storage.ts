@@ -8,6 +8,7 @@
 // share one database, so no decision may rest on something one process remembers.
 import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
 import type { IssuanceStore } from './issuance.ts';
+import type { DeclarationStore } from './declarations.ts';
 
 export const ENROLLMENT_STATES = ['authenticated', 'enrolled', 'checked-out'] as const;
 export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
@@ -153,7 +154,16 @@ export interface NewCommand {
   payload: Uint8Array;
 }
 
-export type EnqueueOutcome = 'queued' | 'unknown-enrollment';
+/** `already-pending`: not queued, the enrollment has a pending command of this RequestType (only
+ *  with `unlessPending`). */
+export type EnqueueOutcome = 'queued' | 'unknown-enrollment' | 'already-pending';
+
+export interface EnqueueOptions {
+  /** Skip the enrollments that already have a command of this RequestType pending (queued or
+   *  deferred), deciding under a lock on each enrollment: of several instances coalescing at once,
+   *  one queues. For commands of which one pending is enough (the DeclarativeManagement sync). */
+  unlessPending?: boolean;
+}
 
 export class DuplicateCommandError extends Error {
   override readonly name = 'DuplicateCommandError';
@@ -348,6 +358,8 @@ export interface EnrollmentStore {
   groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]>;
   /** Merges a DeviceInformation answer into the device's inventory; false when unknown. */
   recordInventory(rec: InventoryRecord): Promise<boolean>;
+  /** An acknowledged DeviceConfigured: the channel no longer awaits configuration. False when unknown. */
+  recordDeviceConfigured(id: string): Promise<boolean>;
   /** Forgets an enrollment: a device channel with its user channels, their queues and results,
    *  the device's certificates and its pending jobs. False when unknown. */
   deleteEnrollment(id: string): Promise<boolean>;
@@ -355,9 +367,9 @@ export interface EnrollmentStore {
 
 /** Command queues and results. */
 export interface CommandStore {
-  /** Queues one command to many enrollments in one transaction; when none of them is known,
-   *  nothing is stored. Throws DuplicateCommandError. */
-  enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>>;
+  /** Queues one command to many enrollments in one transaction; when none of them is known (or,
+   *  with `unlessPending`, none takes it), nothing is stored. Throws DuplicateCommandError. */
+  enqueue(command: NewCommand, enrollmentIds: string[], at: string, options?: EnqueueOptions): Promise<Map<string, EnqueueOutcome>>;
   /** Stores a device's answer to a command (and records the enrollment as seen). Idempotent, also
    *  when the same result arrives twice at once. */
   recordResult(rec: ResultRecord): Promise<RecordedResult>;
@@ -454,5 +466,7 @@ export interface Storage extends EnrollmentStore, CommandStore, IdentityStore, P
   readonly backend: 'sqlite' | 'postgres';
   /** Enrollment invites and the identities Aspen issues (issuance.ts). */
   readonly issuance: IssuanceStore;
+  /** Declarative Device Management (declarations.ts). */
+  readonly declarations: DeclarationStore;
   close(): Promise<void>;
 }

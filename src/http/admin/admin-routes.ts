@@ -2,14 +2,19 @@
 // (/openapi.json, /docs), which holds nothing secret.
 import type { FastifyInstance } from 'fastify';
 import type { CommandQueue } from '../../service/command-queue.ts';
+import type { DataAssets } from '../../service/data-assets.ts';
+import type { DeclarationAdmin } from '../../service/declaration-admin.ts';
+import type { DeclarationReads } from '../../service/declaration-reads.ts';
 import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts';
 import type { PushService } from '../../service/push-service.ts';
 import { registerRoutes, type ApiRoute } from './api-route.ts';
 import { keyMatches, presentedKey } from './auth.ts';
 import { commandRoutes } from './command-routes.ts';
+import { declarationRoutes } from './declaration-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { apiErrorHandler, sendApiError } from './errors.ts';
 import { docsPage } from './docs-page.ts';
+import { kmfddmRoutes } from './kmfddm-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { issuanceRoutes, type IssuanceRoutesDeps } from './issuance-routes.ts';
 import { pushRoutes } from './push-routes.ts';
@@ -21,6 +26,7 @@ export interface AdminRoutesOptions {
   directory: EnrollmentDirectory;
   push: PushService;
   issuance: IssuanceRoutesDeps;
+  declarations: { admin: DeclarationAdmin; reads: DeclarationReads; assets: DataAssets };
 }
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
@@ -29,6 +35,8 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     ...enrollmentRoutes({ directory: opts.directory, commands: opts.commands }),
     ...pushRoutes(opts.push),
     ...issuanceRoutes(opts.issuance),
+    ...kmfddmRoutes(opts.declarations),
+    ...declarationRoutes(opts.declarations),
   ];
 
   const document = openApiDocument(routes, opts.version);

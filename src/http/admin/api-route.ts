@@ -10,6 +10,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export interface ApiResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** A response without a body (204, 304). */
+  empty?: boolean;
+  /** A body the handler sends as bytes of this media type (a document stored as it came), not
+   *  serialized by a schema. */
+  raw?: string;
 }
 
 export interface ApiRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
@@ -40,6 +45,9 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 export interface RawBody {
   raw: string;
   contentType?: string;
+  /** The bytes are JSON of this shape, which the handler reads itself whatever the Content-Type
+   *  (clients that send none, or a form type): documented as the body's schema. */
+  json?: z.ZodType;
 }
 
 export function isRawBody(body: ApiRoute['body']): body is RawBody {
@@ -100,7 +108,7 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<st
 function responseSchemas(route: ApiRoute): Record<number, unknown> {
   const schemas: Record<number, unknown> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
-    if (Number(status) < 200 || Number(status) >= 300) continue;
+    if (Number(status) < 200 || Number(status) >= 300 || spec.empty || spec.raw !== undefined) continue;
     if (spec.schema === undefined) throw new Error(`${route.method} ${route.path}: the ${status} response has no schema`);
     schemas[Number(status)] = jsonSchema(spec.schema, 'output');
   }

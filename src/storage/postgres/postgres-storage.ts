@@ -16,6 +16,7 @@ import {
   type AuthenticateRecord,
   type ClaimedJob,
   type CommandRecord,
+  type EnqueueOptions,
   type EnqueueOutcome,
   type Enrollment,
   type EnrollmentFilter,
@@ -68,6 +69,8 @@ import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import { lockIdentity } from './identity-locks.ts';
 import { inTransaction } from './transaction.ts';
 import { PostgresIssuance } from './issuance.ts';
+import type { DeclarationStore } from '../declarations.ts';
+import { PostgresDeclarationStore } from './declarations.ts';
 import { migrate } from './migrate.ts';
 
 export interface PostgresOptions {
@@ -96,16 +99,18 @@ const types = {
   },
 };
 
-
 export class PostgresStorage implements Storage {
   readonly backend = 'postgres';
   readonly issuance: PostgresIssuance;
+  readonly declarations: DeclarationStore;
+
   private constructor(
     private readonly pool: Pool,
     /** For bookkeeping nothing was acknowledged for: asynchronous commit. */
     private readonly lazyPool: Pool,
   ) {
     this.issuance = new PostgresIssuance(pool);
+    this.declarations = new PostgresDeclarationStore(pool);
   }
 
   static async open(opts: PostgresOptions): Promise<PostgresStorage> {
@@ -288,26 +293,39 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  async enqueue(command: NewCommand, enrollmentIds: string[], at: string): Promise<Map<string, EnqueueOutcome>> {
+  async enqueue(command: NewCommand, enrollmentIds: string[], at: string, options: EnqueueOptions = {}): Promise<Map<string, EnqueueOutcome>> {
     const unique = [...new Set(enrollmentIds)];
-    const queued = await this.transaction(async (c) => {
+    const { queued, known } = await this.transaction(async (c) => {
       const inserted = await c.query(
         'INSERT INTO commands (uuid, request_type, payload, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (uuid) DO NOTHING',
         [command.uuid, command.requestType, command.payload, at],
       );
       if (inserted.rowCount === 0) throw new DuplicateCommandError(command.uuid);
+      // unlessPending: the enrollments are locked (in id order, so two fan-outs cannot deadlock)
+      // before looking at their queues, so an instance coalescing at the same moment waits and
+      // then sees this one's command pending.
+      const locked = options.unlessPending
+        ? (await c.query<{ id: string }>('SELECT id FROM enrollments WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [unique])).rows.map((r) => r.id)
+        : [];
       // One set-based statement for any number of targets.
       const targets = await c.query<{ enrollment_id: string }>(
         `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
         SELECT e.id, $2, 'queued', $3, $3 FROM unnest($1::text[]) AS i (id) JOIN enrollments e ON e.id = i.id
+        WHERE NOT $4 OR NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+          WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = $5 AND t.command_uuid <> $2)
         RETURNING enrollment_id`,
-        [unique, command.uuid, at],
+        [unique, command.uuid, at, options.unlessPending === true, command.requestType],
       );
       // A command no enrollment received is not kept.
       if (targets.rows.length === 0) await c.query('DELETE FROM commands WHERE uuid = $1', [command.uuid]);
-      return new Set(targets.rows.map((r) => r.enrollment_id));
+      return { queued: new Set(targets.rows.map((r) => r.enrollment_id)), known: new Set(locked) };
     });
-    return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
+    const outcome = (id: string): EnqueueOutcome => (queued.has(id) ? 'queued' : known.has(id) ? 'already-pending' : 'unknown-enrollment');
+    return new Map(enrollmentIds.map((id) => [id, outcome(id)]));
+  }
+
+  async recordDeviceConfigured(id: string): Promise<boolean> {
+    return (await this.rows('UPDATE enrollments SET awaiting_configuration = false WHERE id = $1 RETURNING 1', [id])).length === 1;
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
