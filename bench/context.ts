@@ -13,6 +13,7 @@ export interface Sizes {
   scale: { smallEnrollments: number; largeEnrollments: number; queuedPerLargeDevice: number; sample: number; concurrency: number };
   push: { tokens: number; repetitions: number; concurrency: number };
   webhooks: { events: number; chains: number };
+  largeResults: { devices: number; idleRepeats: number; rounds: number; concurrency: number; resultBytes: number; resultKeys: number; commandsPerRound: number };
 }
 
 export const FULL: Sizes = {
@@ -21,6 +22,7 @@ export const FULL: Sizes = {
   scale: { smallEnrollments: 1000, largeEnrollments: 100_000, queuedPerLargeDevice: 10, sample: 1000, concurrency: 4 },
   push: { tokens: 100_000, repetitions: 2, concurrency: 100 },
   webhooks: { events: 10_000, chains: 500 },
+  largeResults: { devices: 200, idleRepeats: 10, rounds: 3, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 
 export const QUICK: Sizes = {
@@ -29,6 +31,7 @@ export const QUICK: Sizes = {
   scale: { smallEnrollments: 1000, largeEnrollments: 10_000, queuedPerLargeDevice: 10, sample: 200, concurrency: 4 },
   push: { tokens: 10_000, repetitions: 1, concurrency: 100 },
   webhooks: { events: 2_000, chains: 100 },
+  largeResults: { devices: 100, idleRepeats: 5, rounds: 1, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 
 export interface DeviceCaFiles {

@@ -15,6 +15,7 @@ import { BenchContext, FULL, QUICK } from './context.ts';
 import { checkinLoop } from './figures/checkin-loop.ts';
 import { durability } from './figures/durability.ts';
 import { fanOut } from './figures/fan-out.ts';
+import { largeResults } from './figures/large-results.ts';
 import { postgres } from './figures/postgres.ts';
 import { push } from './figures/push.ts';
 import { webhooks } from './figures/webhooks.ts';
@@ -65,6 +66,7 @@ try {
     [4, () => scale(context)],
     [5, () => push(context)],
     [6, () => durability(loops)],
+    [7, () => largeResults(context)],
     [8, () => postgres(context, loops)],
     [9, () => webhooks(context, loops)],
   ];

@@ -1,12 +1,19 @@
 // Configuration from the environment, validated once at start. Every variable is documented in
-// .env.example; a bad value stops the server with one line naming the variable.
+// .env.example; a bad value stops the server with one line naming the variable, and so does a
+// file a variable names that the server could not use (a TLS key that does not match its
+// certificate, a DEVICE_CA without a CA certificate, an expired push certificate) or a HOST:PORT it
+// could not listen on. `aspen config check` runs the same checks.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
 import { EVENT_TOPICS } from './events/drafts.ts';
 import { standardSecretKey } from './events/render.ts';
 import type { WebhookConfig } from './events/webhooks.ts';
 import { WEBHOOK_FORMATS } from './storage/events.ts';
+import { accessRightsProblem, ALL_ACCESS_RIGHTS, DEFAULT_VALIDITY_DAYS, profileSignerFromPem } from './enrollment/index.ts';
 import type { DatabaseConfig } from './storage/open-storage.ts';
 import {
   loadPushCertificate,
@@ -78,10 +85,32 @@ const envSchema = z.object({
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
   RETURN_TO_SERVICE_WIFI_PROFILE: optionalString,
   RETURN_TO_SERVICE_MDM_PROFILE: optionalString,
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  ENROLLMENT_OPEN: bool.default(false),
+  ENROLLMENT_CHALLENGE: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  PROFILE_SIGNING_CERT: optionalString,
+  PROFILE_SIGNING_KEY: optionalString,
+  PROFILE_TRUST_CA: optionalString,
+  PROFILE_ORGANIZATION: optionalString,
+  SIGN_MESSAGE: bool.default(true),
+  ACCESS_RIGHTS: z.coerce.number().default(ALL_ACCESS_RIGHTS).superRefine((rights, ctx) => {
+    const problem = accessRightsProblem(rights);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  IDENTITY_VALIDITY_DAYS: z.coerce.number().min(1).max(3650).default(DEFAULT_VALIDITY_DAYS),
+  IDENTITY_RENEW_BEFORE_DAYS: z.coerce.number().min(0).default(30),
 });
 
 /** Every variable Aspen reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+/** What each variable is when unset, as it would be written in the environment; undefined: no default. */
+export const CONFIG_DEFAULTS: Readonly<Record<string, string | undefined>> = Object.fromEntries(
+  Object.entries(envSchema.shape).map(([name, schema]) => {
+    const value: unknown = (schema as z.ZodType).parse(undefined);
+    return [name, value === undefined ? undefined : String(value)];
+  }),
+);
 
 export interface Config {
   host: string;
@@ -111,8 +140,8 @@ export interface Config {
     /** How long a certificate binding read from the database is trusted before it is read again. */
     bindingCacheMs: number;
   };
-  /** Serve HTTPS (and accept client certificates) when set. */
-  tls: { certPem: string; keyPem: string } | null;
+  /** Serve HTTPS (and accept client certificates) when set; the paths are read again on SIGHUP. */
+  tls: { certPem: string; keyPem: string; certPath: string; keyPath: string } | null;
   apns: {
     /** From APNS_CERT/APNS_KEY or APNS_P12; one uploaded through the API takes precedence. */
     certificate: PushCertificate | null;
@@ -134,13 +163,36 @@ export interface Config {
     concurrency: number;
     maxRetryAfterMs: number;
   };
+  enrollment: EnrollmentConfig;
+}
+
+/** Built-in enrollment: the profile, SCEP and the identities it issues. */
+export interface EnrollmentConfig {
+  /** Where devices reach Aspen (no trailing slash), e.g. https://mdm.example.com; unset: no enrollment. */
+  publicUrl: string | undefined;
+  /** GET /mdm/enroll serves a profile with the static challenge to anyone who asks. */
+  open: boolean;
+  /** A challenge accepted by SCEP besides invites (the one the open profile carries). */
+  staticChallenge: string | undefined;
+  /** PROFILE_SIGNING_CERT/KEY; undefined: the TLS certificate signs, if there is one. */
+  profileSigner: { certPem: string; keyPem: string } | undefined;
+  /** DER of a CA certificate the profile asks devices to trust (a private CA of the TLS certificate). */
+  trustCaDer: Uint8Array | undefined;
+  organization: string | undefined;
+  signMessage: boolean;
+  accessRights: number;
+  /** Validity of issued identities. */
+  identityValidityDays: number;
+  /** How long before an issued identity expires its renewal is queued; 0: never. */
+  renewBeforeDays: number;
 }
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** `now` decides whether a configured push certificate is in force. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -170,7 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userAuthenticate: e.USER_AUTHENTICATE,
     identity: {
       required: e.DEVICE_IDENTITY === 'required',
-      caPem: e.DEVICE_CA === undefined ? undefined : readFile('DEVICE_CA', e.DEVICE_CA).toString('utf8'),
+      caPem: e.DEVICE_CA === undefined ? undefined : deviceCaBundle(e.DEVICE_CA),
       allowUntrustedBindings: e.ALLOW_UNTRUSTED_BINDINGS,
       certHeader: e.DEVICE_CERT_HEADER,
       renewalWindowMs: e.IDENTITY_RENEWAL_WINDOW_MINUTES * 60_000,
@@ -179,7 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     tls: tls(e.TLS_CERT, e.TLS_KEY),
     apns: {
-      certificate: pushCertificate(e),
+      certificate: pushCertificate(e, now),
       url: e.APNS_URL,
       sandboxUrl: e.APNS_SANDBOX_URL,
       caPem: e.APNS_CA === undefined ? undefined : readFile('APNS_CA', e.APNS_CA).toString('utf8'),
@@ -196,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.WEBHOOK_CONCURRENCY,
       maxRetryAfterMs: e.WEBHOOK_RETRY_AFTER_MAX_SECONDS * 1000,
     },
+    enrollment: enrollment(e),
   };
 }
 
@@ -217,27 +270,89 @@ function tls(certPath: string | undefined, keyPath: string | undefined): Config[
   if (certPath === undefined && keyPath === undefined) return null;
   if (certPath === undefined) throw new ConfigError('TLS_CERT: needed with TLS_KEY');
   if (keyPath === undefined) throw new ConfigError('TLS_KEY: needed with TLS_CERT');
-  return { certPem: readFile('TLS_CERT', certPath).toString('utf8'), keyPem: readFile('TLS_KEY', keyPath).toString('utf8') };
+  return { ...readTlsPair(certPath, keyPath), certPath, keyPath };
 }
 
-function pushCertificate(e: z.infer<typeof envSchema>): PushCertificate | null {
+/**
+ * Reads the TLS certificate (with any chain after it) and its key, and checks that a TLS server
+ * could use them together; throws a ConfigError naming TLS_CERT or TLS_KEY. Also how SIGHUP
+ * re-reads them.
+ */
+export function readTlsPair(certPath: string, keyPath: string): { certPem: string; keyPem: string } {
+  const certPem = readFile('TLS_CERT', certPath).toString('utf8');
+  const keyPem = readFile('TLS_KEY', keyPath).toString('utf8');
+  let certificate: X509Certificate;
   try {
-    if (e.APNS_P12 !== undefined) {
-      if (e.APNS_CERT !== undefined || e.APNS_KEY !== undefined) throw new ConfigError('APNS_P12: set either APNS_P12 or APNS_CERT and APNS_KEY, not both');
-      return loadPushCertificateFromPkcs12(readFile('APNS_P12', e.APNS_P12), e.APNS_P12_PASSPHRASE);
-    }
-    if (e.APNS_CERT === undefined && e.APNS_KEY === undefined) return null;
-    if (e.APNS_CERT === undefined) throw new ConfigError('APNS_CERT: needed with APNS_KEY');
-    if (e.APNS_KEY === undefined) throw new ConfigError('APNS_KEY: needed with APNS_CERT');
-    return loadPushCertificate({
-      certPem: readFile('APNS_CERT', e.APNS_CERT).toString('utf8'),
-      keyPem: readFile('APNS_KEY', e.APNS_KEY).toString('utf8'),
-      passphrase: e.APNS_KEY_PASSPHRASE,
-    });
+    certificate = new X509Certificate(certPem);
+  } catch {
+    throw new ConfigError(`TLS_CERT: ${certPath} holds no PEM certificate`);
+  }
+  let matches: boolean;
+  try {
+    matches = certificate.checkPrivateKey(createPrivateKey(keyPem));
   } catch (err) {
-    if (err instanceof PushCertificateError) throw new ConfigError(`${e.APNS_P12 !== undefined ? 'APNS_P12' : 'APNS_CERT'}: ${err.message}`);
+    throw new ConfigError(`TLS_KEY: ${keyPath} holds no readable, unencrypted private key (${firstLine(err)})`);
+  }
+  if (!matches) throw new ConfigError(`TLS_KEY: the private key in ${keyPath} does not belong to the certificate in ${certPath} (TLS_CERT)`);
+  try {
+    createSecureContext({ cert: certPem, key: keyPem });
+  } catch (err) {
+    throw new ConfigError(`TLS_CERT: ${certPath} cannot be served: ${firstLine(err)}`);
+  }
+  return { certPem, keyPem };
+}
+
+/** The DEVICE_CA bundle, once every certificate in it parses and one of them is a CA. */
+function deviceCaBundle(path: string): string {
+  const pem = readFile('DEVICE_CA', path).toString('utf8');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`DEVICE_CA: ${path} holds no PEM certificate`);
+  const certificates = blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      throw new ConfigError(`DEVICE_CA: certificate ${i + 1} of ${blocks.length} in ${path} does not parse`);
+    }
+  });
+  if (!certificates.some((c) => c.ca)) {
+    throw new ConfigError(`DEVICE_CA: none of the ${certificates.length} certificates in ${path} is a CA certificate (basicConstraints CA:TRUE), so no device could be trusted`);
+  }
+  return pem;
+}
+
+function pushCertificate(e: z.infer<typeof envSchema>, now: Date): PushCertificate | null {
+  const variable = e.APNS_P12 !== undefined ? 'APNS_P12' : 'APNS_CERT';
+  let certificate: PushCertificate | null;
+  try {
+    certificate = configuredPushCertificate(e);
+  } catch (err) {
+    if (err instanceof PushCertificateError) throw new ConfigError(`${variable}: ${err.message}`);
     throw err;
   }
+  if (certificate === null) return null;
+  const notBefore = new Date(new X509Certificate(certificate.certPem).validFrom);
+  if (now < notBefore) throw new ConfigError(`${variable}: the push certificate is not valid before ${notBefore.toISOString()}`);
+  if (now >= certificate.notAfter) {
+    throw new ConfigError(
+      `${variable}: the push certificate expired at ${certificate.notAfter.toISOString()}; renew it (same topic) or unset ${variable} to use one uploaded with PUT /v1/pushcert`,
+    );
+  }
+  return certificate;
+}
+
+function configuredPushCertificate(e: z.infer<typeof envSchema>): PushCertificate | null {
+  if (e.APNS_P12 !== undefined) {
+    if (e.APNS_CERT !== undefined || e.APNS_KEY !== undefined) throw new ConfigError('APNS_P12: set either APNS_P12 or APNS_CERT and APNS_KEY, not both');
+    return loadPushCertificateFromPkcs12(readFile('APNS_P12', e.APNS_P12), e.APNS_P12_PASSPHRASE);
+  }
+  if (e.APNS_CERT === undefined && e.APNS_KEY === undefined) return null;
+  if (e.APNS_CERT === undefined) throw new ConfigError('APNS_CERT: needed with APNS_KEY');
+  if (e.APNS_KEY === undefined) throw new ConfigError('APNS_KEY: needed with APNS_CERT');
+  return loadPushCertificate({
+    certPem: readFile('APNS_CERT', e.APNS_CERT).toString('utf8'),
+    keyPem: readFile('APNS_KEY', e.APNS_KEY).toString('utf8'),
+    passphrase: e.APNS_KEY_PASSPHRASE,
+  });
 }
 
 function webhookEndpoint(e: z.infer<typeof envSchema>): WebhookConfig | null {
@@ -265,7 +380,98 @@ function returnToService(wifiPath: string | undefined, mdmPath: string | undefin
   };
 }
 
+function enrollment(e: z.infer<typeof envSchema>): EnrollmentConfig {
+  const publicUrl = e.PUBLIC_URL === undefined ? undefined : new URL(e.PUBLIC_URL);
+  if (publicUrl && (publicUrl.search !== '' || publicUrl.hash !== '')) throw new ConfigError('PUBLIC_URL: must not have a query or fragment');
+  if (e.ENROLLMENT_OPEN && publicUrl === undefined) throw new ConfigError('PUBLIC_URL: needed with ENROLLMENT_OPEN=true (the profile names it)');
+  if (e.ENROLLMENT_OPEN && e.ENROLLMENT_CHALLENGE === undefined) throw new ConfigError('ENROLLMENT_CHALLENGE: needed with ENROLLMENT_OPEN=true (the open profile carries it)');
+  if (e.IDENTITY_RENEW_BEFORE_DAYS >= e.IDENTITY_VALIDITY_DAYS) {
+    throw new ConfigError(`IDENTITY_RENEW_BEFORE_DAYS: must be less than IDENTITY_VALIDITY_DAYS (${e.IDENTITY_VALIDITY_DAYS})`);
+  }
+  return {
+    publicUrl: publicUrl && publicUrl.toString().replace(/\/+$/, ''),
+    open: e.ENROLLMENT_OPEN,
+    staticChallenge: e.ENROLLMENT_CHALLENGE,
+    profileSigner: profileSigner(e.PROFILE_SIGNING_CERT, e.PROFILE_SIGNING_KEY),
+    trustCaDer: e.PROFILE_TRUST_CA === undefined ? undefined : certificateDer('PROFILE_TRUST_CA', e.PROFILE_TRUST_CA),
+    organization: e.PROFILE_ORGANIZATION,
+    signMessage: e.SIGN_MESSAGE,
+    accessRights: e.ACCESS_RIGHTS,
+    identityValidityDays: e.IDENTITY_VALIDITY_DAYS,
+    renewBeforeDays: e.IDENTITY_RENEW_BEFORE_DAYS,
+  };
+}
+
+function profileSigner(certPath: string | undefined, keyPath: string | undefined): EnrollmentConfig['profileSigner'] {
+  if (certPath === undefined && keyPath === undefined) return undefined;
+  if (certPath === undefined) throw new ConfigError('PROFILE_SIGNING_CERT: needed with PROFILE_SIGNING_KEY');
+  if (keyPath === undefined) throw new ConfigError('PROFILE_SIGNING_KEY: needed with PROFILE_SIGNING_CERT');
+  const pair = { certPem: readFile('PROFILE_SIGNING_CERT', certPath).toString('utf8'), keyPem: readFile('PROFILE_SIGNING_KEY', keyPath).toString('utf8') };
+  try {
+    profileSignerFromPem(pair.certPem, pair.keyPem);
+  } catch (err) {
+    throw new ConfigError(`PROFILE_SIGNING_CERT: ${(err as Error).message}`);
+  }
+  return pair;
+}
+
+/** The first certificate of a PEM file, or a DER file, as DER. */
+function certificateDer(variable: string, path: string): Uint8Array {
+  const bytes = readFile(variable, path);
+  try {
+    return new X509Certificate(bytes).raw;
+  } catch {
+    throw new ConfigError(`${variable}: ${path} holds no certificate (PEM or DER)`);
+  }
+}
+
 function readFile(variable: string, path: string): Buffer {
   if (!existsSync(path)) throw new ConfigError(`${variable}: no file at ${path}`);
-  return readFileSync(path);
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${path}: ${firstLine(err)}`);
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+}
+
+/** HOST:PORT is taken: by another program, or (what `aspen config check` then looks at) by this
+ *  very Aspen, already running. */
+export class PortInUseError extends ConfigError {}
+
+/** Why the server cannot listen on HOST:PORT, as a ConfigError naming the variable; undefined for
+ *  an error that is not about the address. */
+export function listenProblem(err: unknown, config: Pick<Config, 'host' | 'port'>): ConfigError | undefined {
+  const where = `${config.host}:${config.port}`;
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case 'EADDRINUSE':
+      return new PortInUseError(`PORT: ${where} is already in use by another process`);
+    case 'EACCES':
+      return new ConfigError(`PORT: no permission to listen on ${where} (ports below 1024 need CAP_NET_BIND_SERVICE; see deploy/README.md)`);
+    case 'EADDRNOTAVAIL':
+      return new ConfigError(`HOST: ${config.host} is not an address of this machine`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ConfigError(`HOST: cannot resolve ${config.host}`);
+    default:
+      return undefined;
+  }
+}
+
+/** Listens on HOST:PORT and lets go at once, to find what the server would meet there. */
+export async function checkListen(config: Pick<Config, 'host' | 'port'>): Promise<void> {
+  if (config.port === 0) return;
+  const server = createServer();
+  try {
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen({ host: config.host, port: config.port, exclusive: true }, done);
+    });
+  } catch (err) {
+    throw listenProblem(err, config) ?? err;
+  }
+  await new Promise((done) => server.close(done));
 }

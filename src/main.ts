@@ -1,29 +1,56 @@
 // Entry point: `npm start`. Reads .env (if present) and the environment, then serves.
 import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createAspen, createLogger } from './server.ts';
+import type { Server as TlsServer } from 'node:tls';
+import type { Logger } from 'pino';
+import { ConfigError, listenProblem, loadConfig, readTlsPair, type Config } from './config.ts';
+import { createAspen, createLogger, type Aspen } from './server.ts';
 import { describeDatabase } from './storage/open-storage.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 // Everything Aspen writes (database, keys, the generated CA) is for its own user alone.
 process.umask(0o077);
 
+/** What an operator must fix, as one line naming the variable (no stack trace), then exit 1. */
+function refuseToStart(err: ConfigError): never {
+  console.error(`aspen: invalid configuration: ${err.message}`);
+  process.exit(1);
+}
+
 let config: Config;
 try {
   config = loadConfig();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  console.error(`aspen: invalid configuration: ${err.message}`);
-  process.exit(1);
+  refuseToStart(err);
 }
 
 const logger = createLogger(config);
-const aspen = await createAspen(config, logger);
-await aspen.app.listen({ host: config.host, port: config.port });
+let aspen: Aspen;
+try {
+  aspen = await createAspen(config, logger);
+} catch (err) {
+  // What only the database can tell (devices bound to a CA no longer trusted) is a configuration
+  // problem too.
+  if (!(err instanceof ConfigError)) throw err;
+  refuseToStart(err);
+}
+try {
+  await aspen.app.listen({ host: config.host, port: config.port });
+} catch (err) {
+  const problem = listenProblem(err, config);
+  if (problem === undefined) throw err;
+  await aspen.close();
+  refuseToStart(problem);
+}
 logger.info({ database: describeDatabase(config.database) }, 'aspen is listening');
 
+let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    // Ctrl-C under `npm start` signals both npm and Aspen, and npm passes its copy on: the second
+    // must not cut the shutdown short (SHUTDOWN_TIMEOUT_MS still bounds it).
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
     // Bounded: a request that never finishes must not keep the service from stopping.
     setTimeout(() => {
@@ -41,4 +68,24 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       },
     );
   });
+}
+
+// SIGHUP: a renewed TLS certificate (certbot and the like replace the files, then signal) is read
+// again and used for new connections; connected devices keep theirs. A pair that does not work
+// together is refused and the current one kept.
+process.on('SIGHUP', () => {
+  if (config.tls === null) logger.info('SIGHUP: no TLS_CERT/TLS_KEY to reload');
+  else reloadTls(aspen.app.server as unknown as TlsServer, config.tls, logger);
+});
+
+function reloadTls(server: TlsServer, files: { certPath: string; keyPath: string }, log: Logger): void {
+  try {
+    const { certPem, keyPem } = readTlsPair(files.certPath, files.keyPath);
+    server.setSecureContext({ cert: certPem, key: keyPem });
+    log.info({ certificate: files.certPath, key: files.keyPath }, 'TLS certificate reloaded; new connections use it');
+  } catch (err) {
+    // Whatever went wrong, a reload must never take the running server down.
+    const problem = err instanceof ConfigError ? err.message : `TLS_CERT: ${(err as Error).message}`;
+    log.error({ problem }, `TLS certificate not reloaded, still serving the previous one: ${problem}`);
+  }
 }

@@ -4,20 +4,32 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from './config.ts';
 import { buildApp } from './http/app.ts';
-import { DeviceCertVerifier, IdentityVerifier } from './identity/index.ts';
+import { profileSignerFromPem, scepCa } from './enrollment/index.ts';
 import { WebhookDispatcher } from './events/dispatcher.ts';
 import { Webhooks } from './events/webhooks.ts';
+import { DeviceCertVerifier, deviceCaFromPem, IdentityVerifier } from './identity/index.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createApnsPusher } from './push/apns-pusher.ts';
 import { CommandQueue } from './service/command-queue.ts';
+import { DataAssets } from './service/data-assets.ts';
+import { DeclarationAdmin } from './service/declaration-admin.ts';
+import { DeclarationReads } from './service/declaration-reads.ts';
+import { DeclarativeEndpoints } from './service/declarative.ts';
+import { DeclarativeSync } from './service/declarative-sync.ts';
 import { DeviceAuth } from './service/device-auth.ts';
 import { EnrollmentDirectory } from './service/enrollment-directory.ts';
+import { EnrollmentProfiles } from './service/enrollment-profiles.ts';
+import { IdentityRenewal, RENEWAL_JOB, type RenewalRun } from './service/identity-renewal.ts';
+import { Invites } from './service/invites.ts';
+import { IssuedIdentities } from './service/issued-identities.ts';
+import { ScepService } from './service/scep-service.ts';
 import { JobRunner } from './service/job-runner.ts';
 import { PushService, REPUSH_JOB } from './service/push-service.ts';
 import { PRUNE_JOB, Retention } from './service/retention.ts';
 import { MdmService } from './service/mdm-service.ts';
 import { resultEffects } from './service/result-effects.ts';
-import { resolveApiKey, resolveDeviceCa } from './service/shared-secrets.ts';
+import { resolveApiKey, resolveDeviceCas, type ResolvedDeviceCas } from './service/shared-secrets.ts';
+import { StatusReports } from './service/status-reports.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { Storage } from './storage/storage.ts';
 import { VERSION } from './version.ts';
@@ -29,10 +41,12 @@ export interface Aspen {
   app: FastifyInstance;
   storage: Storage;
   apiKey: string;
-  /** Aspen's own device CA, when it is the trusted one (DEVICE_CA unset). */
+  /** Aspen's issuing device CA (RSA), when Aspen has its own (DEVICE_CA unset, or PUBLIC_URL set). */
   deviceCa: { certPem: string; keyPem: string } | null;
   /** Runs the background jobs due now (tests use it to run them without waiting for a poll). */
   runDueJobs(): Promise<number>;
+  /** Runs the identity renewal job now, whenever it is next due (tests use it). */
+  renewIdentities(): Promise<RenewalRun>;
   /** Stops accepting, lets in-flight requests finish, closes the database. */
   close(): Promise<void>;
 }
@@ -44,15 +58,49 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>): Lo
   });
 }
 
-/** Trusts DEVICE_CA, or else Aspen's own device CA (kept in the database, shared by every instance). */
-async function deviceTrust(config: Config, storage: Storage, logger: Logger): Promise<{ caPem: string; own: Aspen['deviceCa'] }> {
-  if (config.identity.caPem !== undefined) return { caPem: config.identity.caPem, own: null };
-  const ca = await resolveDeviceCa(storage, config.dataDir);
-  const where = { certificate: ca.certFile };
-  if (ca.origin === 'generated') logger.warn(where, 'created a device CA: issue device identities from it, or set DEVICE_CA to your own');
-  else if (ca.origin === 'taken over') logger.info(where, 'moved the device CA of the data directory into the database');
-  else logger.info(where, 'trusting the device CA kept in the database');
-  return { caPem: ca.certPem, own: { certPem: ca.certPem, keyPem: ca.keyPem } };
+/**
+ * Which CAs device certificates may chain to, and Aspen's own (kept in the database, shared by
+ * every instance). Aspen's own CAs are there when DEVICE_CA is unset, or when Aspen issues
+ * identities itself (PUBLIC_URL set); they are then trusted beside DEVICE_CA: only Aspen issues
+ * from them, so trusting them lets in exactly the devices Aspen enrolled.
+ */
+async function deviceCas(config: Config, storage: Storage, logger: Logger): Promise<{ trustedPem: string | null; own: ResolvedDeviceCas | null }> {
+  const needsOwn = config.enrollment.publicUrl !== undefined || (config.identity.required && config.identity.caPem === undefined);
+  const own = needsOwn ? await resolveDeviceCas(storage, config.dataDir) : null;
+  if (own !== null) {
+    const where = { certificate: own.certFile };
+    if (own.origin === 'generated') logger.warn(where, 'created a device CA (RSA): it issues device identities through SCEP; set DEVICE_CA to trust a CA of your own besides');
+    else if (own.origin === 'taken over') logger.info(where, 'moved the device CA of the data directory into the database');
+    else logger.info(where, 'trusting the device CA kept in the database');
+    if (own.addedIssuing) logger.info(where, 'created an RSA device CA beside the existing EC one to issue identities through SCEP; certificates of the old one stay trusted');
+  }
+  if (!config.identity.required) return { trustedPem: null, own };
+  const trustedPem = [config.identity.caPem ?? '', ...(own?.trusted.map((ca) => ca.certPem) ?? [])].join('\n');
+  return { trustedPem, own };
+}
+
+/** Built-in enrollment: profiles, invites, SCEP (when PUBLIC_URL is set) and the renewal job. */
+function enrollmentParts(config: Config, storage: Storage, own: ResolvedDeviceCas | null, push: PushService, logger: Logger) {
+  const settings = config.enrollment;
+  const publicUrl = settings.publicUrl;
+  const signerPem = settings.profileSigner ?? config.tls;
+  const signer = publicUrl === undefined || signerPem === null ? null : profileSignerFromPem(signerPem.certPem, signerPem.keyPem);
+  if (publicUrl !== undefined) {
+    if (publicUrl.startsWith('http:')) logger.warn({ publicUrl }, 'PUBLIC_URL is http://: devices only enroll over HTTPS (fine for tests, or behind a TLS-terminating proxy)');
+    if (signer === null) logger.warn('enrollment profiles are served unsigned: set PROFILE_SIGNING_CERT/PROFILE_SIGNING_KEY (or TLS_CERT) so devices show them as verified');
+  }
+  const profiles = new EnrollmentProfiles({ ...settings, publicUrl, signer }, async () => (await push.current())?.topic ?? null);
+  const invites = new Invites(storage.issuance, publicUrl);
+  // Own CAs are always resolved when PUBLIC_URL is set (see deviceCas), the issuing one RSA.
+  const scep =
+    publicUrl === undefined || own === null
+      ? null
+      : new ScepService(scepCa(deviceCaFromPem(own.issuing.certPem, own.issuing.keyPem)), storage.issuance, {
+          staticChallenge: settings.staticChallenge,
+          validityDays: settings.identityValidityDays,
+        });
+  const renewal = new IdentityRenewal(storage, invites, profiles, push, settings, logger);
+  return { routes: { profiles, invites, scep, openChallenge: settings.open ? (settings.staticChallenge ?? null) : null }, renewal };
 }
 
 /**
@@ -81,8 +129,8 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     if (apiKey.origin === 'generated') {
       logger.warn({ apiKey: apiKey.key, file: apiKey.file }, 'generated an admin API key (shown once; a copy is kept in this file)');
     }
-    const trust = config.identity.required ? await deviceTrust(config, storage, logger) : null;
-    const certificates = trust && new DeviceCertVerifier(trust.caPem);
+    const cas = await deviceCas(config, storage, logger);
+    const certificates = cas.trustedPem === null ? null : new DeviceCertVerifier(cas.trustedPem);
     if (certificates) await refuseStrandedDevices(storage, certificates, config.identity.allowUntrustedBindings, logger);
     const auth =
       certificates &&
@@ -128,19 +176,37 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
     jobs.register(REPUSH_JOB, pushService.repushJob);
     jobs.register(PRUNE_JOB, retention.job);
     const releaseIdentities = auth ? (id: string) => auth.release(id) : (id: string) => storage.unbindIdentities(id);
+    const commands = new CommandQueue(storage);
+    const sync = new DeclarativeSync(storage.declarations, commands, storage, pushService, logger);
+    const effects = resultEffects(storage, releaseIdentities);
     const service = new MdmService(
       storage,
       { userAuthenticate: config.userAuthenticate, returnToService: config.returnToService },
       auth,
+      new DeclarativeEndpoints(sync, new StatusReports(storage.declarations, sync, logger)),
       (enrollmentId) => pushService.scheduleRepush(enrollmentId),
-      resultEffects(storage, releaseIdentities),
+      // The enrollment's own effects first: DeviceConfigured ends Await Configuration, which releases a held sync.
+      async (...result) => {
+        await effects(...result);
+        await sync.resultHook(...result);
+      },
     );
+    const enrollment = enrollmentParts(config, storage, cas.own, pushService, logger);
+    const identities = new IssuedIdentities(storage.issuance, config.enrollment, (fingerprint) => auth?.forget(fingerprint));
+    jobs.register(RENEWAL_JOB, enrollment.renewal.job);
     const app = await buildApp({
       service,
-      commands: new CommandQueue(storage),
+      commands,
+      declarations: {
+        admin: new DeclarationAdmin(storage.declarations, sync),
+        reads: new DeclarationReads(storage.declarations, storage),
+        assets: new DataAssets(storage.declarations, storage, sync, auth),
+      },
       directory: new EnrollmentDirectory(storage, releaseIdentities),
       push: pushService,
       webhooks,
+      enrollment: enrollment.routes,
+      identities,
       metrics,
       operations: {
         storage,
@@ -157,14 +223,16 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       version: VERSION,
     });
     await retention.schedule(jobs);
+    await enrollment.renewal.schedule(jobs);
     jobs.start();
     dispatcher.start();
     return {
       app,
       storage,
       apiKey: apiKey.key,
-      deviceCa: trust?.own ?? null,
+      deviceCa: cas.own?.issuing ?? null,
       runDueJobs: () => jobs.runDue(),
+      renewIdentities: () => enrollment.renewal.runOnce(),
       async close() {
         // Fastify stops accepting, answers 503 to requests on kept-alive connections, and waits
         // for the requests in flight; only then does the database close.

@@ -1,8 +1,9 @@
 // Runs one phase of the MDM conversation for every device of a fleet over keep-alive HTTP, a
-// bounded number of devices at a time, and checks every answer byte for byte.
+// bounded number of devices at a time, and checks every answer byte for byte. Optionally one more
+// device uploads large results alongside, until the phase is done.
 import http from 'node:http';
 import { quantile } from '../stats.ts';
-import { CHECKIN_CONTENT_TYPE, commandPlist, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
+import { CHECKIN_CONTENT_TYPE, commandPlist, largeResult, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
 import type { Device, SignedBody } from './fleet.ts';
 import type { Phase, RunResult, RunSpec } from './protocol.ts';
 
@@ -13,7 +14,7 @@ interface Answer {
   body: Buffer;
 }
 
-export async function runPhase(fleet: readonly Device[], spec: RunSpec, commandsPerRound: number): Promise<RunResult> {
+export async function runPhase(fleet: readonly Device[], spec: RunSpec, commandsPerRound: number, largeSender?: Device): Promise<RunResult> {
   const servers = spec.urls.map((u) => new URL(u));
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const latencies: number[] = [];
@@ -26,7 +27,8 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
     return bytes;
   };
 
-  const send = (url: URL, message: SignedBody, contentType: string): Promise<Answer> =>
+  const largeLatencies: number[] = [];
+  const send = (url: URL, message: SignedBody, contentType: string, timings = latencies): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': message.body.length };
       if (spec.signed) headers['mdm-signature'] = message.signature;
@@ -35,7 +37,7 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
-          latencies.push(performance.now() - started);
+          timings.push(performance.now() - started);
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) });
         });
         res.on('error', reject);
@@ -56,6 +58,10 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
     if (phase.kind === 'enroll') {
       expect(await send(url, device.authenticate, CHECKIN_CONTENT_TYPE), null, `${device.id} Authenticate`);
       expect(await send(url, device.tokenUpdate, CHECKIN_CONTENT_TYPE), null, `${device.id} TokenUpdate`);
+      return;
+    }
+    if (phase.kind === 'idle') {
+      for (let i = 0; i < phase.repeats; i++) expect(await send(url, device.idle, REPORT_CONTENT_TYPE), null, `${device.id} Idle`);
       return;
     }
     const commands = phase.kind === 'session' ? roundCommands(phase.round, commandsPerRound) : [phase.expect];
@@ -80,8 +86,35 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
       }
     }
   };
+  let lanesDone = false;
+  /** Large results back to back, each answered by the next command, until the lanes are done. */
+  const uploadLarge = async (device: Device, large: NonNullable<RunSpec['largeResults']>): Promise<void> => {
+    const url = servers[0]!;
+    let answer = await send(url, device.idle, REPORT_CONTENT_TYPE, largeLatencies);
+    for (const [i, uuid] of large.commands.entries()) {
+      expect(answer, uuid, `${device.id} large result ${i}`);
+      if (lanesDone) return;
+      const body = largeResult(device.id, uuid, large.bytes, large.keys);
+      answer = await send(url, { body, signature: device.sign(body) }, REPORT_CONTENT_TYPE, largeLatencies);
+    }
+    throw new Error(`${device.id}: its ${large.commands.length} commands ran out before the phase ended; queue more`);
+  };
+  const uploading = (largeSender && spec.largeResults ? uploadLarge(largeSender, spec.largeResults) : Promise.resolve()).catch((err: unknown) => {
+    errors += 1;
+    if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push((err as Error).message);
+  });
   await Promise.all(Array.from({ length: Math.min(spec.concurrency, fleet.length) }, lane));
+  lanesDone = true;
+  await uploading;
   const wallSeconds = (performance.now() - started) / 1000;
   agent.destroy();
-  return { requests: latencies.length, errors, errorSamples, wallSeconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+  return {
+    requests: latencies.length,
+    errors,
+    errorSamples,
+    wallSeconds,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    ...(spec.largeResults ? { large: { sent: largeLatencies.length - 1, p50Ms: quantile(largeLatencies.slice(1), 0.5) } } : {}),
+  };
 }

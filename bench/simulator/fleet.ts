@@ -26,6 +26,8 @@ export interface Device {
   idle: SignedBody;
   /** Keyed by command UUID. */
   acknowledged: Map<string, SignedBody>;
+  /** Signs a body made during a run (a large result); undefined for an unsigned fleet. */
+  sign(body: Buffer): string | undefined;
 }
 
 const KEY_POOL_SIZE = 8;
@@ -54,6 +56,7 @@ export function buildFleet(spec: FleetSpec): Device[] {
       tokenUpdate: signed(bodies.tokenUpdate(id)),
       idle: signed(bodies.idle(id)),
       acknowledged: new Map(commands.map((uuid) => [uuid, signed(bodies.acknowledged(id, uuid))])),
+      sign: (body: Buffer) => signer?.sign(body),
     };
   });
 }

@@ -24,5 +24,8 @@ async function handle(message: ToSimulator): Promise<FromSimulator> {
   }
   const fleet = fleets.get(message.run.fleet);
   if (fleet === undefined) throw new Error(`no fleet named ${message.run.fleet}`);
-  return { kind: 'result', result: await runPhase(fleet.devices, message.run, fleet.commandsPerRound) };
+  const large = message.run.largeResults;
+  const sender = large && fleets.get(large.fleet)?.devices[0];
+  if (large && sender === undefined) throw new Error(`no fleet named ${large.fleet}`);
+  return { kind: 'result', result: await runPhase(fleet.devices, message.run, fleet.commandsPerRound, sender) };
 }

@@ -19,7 +19,20 @@ export type Phase =
    *  zero-length 200. Each answer must be the exact bytes of the expected command. */
   | { kind: 'session'; round: number }
   /** Idle only; the answer must be this command (a next-command round trip). */
-  | { kind: 'first-command'; expect: string };
+  | { kind: 'first-command'; expect: string }
+  /** Idle `repeats` times per device, each answered by an empty 200 (nothing is queued). */
+  | { kind: 'idle'; repeats: number };
+
+/** One device of another fleet uploading large results back to back while the phase runs: Idle,
+ *  then for each command it is handed an Acknowledged of `bytes` bytes holding `keys` keys, signed
+ *  as it is sent. Its requests are not counted in the phase's latencies. */
+export interface LargeResults {
+  fleet: string;
+  /** The commands queued to it, in the order it will be handed them (more than the phase needs). */
+  commands: string[];
+  bytes: number;
+  keys: number;
+}
 
 export interface RunSpec {
   fleet: string;
@@ -30,6 +43,8 @@ export interface RunSpec {
   signed: boolean;
   /** Devices talking at once (each one's requests are sequential, as on a real device). */
   concurrency: number;
+  /** Sent alongside, until the phase's own devices are done. */
+  largeResults?: LargeResults;
 }
 
 export interface RunResult {
@@ -40,6 +55,8 @@ export interface RunResult {
   wallSeconds: number;
   p50Ms: number;
   p99Ms: number;
+  /** With `largeResults`: how many were answered while the phase ran, and their median latency. */
+  large?: { sent: number; p50Ms: number };
 }
 
 export type ToSimulator = { kind: 'prepare'; fleet: FleetSpec } | { kind: 'run'; run: RunSpec };

@@ -7,7 +7,14 @@ import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { ApiError, CliError } from './errors.ts';
 
-export type Query = Record<string, string | undefined>;
+/** Query parameters; an array repeats its parameter. */
+export type Query = Record<string, string | readonly string[] | undefined>;
+
+/** A request body and its media type. */
+export interface RequestBody {
+  type: string;
+  data: string | Buffer;
+}
 
 export interface ApiClientOptions {
   baseUrl: string;
@@ -47,7 +54,7 @@ export class ApiClient {
   }
 
   /** A body sent as it is (the push certificate upload takes PEM text, not JSON). */
-  put<T>(path: string, body: { type: string; data: string }, query: Query = {}): Promise<T> {
+  put<T>(path: string, body: RequestBody, query: Query = {}): Promise<T> {
     return this.request<T>('PUT', path + queryString(query), body);
   }
 
@@ -59,7 +66,33 @@ export class ApiClient {
     return this.request<T>('DELETE', path);
   }
 
-  private async request<T>(method: string, path: string, body?: { type: string; data: string }): Promise<T> {
+  /** A GET whose answer is a file, not JSON (an enrollment profile); an error's text becomes the message. */
+  async download(path: string): Promise<Buffer> {
+    const url = new URL(this.baseUrl + path);
+    const res = await this.send(url, { method: 'GET', ...(url.protocol === 'https:' && this.#ca ? { ca: [...rootCertificates, this.#ca.pem] } : {}) }, undefined);
+    if (res.status < 200 || res.status >= 300) throw new ApiError(res.status, 'http', res.text.trim() || `HTTP ${res.status} ${res.statusText} from ${this.baseUrl}${path}`);
+    return res.bytes;
+  }
+
+  /** A change answered KMFDDM's way, without a body: true for 204 (changed), false for 304 (nothing changed). */
+  async change(method: 'PUT' | 'POST' | 'DELETE', path: string, query: Query = {}, body?: RequestBody): Promise<boolean> {
+    return (await this.exchange(method, path + queryString(query), body)).status !== 304;
+  }
+
+  /** A body as the server sent it, with its headers (a stored document). */
+  async raw(path: string, query: Query = {}): Promise<{ text: string; headers: IncomingMessage['headers'] }> {
+    return this.exchange('GET', path + queryString(query));
+  }
+
+  private async request<T>(method: string, path: string, body?: RequestBody): Promise<T> {
+    const json = parseJson((await this.exchange(method, path, body)).text);
+    if (json === undefined) throw new CliError(`${method} ${path}: the server did not answer JSON (is ${this.baseUrl} an Aspen server?)`);
+    return json as T;
+  }
+
+  /** Sends a request; an answer other than 2xx or 304 is an ApiError with the server's message
+   *  (Aspen's error envelope, or KMFDDM's `{"error": "..."}`). */
+  private async exchange(method: string, path: string, body?: RequestBody): Promise<{ status: number; text: string; headers: IncomingMessage['headers'] }> {
     const url = new URL(this.baseUrl + path);
     const res = await this.send(url, {
       method,
@@ -67,23 +100,24 @@ export class ApiClient {
       // With a CA of its own, the system's roots stay trusted too: the same flag works for both.
       ...(url.protocol === 'https:' && this.#ca ? { ca: [...rootCertificates, this.#ca.pem] } : {}),
     }, body?.data);
-    const json = parseJson(res.text);
-    if (res.status < 200 || res.status >= 300) {
-      const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      if (error?.message !== undefined) throw new ApiError(res.status, error.code ?? 'error', error.message, error.details);
-      throw new ApiError(res.status, 'http', `HTTP ${res.status} ${res.statusText} from ${this.baseUrl}${path}`);
-    }
-    if (json === undefined) throw new CliError(`${method} ${path}: the server did not answer JSON (is ${this.baseUrl} an Aspen server?)`);
-    return json as T;
+    if ((res.status >= 200 && res.status < 300) || res.status === 304) return res;
+    const json = parseJson(res.text) as { error?: string | { code?: string; message?: string; details?: unknown }; errors?: unknown } | undefined;
+    const error = json?.error;
+    if (typeof error === 'string') throw new ApiError(res.status, 'error', error, json?.errors);
+    if (error?.message !== undefined) throw new ApiError(res.status, error.code ?? 'error', error.message, error.details);
+    throw new ApiError(res.status, 'http', `HTTP ${res.status} ${res.statusText} from ${this.baseUrl}${path}`);
   }
 
-  private send(url: URL, options: RequestOptions, body: string | undefined): Promise<{ status: number; statusText: string; text: string }> {
+  private send(url: URL, options: RequestOptions, body: string | Buffer | undefined): Promise<{ status: number; statusText: string; text: string; bytes: Buffer; headers: IncomingMessage['headers'] }> {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = request(url, options, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: bytes.toString('utf8'), bytes, headers: res.headers });
+        });
         res.on('error', (err) => reject(this.connectionError(err)));
       });
       req.on('error', (err) => reject(this.connectionError(err)));
@@ -115,7 +149,10 @@ export function segment(id: string): string {
 
 function queryString(query: Query): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
+  for (const [key, value] of Object.entries(query)) {
+    if (typeof value === 'string') params.set(key, value);
+    else for (const v of value ?? []) params.append(key, v);
+  }
   const s = params.toString();
   return s === '' ? '' : `?${s}`;
 }

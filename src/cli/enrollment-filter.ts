@@ -46,7 +46,7 @@ export function enrollmentFilter(args: ParsedArgs): EnrollmentFilter & { given: 
 }
 
 /** A --name value that must be one of `values`, exactly as the API spells it. */
-function choice<const T extends string>(args: ParsedArgs, name: string, values: readonly T[]): T | undefined {
+export function choice<const T extends string>(args: ParsedArgs, name: string, values: readonly T[]): T | undefined {
   const value = stringOption(args, name);
   if (value === undefined || (values as readonly string[]).includes(value)) return value as T | undefined;
   const hint = didYouMean(value, values, (v) => v);

@@ -5,12 +5,17 @@ import { CliError } from './errors.ts';
 
 export async function serverConfig(): Promise<Config> {
   // Loaded on use: its validation library is a startup cost the server commands should not pay.
-  const { ConfigError, loadConfig } = await import('../config.ts');
+  const { loadConfig } = await import('../config.ts');
   try {
     return loadConfig();
   } catch (err) {
-    // Same wording as the server's refusal to start.
-    if (err instanceof ConfigError) throw new CliError(`invalid configuration: ${err.message}`);
-    throw err;
+    return asCliError(err);
   }
+}
+
+/** A configuration problem in the same words as the server's refusal to start; anything else rethrown. */
+export async function asCliError(err: unknown): Promise<never> {
+  const { ConfigError } = await import('../config.ts');
+  if (err instanceof ConfigError) throw new CliError(`invalid configuration: ${err.message}`);
+  throw err;
 }

@@ -7,8 +7,11 @@ import { backup, restore } from './commands/backup.ts';
 import { commands } from './commands/commands.ts';
 import { webhooksAdd, webhooksDeliveries, webhooksEnable, webhooksList, webhooksRemove, webhooksReplay, webhooksTest } from './commands/webhooks.ts';
 import { configCheck } from './commands/config-check.ts';
+import { DDM_COMMANDS } from './commands/ddm.ts';
 import { enrollments, forget, show } from './commands/enrollments.ts';
-import { identitiesList, identitiesRelease } from './commands/identities.ts';
+import { identitiesList, identitiesRelease, identitiesRenewals, identitiesRevoke } from './commands/identities.ts';
+import { inviteCreate, inviteList, inviteRevoke } from './commands/invites.ts';
+import { profile } from './commands/profile.ts';
 import { push } from './commands/push.ts';
 import { pushcertShow, pushcertUpload } from './commands/pushcert.ts';
 import { queue } from './commands/queue.ts';
@@ -29,6 +32,12 @@ const COMMANDS: readonly CliCommand[] = [
   push,
   identitiesList,
   identitiesRelease,
+  identitiesRevoke,
+  identitiesRenewals,
+  inviteCreate,
+  inviteList,
+  inviteRevoke,
+  profile,
   pushcertShow,
   pushcertUpload,
   webhooksList,
@@ -38,6 +47,7 @@ const COMMANDS: readonly CliCommand[] = [
   webhooksTest,
   webhooksDeliveries,
   webhooksReplay,
+  ...DDM_COMMANDS,
   configCheck,
   backup,
   restore,
@@ -79,6 +89,12 @@ async function help(topic: readonly string[]): Promise<number> {
   const command = findCommand(topic);
   if (command !== undefined) {
     print(commandUsage(command));
+    return 0;
+  }
+  // A family of commands (`aspen help ddm`): each of them.
+  const family = topic.length === 1 ? COMMANDS.filter((c) => c.name.split(' ')[0] === topic[0] && c.name.includes(' ')) : [];
+  if (family.length > 0) {
+    print(family.flatMap((c) => [...c.usage.map((u) => `aspen ${u}`), `    ${c.summary}`]).join('\n'));
     return 0;
   }
   // Loaded on use, like the schema behind it.

@@ -13,6 +13,7 @@ export { type ScepFailInfo } from './scep/failure.ts';
 export { DEFAULT_VALIDITY_DAYS, type IssuedCertificate } from './scep/issue.ts';
 export { timingSafeStringEqual } from './constant-time.ts';
 export {
+  accessRightsProblem,
   ALL_ACCESS_RIGHTS,
   buildEnrollmentProfile,
   EnrollmentProfileError,

@@ -152,10 +152,17 @@ function check(options: EnrollmentProfileOptions): void {
     throw new EnrollmentProfileError(`topic ${JSON.stringify(options.mdm.topic)} is not an MDM push topic (com.apple.mgmt.…)`);
   }
   const rights = options.mdm.accessRights ?? ALL_ACCESS_RIGHTS;
+  const problem = accessRightsProblem(rights);
+  if (problem !== undefined) throw new EnrollmentProfileError(`AccessRights ${problem}`);
+}
+
+/** Why an AccessRights bitmask would be refused by devices, or undefined when it is valid. */
+export function accessRightsProblem(rights: number): string | undefined {
   // Installing profiles needs inspecting them (2 needs 1), likewise provisioning profiles (128 needs 64).
   if (!Number.isInteger(rights) || rights < 1 || rights > ALL_ACCESS_RIGHTS || (rights & 2 && !(rights & 1)) || (rights & 128 && !(rights & 64))) {
-    throw new EnrollmentProfileError(`AccessRights ${rights} is not a valid combination (1 to 8191; 2 needs 1, 128 needs 64)`);
+    return `${rights} is not a valid combination (1 to 8191; 2 needs 1, 128 needs 64)`;
   }
+  return undefined;
 }
 
 function isHttpUrl(text: string): boolean {

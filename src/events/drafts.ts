@@ -4,6 +4,7 @@
 // every command report — so receivers written for those servers work; Aspen's own topics name
 // what the server did (`command.queued`, `push.failed`, ...).
 import { randomUUID } from 'node:crypto';
+import type { DeclarationStatus } from '../ddm/index.ts';
 import type { EnrollmentType, ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { decodePlistDict, encodePlist, type PlistDict } from '../protocol/plist.ts';
 import type { EventDraft } from '../storage/events.ts';
@@ -24,6 +25,7 @@ export const EVENT_TOPICS = [
   'command.cancelled',
   'push.failed',
   'identity.refused',
+  'declaration.status_changed',
   'aspen.test',
 ] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
@@ -95,6 +97,19 @@ export function pushFailed(enrollmentId: string, deviceId: string, reason: strin
 /** A device request refused for its identity; what the body said it was, when it could be read. */
 export function identityRefused(refusal: string, reason: string, who: ResolvedEnrollment | undefined, at: string): EventDraft {
   return draft('identity.refused', who?.deviceId ?? null, at, { refusal, reason, ...(who ? { enrollment_id: who.id } : {}) });
+}
+
+/** Declarations whose reported status a DDM status report changed (`changes`: identifier, the
+ *  status before and after, each absent when not reported). */
+export function declarationStatusChanged(
+  enrollmentId: string,
+  deviceId: string,
+  changes: readonly { identifier: string; before?: DeclarationStatus; after?: DeclarationStatus }[],
+  at: string,
+): EventDraft {
+  const status = (s: DeclarationStatus) => ({ identifier: s.identifier, kind: s.kind, server_token: s.serverToken, active: s.active, valid: s.valid, reasons: s.reasons });
+  const change = (c: (typeof changes)[number]) => ({ identifier: c.identifier, ...(c.before ? { before: status(c.before) } : {}), ...(c.after ? { after: status(c.after) } : {}) });
+  return draft('declaration.status_changed', deviceId, at, { enrollment_id: enrollmentId, changes: changes.map(change) });
 }
 
 /** What `POST /v1/webhooks/{id}/test` sends through the usual delivery. */

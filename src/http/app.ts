@@ -4,12 +4,18 @@ import type { Logger } from 'pino';
 import type { Webhooks } from '../events/webhooks.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { CommandQueue } from '../service/command-queue.ts';
+import type { DataAssets } from '../service/data-assets.ts';
+import type { DeclarationAdmin } from '../service/declaration-admin.ts';
+import type { DeclarationReads } from '../service/declaration-reads.ts';
 import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
+import type { IssuedIdentities } from '../service/issued-identities.ts';
 import type { PushService } from '../service/push-service.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
-import { sendApiError } from './admin/errors.ts';
+import { apiErrorHandler, sendApiError } from './admin/errors.ts';
+import { clientError, frameworkError, MAX_PATH_PARAMETER_LENGTH, MAX_REQUEST_HEAD_BYTES, refuseWhileClosing } from './framework-errors.ts';
 import { deviceRoutes } from './device-routes.ts';
+import { enrollmentRoutes, type EnrollmentRoutesOptions } from './enrollment-routes.ts';
 import { operationsRoutes, type OperationsRoutesOptions } from './operations-routes.ts';
 
 export interface AppDeps {
@@ -18,6 +24,9 @@ export interface AppDeps {
   directory: EnrollmentDirectory;
   push: PushService;
   webhooks: Webhooks;
+  enrollment: EnrollmentRoutesOptions;
+  identities: IssuedIdentities;
+  declarations: { admin: DeclarationAdmin; reads: DeclarationReads; assets: DataAssets };
   metrics: Metrics;
   operations: Omit<OperationsRoutesOptions, 'metrics'>;
   apiKey: string;
@@ -32,10 +41,16 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const https = deps.tls && { cert: deps.tls.certPem, key: deps.tls.keyPem, requestCert: true, rejectUnauthorized: false };
+  const https = deps.tls && {
+    cert: deps.tls.certPem,
+    key: deps.tls.keyPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+    maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
+  };
   // The https variant of Fastify's instance type differs only in its raw server type.
   const app = Fastify({
-    ...(https ? { https } : {}),
+    ...(https ? { https } : { http: { maxHeaderSize: MAX_REQUEST_HEAD_BYTES } }),
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Device requests get one summary line each (device-routes.ts); Fastify's two generic lines
     // per request would only repeat it.
@@ -44,11 +59,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: deps.requestTimeoutMs,
     // A ServerURL written with a trailing slash must still reach /mdm: anything else a device
     // gets back (a 404, or worse) stops its management.
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+    return503OnClosing: false,
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = deps.headersTimeoutMs;
-  await app.register(deviceRoutes, { service: deps.service, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
+  app.setErrorHandler(apiErrorHandler);
+  refuseWhileClosing(app);
+  await app.register(deviceRoutes, { service: deps.service, assets: deps.declarations.assets, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
   await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
+  await app.register(enrollmentRoutes, deps.enrollment);
   await app.register(adminRoutes, {
     apiKey: deps.apiKey,
     version: deps.version,
@@ -56,6 +77,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     directory: deps.directory,
     push: deps.push,
     webhooks: deps.webhooks,
+    issuance: { invites: deps.enrollment.invites, identities: deps.identities },
+    declarations: deps.declarations,
   });
   app.get('/version', async () => ({ version: deps.version }));
   // Unknown paths are a plain 404 for everyone: behind the admin API's key check they would be a

@@ -63,14 +63,18 @@ export async function ensureDeviceCa(dataDir: string): Promise<EnsuredDeviceCa> 
  * SCEP clients encrypt their requests to the CA's key (RSA key transport). RSA CAs get 3072 bits:
  * the CA outlives 2030, after which 2048-bit RSA is no longer considered enough.
  */
-export function createDeviceCa(now: Date = new Date(), keyType: 'ec' | 'rsa' = 'ec'): { certPem: string; keyPem: string } {
+export function createDeviceCa(
+  now: Date = new Date(),
+  keyType: 'ec' | 'rsa' = 'ec',
+  commonName: string = DEVICE_CA_COMMON_NAME,
+): { certPem: string; keyPem: string } {
   const { publicKey, privateKey } =
     keyType === 'ec'
       ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
       : generateKeyPairSync('rsa', { modulusLength: RSA_CA_KEY_BITS });
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
   const der = buildCertificate({
-    commonName: DEVICE_CA_COMMON_NAME,
+    commonName,
     publicKey,
     notBefore,
     notAfter: new Date(notBefore.getTime() + CA_VALIDITY_DAYS * DAY_MS),

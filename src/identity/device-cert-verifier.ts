@@ -1,12 +1,21 @@
 // Decides whether a device certificate (from mTLS, a proxy header or an Mdm-Signature) is one of
 // ours: it chains to a trusted device CA, every certificate on the way is within its validity
-// period, and it may be used for TLS client authentication.
+// period and path length, and it may be used for TLS client authentication.
 //
-// Chain building costs a few signature checks, so its outcome is cached per certificate
-// fingerprint. A device sends the same certificate on every request, so the steady-state cost is
-// one SHA-256 over the DER plus a map lookup. Validity periods are the only part that depends on
-// time: the cache keeps the chain's combined window and compares it with `now` on every call.
+// The path is built from the certificates in DEVICE_CA and, when the leaf's issuer is not among
+// them, from the intermediates the request itself carries (the CMS certificates of an
+// Mdm-Signature, the TLS client's chain): with only the root in DEVICE_CA, a device whose
+// identity an issuing CA under that root signed is still accepted. Presented certificates are
+// untrusted candidates until signatures link them to a trusted one, and both their number and the
+// path's length are bounded.
+//
+// Path building costs a few signature checks, so its outcome is cached. A device sends the same
+// certificate on every request, so the steady-state cost is one SHA-256 over the DER plus a map
+// lookup. The outcome depends on the leaf and, when it needed them, on the presented certificates,
+// so those are part of the key. Validity periods are the only part that depends on time: the cache
+// keeps the path's combined window and compares it with `now` on every call.
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import * as pkijs from 'pkijs';
 import { IdentityError, type IdentityFailure } from './errors.ts';
 import { LruCache } from './lru-cache.ts';
 
@@ -33,7 +42,13 @@ export interface DeviceCertVerifierOptions {
   cacheSize?: number;
 }
 
+/** Presented certificates looked at per request; the rest are ignored. */
+export const MAX_PRESENTED_CERTIFICATES = 8;
+/** Presented intermediates a path may go through before it reaches a trusted certificate. */
+export const MAX_PRESENTED_PATH_LENGTH = 4;
+
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const BASIC_CONSTRAINTS = '2.5.29.19';
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -60,13 +75,18 @@ export class DeviceCertVerifier {
     return this.#authorities.map(fingerprintOf);
   }
 
-  /** Returns the device identity for `certDer`, or throws IdentityError saying why it is refused. */
-  verify(certDer: Uint8Array, now: Date = new Date()): DeviceIdentity {
-    const fingerprint = createHash('sha256').update(certDer).digest('hex');
-    let outcome = this.#outcomes.get(fingerprint);
-    if (outcome === undefined) {
-      outcome = this.#evaluate(Buffer.from(certDer), fingerprint);
-      this.#outcomes.set(fingerprint, outcome);
+  /**
+   * Returns the device identity for `certDer`, or throws IdentityError saying why it is refused.
+   * `presented`: other certificates the request carries (nearest issuer first, in any order),
+   * consulted only when DEVICE_CA alone does not reach the leaf's issuer.
+   */
+  verify(certDer: Uint8Array, now: Date = new Date(), presented: readonly Uint8Array[] = []): DeviceIdentity {
+    const fingerprint = sha256(certDer);
+    let outcome = this.#outcome(fingerprint, () => this.#evaluate(Buffer.from(certDer), fingerprint, []));
+    if ('failure' in outcome && outcome.failure === 'unknown-ca' && presented.length > 0) {
+      const candidates = presented.slice(0, MAX_PRESENTED_CERTIFICATES);
+      const key = `${fingerprint}+${sha256(Buffer.from(candidates.map(sha256).join(',')))}`;
+      outcome = this.#outcome(key, () => this.#evaluate(Buffer.from(certDer), fingerprint, candidates));
     }
     if ('failure' in outcome) throw new IdentityError(outcome.failure, outcome.message);
 
@@ -80,8 +100,17 @@ export class DeviceCertVerifier {
     return outcome.identity;
   }
 
-  /** Everything about a certificate that does not depend on the time. */
-  #evaluate(certDer: Buffer, fingerprint: string): CachedOutcome {
+  #outcome(key: string, evaluate: () => CachedOutcome): CachedOutcome {
+    let outcome = this.#outcomes.get(key);
+    if (outcome === undefined) {
+      outcome = evaluate();
+      this.#outcomes.set(key, outcome);
+    }
+    return outcome;
+  }
+
+  /** Everything about a certificate and the path above it that does not depend on the time. */
+  #evaluate(certDer: Buffer, fingerprint: string, presented: readonly Uint8Array[]): CachedOutcome {
     let leaf: X509Certificate;
     let publicKey: KeyObject;
     try {
@@ -96,8 +125,15 @@ export class DeviceCertVerifier {
       return { failure: 'not-client-auth', message: `extended key usage ${usages.join(',')} excludes clientAuth` };
     }
 
-    const chain = this.#issuersOf(leaf);
-    if (chain.length === 0) return { failure: 'unknown-ca', message: `no trusted device CA issued "${oneLine(leaf.issuer)}"` };
+    const chain = this.#pathAbove(leaf, presented.flatMap(parseCa));
+    if (chain === undefined) {
+      const carried = presented.length === 0 ? '' : ` (nor do the ${presented.length} certificates the request carries lead to one)`;
+      return { failure: 'unknown-ca', message: `no trusted device CA issued "${oneLine(leaf.issuer)}"${carried}` };
+    }
+    const tooLong = chain.findIndex((ca, below) => pathLengthLimit(ca) < below);
+    if (tooLong !== -1) {
+      return { failure: 'unknown-ca', message: `"${oneLine(chain[tooLong]!.subject)}" allows fewer intermediate CAs below it than the path has` };
+    }
 
     const certificates = [leaf, ...chain];
     const identity: DeviceIdentity = Object.freeze({
@@ -119,6 +155,25 @@ export class DeviceCertVerifier {
   }
 
   /**
+   * The CAs above `leaf`, nearest first: presented intermediates (at most
+   * MAX_PRESENTED_PATH_LENGTH) until one is issued by a trusted certificate, then trusted ones up
+   * through the bundle. Undefined when no trusted certificate is reached.
+   */
+  #pathAbove(leaf: X509Certificate, presented: readonly X509Certificate[]): X509Certificate[] | undefined {
+    const path: X509Certificate[] = [];
+    let current = leaf;
+    for (;;) {
+      const trusted = this.#authorities.find((ca) => issued(ca, current));
+      if (trusted !== undefined) return [...path, trusted, ...this.#issuersOf(trusted)];
+      if (path.length === MAX_PRESENTED_PATH_LENGTH) return undefined;
+      const next = presented.find((ca) => !path.includes(ca) && issued(ca, current));
+      if (next === undefined) return undefined;
+      path.push(next);
+      current = next;
+    }
+  }
+
+  /**
    * The trusted certificates above `certificate`, nearest first, following issuer links through
    * the bundle until a self-signed root or a certificate whose issuer is not in the bundle.
    */
@@ -126,19 +181,39 @@ export class DeviceCertVerifier {
     const chain: X509Certificate[] = [];
     let current = certificate;
     for (;;) {
-      const issuer = this.#authorities.find(
-        (ca) =>
-          ca !== current &&
-          !chain.includes(ca) && // a cross-signed pair in the bundle must not loop
-          ca.ca &&
-          current.checkIssued(ca) &&
-          current.verify(ca.publicKey),
-      );
+      // A cross-signed pair in the bundle must not loop.
+      const issuer = this.#authorities.find((ca) => !chain.includes(ca) && issued(ca, current));
       if (issuer === undefined) return chain;
       chain.push(issuer);
       current = issuer;
     }
   }
+}
+
+/** Whether `ca` is a CA certificate that issued and signed `certificate`. */
+function issued(ca: X509Certificate, certificate: X509Certificate): boolean {
+  return ca !== certificate && ca.ca && certificate.checkIssued(ca) && certificate.verify(ca.publicKey);
+}
+
+/** A presented certificate that could be an intermediate, or nothing (unparseable, not a CA). */
+function parseCa(der: Uint8Array): X509Certificate[] {
+  try {
+    const certificate = new X509Certificate(der);
+    return certificate.ca ? [certificate] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** How many intermediate CAs may follow this CA in a path (basicConstraints pathLenConstraint). */
+function pathLengthLimit(ca: X509Certificate): number {
+  const extension = pkijs.Certificate.fromBER(ca.raw).extensions?.find((e) => e.extnID === BASIC_CONSTRAINTS);
+  const limit: unknown = (extension?.parsedValue as pkijs.BasicConstraints | undefined)?.pathLenConstraint;
+  return typeof limit === 'number' ? limit : Infinity;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function fingerprintOf(certificate: X509Certificate): string {

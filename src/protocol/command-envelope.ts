@@ -11,21 +11,44 @@ export interface CommandEnvelope {
 }
 
 /**
+ * What a CommandUUID chosen by an admin may be, in a raw plist and in JSON alike: it names the
+ * command in URL paths (`GET /v1/commands/{uuid}`, `DELETE .../queue/{uuid}`) and in log lines, so
+ * it is kept to URL-safe characters and a length any request line carries. UUIDs, and Apple's own
+ * examples (`0001_DeviceInformation`), fit.
+ */
+export const COMMAND_UUID_RULE = {
+  maxLength: 200,
+  pattern: /^[A-Za-z0-9._~-]+$/,
+  description: '1 to 200 characters: letters, digits, "-", ".", "_" and "~"',
+} as const;
+
+/** Why `uuid` cannot be a CommandUUID, or undefined when it can. */
+export function commandUuidProblem(uuid: string): string | undefined {
+  if (uuid.length === 0 || uuid.length > COMMAND_UUID_RULE.maxLength || !COMMAND_UUID_RULE.pattern.test(uuid)) {
+    return `must be ${COMMAND_UUID_RULE.description}`;
+  }
+  return undefined;
+}
+
+/**
  * Checks a raw command plist and gives it a CommandUUID if it has none. The admin's bytes are kept
  * as they are (a parse/re-build round trip would turn `<real>1.0</real>` into `<integer>`), so a
  * missing CommandUUID is inserted as text right after the root `<dict>` and the result re-checked.
+ * Admin input must be fully readable: a value the device could not read either (`<date>` that is
+ * no date) is refused with its key path rather than queued.
  */
 export function prepareRawCommand(body: Uint8Array | string, newUuid: () => string = randomUUID): CommandEnvelope {
   const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
-  const plist = decodePlistDict(text);
+  const plist = decodePlistDict(text, { unreadable: 'refuse' });
   const command = plist.Command;
   if (!isDict(command)) throw new PlistError('command plist has no Command dictionary');
   const requestType = command.RequestType;
-  if (typeof requestType !== 'string' || requestType === '') throw new PlistError('Command.RequestType is missing');
+  if (typeof requestType !== 'string' || requestType === '') throw new PlistError('missing or not a non-empty string', 'Command.RequestType');
   const existing = plist.CommandUUID;
   if (existing !== undefined) {
-    if (typeof existing !== 'string' || existing === '') throw new PlistError('CommandUUID must be a non-empty string');
-    return { uuid: existing, requestType, payload: Buffer.from(text, 'utf8') };
+    const problem = typeof existing === 'string' ? commandUuidProblem(existing) : 'must be a string';
+    if (problem !== undefined) throw new PlistError(problem, 'CommandUUID');
+    return { uuid: existing as string, requestType, payload: Buffer.from(text, 'utf8') };
   }
   const uuid = newUuid();
   const root = /<plist[^>]*>\s*<dict>/.exec(text);

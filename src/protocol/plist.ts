@@ -1,10 +1,12 @@
 // The XML property list codec used on the device wire. Pure: no I/O.
 //
-// Devices only ever send XML plists. The `plist` package would also accept OpenStep and binary
-// plists and resolves nothing but the five predefined XML entities, so we gate its input: only a
-// document that starts like an XML plist, has no DTD internal subset and declares no entities is
-// handed to it. That keeps entity-expansion tricks out before any parser sees them.
-import { build, parse } from 'plist';
+// Devices only ever send XML plists, so only XML is read, by our own reader (plist-reader.ts, which
+// says why); a DTD internal subset, and so any entity declaration, is refused before a value is
+// read. Writing (plist-writer.ts) gives the bytes the `plist` package gave, which devices know.
+import { PlistError, PlistReader, type ReadOptions } from './plist-reader.ts';
+import { writePlist } from './plist-writer.ts';
+
+export { MAX_PLIST_DEPTH, PlistError, type ReadOptions, type UnreadablePolicy } from './plist-reader.ts';
 
 export type PlistValue =
   | string
@@ -17,44 +19,53 @@ export type PlistValue =
 
 export type PlistDict = { [key: string]: PlistValue };
 
-/** Thrown for input that is not an acceptable XML plist; always the sender's fault (a 4xx). */
-export class PlistError extends Error {
-  override readonly name = 'PlistError';
-}
-
-const XML_START = /^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*(?:<!DOCTYPE\s+plist[^>[]*>\s*)?(?:<!--[\s\S]*?-->\s*)*<plist[\s>]/;
-const FORBIDDEN = /<!ENTITY|<!DOCTYPE[^>]*\[/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Bodies up to this size are read in one go; larger ones, by `decodePlistDictYielding`, in slices
+ * of `SLICE_MS` with the event loop free between them, so one large result (a Mac's
+ * InstalledApplicationList) never holds up every other device's request for the whole parse.
+ */
+const READ_IN_ONE_GO_BYTES = 64 * 1024;
+const SLICE_MS = 2;
+
 /** Parses an XML plist whose root must be a dictionary (every MDM message and command is one). */
-export function decodePlistDict(body: Uint8Array | string): PlistDict {
-  const value = decodePlist(body);
+export function decodePlistDict(body: Uint8Array | string, options?: ReadOptions): PlistDict {
+  return rootDict(decodePlist(body, options));
+}
+
+/** As `decodePlistDict`, but a large body is read in slices, yielding to the event loop between them. */
+export async function decodePlistDictYielding(body: Uint8Array | string, options?: ReadOptions): Promise<PlistDict> {
+  const reader = new PlistReader(text(body), options);
+  if (body.length <= READ_IN_ONE_GO_BYTES) reader.step();
+  else for (reader.step(SLICE_MS); !reader.done; reader.step(SLICE_MS)) await new Promise<void>((resolve) => setImmediate(resolve));
+  return rootDict(reader.value);
+}
+
+/** Parses an XML plist of any root type (a dictionary, an array, a string...). */
+export function decodePlist(body: Uint8Array | string, options?: ReadOptions): PlistValue {
+  const reader = new PlistReader(text(body), options);
+  reader.step();
+  return reader.value;
+}
+
+function text(body: Uint8Array | string): string {
+  let decoded: string;
+  try {
+    decoded = typeof body === 'string' ? body : utf8.decode(body);
+  } catch {
+    throw new PlistError('body is not valid UTF-8');
+  }
+  return decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
+}
+
+function rootDict(value: PlistValue): PlistDict {
   if (!isDict(value)) throw new PlistError('plist root is not a dictionary');
   return value;
 }
 
-export function decodePlist(body: Uint8Array | string): PlistValue {
-  let text: string;
-  try {
-    text = typeof body === 'string' ? body : utf8.decode(body);
-  } catch {
-    throw new PlistError('body is not valid UTF-8');
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (FORBIDDEN.test(text)) throw new PlistError('plist declares entities or a DTD internal subset');
-  if (!XML_START.test(text)) throw new PlistError('body is not an XML plist');
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch (err) {
-    throw new PlistError(`malformed plist: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (value === null || value === undefined) throw new PlistError('empty plist');
-  return value as PlistValue;
-}
-
 export function encodePlist(value: PlistValue): string {
-  return build(value as Parameters<typeof build>[0]);
+  return writePlist(value);
 }
 
 export function isDict(value: unknown): value is PlistDict {

@@ -19,7 +19,6 @@ import {
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
 import { checkinEvent, type DeviceMessage } from '../events/drafts.ts';
 import type { EnrollmentStore } from '../storage/storage.ts';
-import { declarativeManagementReply } from './declarative.ts';
 import type { Authorization } from './device-auth.ts';
 import { DeviceRequestError, emptyReply, plistReply, unknownEnrollment, type DeviceReply } from './device-reply.ts';
 
@@ -31,11 +30,20 @@ export interface CheckinOptions {
   returnToService: { wifiProfile: Uint8Array; mdmProfile: Uint8Array | null } | null;
 }
 
+/** What check-ins need of Declarative Device Management (declarative.ts, declarative-sync.ts). */
+export interface DeclarativeCheckin {
+  /** Answers a DeclarativeManagement check-in's Endpoint. */
+  reply(endpoint: string, data: Uint8Array | undefined, who: ResolvedEnrollment, at: Date): Promise<DeviceReply>;
+  /** A channel's first TokenUpdate since Authenticate: its declarations are to be synced. */
+  enrolled(enrollmentId: string): Promise<void>;
+}
+
 interface CheckinContext {
   /** The message with where it came from: what its event is made of. */
   device: DeviceMessage;
   storage: EnrollmentStore;
   options: CheckinOptions;
+  declarative: DeclarativeCheckin;
   message: PlistDict;
   who: ResolvedEnrollment;
   /** How the request's certificate was admitted; null when identity checks are off. */
@@ -70,6 +78,9 @@ const handlers: Record<string, Handler> = {
   async TokenUpdate(ctx) {
     const msg = parse(tokenUpdateSchema, ctx.message);
     const who = ctx.who;
+    // The first TokenUpdate after Authenticate (or of a new user channel) makes the channel
+    // reachable, with none of its declarations on the device yet.
+    const before = await ctx.storage.getEnrollment(who.id);
     const known = await ctx.storage.tokenUpdate({
       ...who,
       userId: msg.UserID ?? msg.EnrollmentUserID ?? null,
@@ -84,6 +95,7 @@ const handlers: Record<string, Handler> = {
       event: checkinEvent(ctx.device),
     });
     if (!known) throw unknownEnrollment(who, 'TokenUpdate');
+    if (before?.state !== 'enrolled') await ctx.declarative.enrolled(who.id);
     return emptyReply({ enrollmentId: who.id, message: 'TokenUpdate', outcome: 'enrolled' });
   },
 
@@ -143,11 +155,10 @@ const handlers: Record<string, Handler> = {
   async DeclarativeManagement(ctx) {
     const msg = parse(declarativeManagementSchema, ctx.message);
     const who = ctx.who;
-    const reply = declarativeManagementReply(msg.Endpoint, { enrollmentId: who.id, message: 'DeclarativeManagement' });
     if (!(await ctx.storage.recordSeen(who.id, 'DeclarativeManagement', ctx.at, checkinEvent(ctx.device)))) {
       throw unknownEnrollment(who, 'DeclarativeManagement');
     }
-    return reply;
+    return ctx.declarative.reply(msg.Endpoint, msg.Data, who, new Date(ctx.at));
   },
 
   async ReturnToService(ctx) {

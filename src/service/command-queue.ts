@@ -79,7 +79,7 @@ export class CommandQueue {
   async enqueueRaw(body: Uint8Array, enrollmentIds: string[]): Promise<EnqueueResult> {
     const command = prepareRawCommand(body);
     const at = this.now().toISOString();
-    const outcomes = await this.storage.enqueue(command, enrollmentIds, at, commandQueued(command.uuid, command.requestType, at));
+    const outcomes = await this.storage.enqueue(command, enrollmentIds, at, { event: commandQueued(command.uuid, command.requestType, at) });
     return { command, outcomes };
   }
 
@@ -89,20 +89,44 @@ export class CommandQueue {
     const built = buildCommand(submission);
     if (!built.ok) return built;
     const { command } = built;
-    const targets = [...new Set(submission.targets)];
+    const { outcomes, allowed } = await this.gate(command.requestType, submission.targets);
+    const at = this.now().toISOString();
+    if (allowed.length > 0) await this.storage.enqueue(command, allowed, at, { event: commandQueued(command.uuid, command.requestType, at) });
+    return { ok: true, command, targets: outcomes };
+  }
+
+  /**
+   * Queues a command the server built itself to the targets that may run it and have no command of
+   * its RequestType pending yet: of any number of requests (on any number of instances) wanting
+   * one pending, one queues. `already-pending` says a pending one will do.
+   */
+  async enqueueUnlessPending(command: CommandEnvelope, targets: string[]): Promise<Map<string, TargetOutcome | { status: 'already_pending' }>> {
+    const { outcomes, allowed } = await this.gate(command.requestType, targets);
+    if (allowed.length === 0) return outcomes;
+    const at = this.now().toISOString();
+    const queued = await this.storage.enqueue(command, allowed, at, { unlessPending: true, event: commandQueued(command.uuid, command.requestType, at) });
+    const result = new Map<string, TargetOutcome | { status: 'already_pending' }>(outcomes);
+    for (const [id, outcome] of queued) {
+      if (outcome === 'already-pending') result.set(id, { status: 'already_pending' });
+      else if (outcome === 'unknown-enrollment') result.set(id, { status: 'unknown_enrollment' }); // forgotten meanwhile
+    }
+    return result;
+  }
+
+  /** Each target's outcome (in the order given), and those that may run the command. */
+  private async gate(requestType: string, requested: string[]): Promise<{ outcomes: Map<string, TargetOutcome>; allowed: string[] }> {
+    const targets = [...new Set(requested)];
     const outcomes = new Map<string, TargetOutcome>();
     const allowed: string[] = [];
     for (const group of await this.storage.groupByTraits(targets)) {
-      const gate = commandAllowed(command.requestType, gateTarget(group.traits));
+      const gate = commandAllowed(requestType, gateTarget(group.traits));
       const outcome: TargetOutcome = gate.ok ? { status: 'queued' } : { status: 'not_allowed', reason: gate.reason };
       for (const id of group.ids) outcomes.set(id, outcome);
       if (gate.ok) allowed.push(...group.ids);
     }
     // Every target gets an outcome, in the order the admin gave them.
     const ordered = new Map<string, TargetOutcome>(targets.map((id) => [id, outcomes.get(id) ?? { status: 'unknown_enrollment' }]));
-    const at = this.now().toISOString();
-    if (allowed.length > 0) await this.storage.enqueue(command, allowed, at, commandQueued(command.uuid, command.requestType, at));
-    return { ok: true, command, targets: ordered };
+    return { outcomes: ordered, allowed };
   }
 
   /** A command and one page of its targets (a command may have been queued to 100,000 devices). */

@@ -14,7 +14,8 @@
 //    EnrollmentID or stored serial number. Safe only when the CA issues a CN to nobody but that
 //    device (many SCEP servers sign whatever subject a request asks for).
 // Anything else, notably a fresh certificate trying to Authenticate as an enrolled device, is
-// refused: only the holder of a bound key can speak for an enrollment.
+// refused: only the holder of a bound key can speak for an enrollment. A certificate Aspen issued
+// and then revoked is refused in every case.
 import { IdentityError, subjectCommonNames, type DeviceIdentity, type IdentityVerifier } from '../identity/index.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import type { AdmissionChange, AdmissionFacts, IdentityStore } from '../storage/storage.ts';
@@ -28,8 +29,8 @@ export type DeviceCredentials =
   | { kind: 'signature'; value: string }
   /** A client certificate forwarded by a proxy, in the configured header. */
   | { kind: 'forwarded'; value: string }
-  /** The TLS client certificate (DER), with mTLS. */
-  | { kind: 'peer'; der: Uint8Array }
+  /** The TLS client certificate (DER), with mTLS, and the chain the client sent after it. */
+  | { kind: 'peer'; der: Uint8Array; chain: readonly Uint8Array[] }
   | null;
 
 export interface DeviceAuthOptions {
@@ -72,18 +73,18 @@ export class DeviceAuth {
   }
 
   /** Step 1, before the body is parsed: a valid certificate, and a signature over these bytes. */
-  identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): DeviceIdentity {
+  async identify(credentials: DeviceCredentials, body: Uint8Array, now: Date): Promise<DeviceIdentity> {
     if (credentials === null) {
       throw new DeviceRequestError(403, 'no device identity: no Mdm-Signature header or client certificate', { refusal: 'no-identity' });
     }
     try {
       switch (credentials.kind) {
         case 'signature':
-          return this.verifier.fromMdmSignature(credentials.value, body, now);
+          return await this.verifier.fromMdmSignatureOfAnySize(credentials.value, body, now);
         case 'forwarded':
           return this.verifier.fromForwardedCertificate(credentials.value, now);
         case 'peer':
-          return this.verifier.fromPeerCertificate(credentials.der, now);
+          return this.verifier.fromPeerCertificate(credentials.der, now, credentials.chain);
       }
     } catch (err) {
       if (err instanceof IdentityError) throw new DeviceRequestError(403, `device identity refused: ${err.reason}: ${err.message}`, { refusal: err.reason });
@@ -137,6 +138,8 @@ export class DeviceAuth {
       consumeRenewal,
       renewalBefore: facts.device?.identityRenewalUntil ?? null,
     });
+    // A certificate Aspen revoked is refused like one it never issued (its binding went with it).
+    if (facts.revoked) return refusal('certificate was revoked', 'revoked');
     if (facts.boundTo === deviceId) return admit('bound');
     if (facts.boundTo !== undefined) return refusal(`certificate was just bound to another enrollment (${facts.boundTo})`, 'bound-elsewhere');
     if (facts.deviceBindings.length === 0) return admit('first-use');
@@ -149,9 +152,29 @@ export class DeviceAuth {
     return refusal('certificate is not bound to this enrollment', 'not-bound');
   }
 
+  /**
+   * The device a request speaks for, from its certificate alone: for requests that name no
+   * enrollment (a device fetching a data asset). Only a certificate already bound to a device
+   * counts; nothing is bound here. Throws a 403 otherwise.
+   */
+  async boundDevice(credentials: DeviceCredentials, now: Date): Promise<string> {
+    const { fingerprint } = await this.identify(credentials, new Uint8Array(0), now);
+    const cached = this.bindings.get(fingerprint, now);
+    if (cached !== undefined) return cached;
+    const bound = await this.storage.getIdentityBinding(fingerprint);
+    if (bound === undefined) throw new DeviceRequestError(403, 'device identity refused: certificate is not bound to an enrollment', { refusal: 'not-bound' });
+    this.bindings.set(fingerprint, bound.deviceId, now);
+    return bound.deviceId;
+  }
+
   /** Opens the window in which the device may re-Authenticate with a new certificate. */
   async openRenewal(deviceId: string, now: Date): Promise<void> {
     await this.storage.setIdentityRenewal(deviceId, new Date(now.getTime() + this.options.renewalWindowMs).toISOString());
+  }
+
+  /** Forgets what this instance remembers of a certificate's binding (it was just revoked here). */
+  forget(fingerprint: string): void {
+    this.bindings.forget(fingerprint);
   }
 
   /** Forgets a device's certificates (an admin letting it re-enroll); returns how many. */

@@ -37,7 +37,8 @@ export type IdentityRefusal =
   | IdentityFailure
   | 'no-identity' // no Mdm-Signature, forwarded or TLS client certificate at all
   | 'not-bound' // a trusted certificate, but not one bound to this enrollment
-  | 'bound-elsewhere'; // the certificate is bound to another device
+  | 'bound-elsewhere' // the certificate is bound to another device
+  | 'revoked'; // an identity Aspen issued, since revoked
 
 /**
  * A request the server refuses: always a 4xx other than 401 (401 makes a real device remove its

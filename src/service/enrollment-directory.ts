@@ -1,4 +1,5 @@
 // Reading enrollments for admins: one enrollment with its channels, or a filtered page.
+import type { Invite, IssuanceStore } from '../storage/issuance.ts';
 import type { Enrollment, EnrollmentFilter, EnrollmentStore, IdentityBinding, IdentityStore } from '../storage/storage.ts';
 
 export interface EnrollmentDetail {
@@ -7,6 +8,8 @@ export interface EnrollmentDetail {
   userChannels: Enrollment[];
   /** The certificates bound to the device (a user channel speaks with its device's). */
   identities: IdentityBinding[];
+  /** The invite that brought the device, when it enrolled with an identity Aspen issued through one. */
+  invite: Invite | undefined;
 }
 
 /** The most user channels a detail lists (a Shared iPad can have many users). */
@@ -18,7 +21,8 @@ export type IdentityRelease = (deviceId: string) => Promise<number>;
 
 export class EnrollmentDirectory {
   constructor(
-    private readonly storage: Pick<EnrollmentStore, 'getEnrollment' | 'listEnrollments' | 'deleteEnrollment'> & Pick<IdentityStore, 'listIdentityBindings'>,
+    private readonly storage: Pick<EnrollmentStore, 'getEnrollment' | 'listEnrollments' | 'deleteEnrollment'> &
+      Pick<IdentityStore, 'listIdentityBindings'> & { issuance: Pick<IssuanceStore, 'inviteOfDevice'> },
     private readonly release: IdentityRelease,
   ) {}
 
@@ -30,7 +34,8 @@ export class EnrollmentDirectory {
         ? (await this.storage.listEnrollments({ deviceId: id, channel: 'user' }, { limit: MAX_LISTED_CHANNELS }))
         : [];
     const identities = await this.storage.listIdentityBindings(enrollment.deviceId);
-    return { enrollment, userChannels, identities };
+    const invite = await this.storage.issuance.inviteOfDevice(enrollment.deviceId);
+    return { enrollment, userChannels, identities, invite };
   }
 
   /** Forgets the certificates bound to a device, so its next Authenticate binds a new one (for a

@@ -9,11 +9,11 @@
 // The service takes the storage roles it uses: check-ins and the command loop.
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { installsMdmProfile } from '../protocol/command-envelope.ts';
-import { decodePlistDict, PlistError, type PlistDict } from '../protocol/plist.ts';
+import { decodePlistDictYielding, PlistError, type PlistDict } from '../protocol/plist.ts';
 import { identityRefused, type DeviceMessage } from '../events/drafts.ts';
 import type { EventStore } from '../storage/events.ts';
 import type { CommandStore, EnrollmentStore } from '../storage/storage.ts';
-import { checkinHandler, type CheckinOptions } from './checkin.ts';
+import { checkinHandler, type CheckinOptions, type DeclarativeCheckin } from './checkin.ts';
 import { handleReport, type ResultHook } from './command-loop.ts';
 import type { Authorization, DeviceAuth, DeviceCredentials } from './device-auth.ts';
 import { DeviceRequestError, type DeviceReply } from './device-reply.ts';
@@ -32,6 +32,7 @@ export class MdmService {
     private readonly options: MdmServiceOptions,
     /** null when device identity checks are off (DEVICE_IDENTITY=off). */
     private readonly auth: DeviceAuth | null,
+    private readonly declarative: DeclarativeCheckin,
     private readonly repushLater: RepushScheduler = async () => {},
     /** What a stored result changes besides its own record (result-effects.ts). */
     private readonly afterResult: ResultHook = async () => {},
@@ -42,7 +43,7 @@ export class MdmService {
   async checkin(body: Uint8Array, credentials: DeviceCredentials, params: UrlParams = {}): Promise<DeviceReply> {
     return this.handle(body, credentials, params, 'checkin', async (device, authorization) => {
       const handler = checkinHandler(device.message);
-      return handler({ storage: this.storage, options: this.options, device, message: device.message, who: device.who, authorization, at: device.at });
+      return handler({ storage: this.storage, options: this.options, declarative: this.declarative, device, message: device.message, who: device.who, authorization, at: device.at });
     });
   }
 
@@ -66,7 +67,7 @@ export class MdmService {
     const at = now.toISOString();
     const auth = this.auth;
     const identity = auth && (await this.refusalsRecorded(undefined, at, async () => auth.identify(credentials, body, now)));
-    const message = decode(body);
+    const message = await decode(body, kind);
     checkKind(message, kind);
     const who = resolve(message);
     const device: DeviceMessage = { who, raw: body, message, params, at };
@@ -103,9 +104,14 @@ export class MdmService {
   }
 }
 
-function decode(body: Uint8Array): PlistDict {
+/** A report's raw bytes are what is stored, so of a report only what is acted on is built: its
+ *  top-level values, ErrorChain (command-loop.ts) and QueryResponses (result-effects.ts); the rest
+ *  (an InstalledApplicationList, a CertificateList) is checked but left as bytes. */
+const REPORT_KEYS_BUILT = ['ErrorChain', 'QueryResponses'];
+
+async function decode(body: Uint8Array, kind: 'checkin' | 'report'): Promise<PlistDict> {
   try {
-    return decodePlistDict(body);
+    return await decodePlistDictYielding(body, kind === 'report' ? { onlyTopLevel: { except: REPORT_KEYS_BUILT } } : {});
   } catch (err) {
     if (err instanceof PlistError) throw new DeviceRequestError(400, err.message);
     throw err;

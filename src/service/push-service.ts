@@ -2,6 +2,7 @@
 // came of it. The push certificate lives in the database once uploaded (so it survives restarts,
 // and every instance sharing the database uses it); one from the configuration is used while the
 // database has none.
+import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ApnsPusher, PushOutcome, PushTarget } from '../push/apns-pusher.ts';
@@ -14,7 +15,12 @@ import type { EnrollmentPushResult, PushGateway } from './push-gateway.ts';
 
 export type PusherFactory = (certificate: PushCertificate) => ApnsPusher;
 
-export class TopicChangeError extends Error {
+/** An upload that would replace the current certificate with a worse one: allowed with `force`. */
+export class NeedsForceError extends Error {
+  override readonly name: string = 'NeedsForceError';
+}
+
+export class TopicChangeError extends NeedsForceError {
   override readonly name = 'TopicChangeError';
   constructor(
     readonly current: string,
@@ -25,6 +31,11 @@ export class TopicChangeError extends Error {
         'listens on the current topic and would stop getting pushes (force to replace it anyway)',
     );
   }
+}
+
+/** An upload no device could be pushed with: expired, or not valid yet. Never taken, forced or not. */
+export class CertificateNotInForceError extends Error {
+  override readonly name = 'CertificateNotInForceError';
 }
 
 const EXPIRY_WARNING_DAYS = 30;
@@ -106,12 +117,26 @@ export class PushService implements PushGateway {
     await previous?.close();
   }
 
-  /** Stores and switches to a new certificate. A different topic needs `force`: changing it
-   *  silently cuts off every enrolled device. */
+  /** Stores and switches to a new certificate. One that is expired or not valid yet is refused:
+   *  swapping it in would stop every push. A different topic, or an earlier expiry than the
+   *  current certificate's, needs `force`: the first silently cuts off every enrolled device, the
+   *  second brings the day all pushes stop closer. */
   async upload(certificate: PushCertificate, force: boolean): Promise<void> {
+    const now = this.now();
+    const notBefore = new Date(new X509Certificate(certificate.certPem).validFrom);
+    if (now < notBefore) throw new CertificateNotInForceError(`the push certificate is not valid before ${notBefore.toISOString()}`);
+    if (now >= certificate.notAfter) throw new CertificateNotInForceError(`the push certificate expired at ${certificate.notAfter.toISOString()}`);
     await this.refresh(true); // the current one may have been uploaded through another instance
-    const current = this.certificate?.topic;
-    if (current !== undefined && current !== certificate.topic && !force) throw new TopicChangeError(current, certificate.topic);
+    const current = this.certificate;
+    if (current !== null && !force) {
+      if (current.topic !== certificate.topic) throw new TopicChangeError(current.topic, certificate.topic);
+      if (certificate.notAfter < current.notAfter) {
+        throw new NeedsForceError(
+          `the certificate expires at ${certificate.notAfter.toISOString()}, before the current one (${current.notAfter.toISOString()}); ` +
+            'force to replace it anyway',
+        );
+      }
+    }
     const updatedAt = await this.save(certificate);
     const previous = this.pusher;
     this.use(certificate, updatedAt);

@@ -1,5 +1,6 @@
 // What some results change besides their own record. A DeviceInformation answer updates what the
 // server knows of the device (its inventory; OS version and supervision also gate commands). An
+// acknowledged DeviceConfigured ends Await Configuration (Setup Assistant continues). An
 // acknowledged EraseDevice releases the device's certificates: the wiped device comes back with a
 // new identity (from a new MDM profile, by hand or through Automated Device Enrollment), and its
 // next Authenticate must be able to bind it, as an admin's release would allow.
@@ -12,7 +13,7 @@ import type { EnrollmentStore, InventoryRecord, RecordedResult } from '../storag
 import type { ResultHook } from './command-loop.ts';
 import type { IdentityRelease } from './enrollment-directory.ts';
 
-export function resultEffects(storage: Pick<EnrollmentStore, 'recordInventory'>, releaseIdentities: IdentityRelease): ResultHook {
+export function resultEffects(storage: Pick<EnrollmentStore, 'recordInventory' | 'recordDeviceConfigured'>, releaseIdentities: IdentityRelease): ResultHook {
   return async ({ requestType }: RecordedResult, message: PlistDict, who: ResolvedEnrollment, at: string) => {
     if (message.Status !== 'Acknowledged' || who.channel !== 'device') return;
     if (requestType === 'DeviceInformation') {
@@ -20,6 +21,8 @@ export function resultEffects(storage: Pick<EnrollmentStore, 'recordInventory'>,
       if (inventory) await storage.recordInventory(inventory);
     } else if (requestType === 'EraseDevice') {
       await releaseIdentities(who.deviceId);
+    } else if (requestType === 'DeviceConfigured') {
+      await storage.recordDeviceConfigured(who.id);
     }
   };
 }

@@ -1,8 +1,8 @@
-// The admin API key and Aspen's own device CA live in the database (SecretStore), so every
+// The admin API key and Aspen's own device CAs live in the database (SecretStore), so every
 // instance sharing it uses the same ones and a backup of the database restores them. Data
 // directories from before kept them as files: those are taken over on first start, so no enrolled
 // device and no script holding the key is stranded by the upgrade.
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDeviceCa, deviceCaFromPem, DEVICE_CA_CERT_FILE, DEVICE_CA_KEY_FILE } from '../identity/index.ts';
@@ -33,32 +33,67 @@ export async function resolveApiKey(configured: string | undefined, secrets: Sec
   return { key: value, origin: created ? (local ? 'taken over' : 'generated') : 'stored', file };
 }
 
-export interface ResolvedDeviceCa {
+export interface OwnDeviceCa {
   certPem: string;
   keyPem: string;
+}
+
+export interface ResolvedDeviceCas {
+  /** Every CA of Aspen's own that devices may hold a certificate from: the first one (EC on
+   *  installs from before built-in enrollment, RSA since), and, beside an EC one, the RSA CA. */
+  trusted: OwnDeviceCa[];
+  /** The RSA CA that issues identities (SCEP's key transport needs RSA). */
+  issuing: OwnDeviceCa;
+  /** How the first CA came to be. */
   origin: Exclude<SecretOrigin, 'configured'>;
-  /** A copy of the CA certificate (no key) for admins, e.g. to build profiles by hand. */
+  /** Whether this start created the RSA issuing CA beside an older EC one. */
+  addedIssuing: boolean;
+  /** A copy of the CA certificates (no keys) for admins, e.g. to build profiles by hand or to
+   *  let a TLS-terminating proxy verify client certificates. */
   certFile: string;
 }
 
-/** Aspen's own device CA (used when DEVICE_CA is not set): stored, taken over from the data
- *  directory's files, or generated. */
-export async function resolveDeviceCa(secrets: SecretStore, dataDir: string): Promise<ResolvedDeviceCa> {
+/** The secret that holds the RSA issuing CA when the first device CA is an EC one. */
+const ISSUING_CA_SECRET = 'device-ca-issuing';
+
+/**
+ * Aspen's own device CAs: stored in the database, taken over from the data directory's files, or
+ * generated. A new install gets one RSA CA, which both issues and is trusted. An install from
+ * before keeps its EC CA trusted, so no enrolled device is stranded, and gets an RSA CA beside it
+ * to issue from (generated once, by whichever instance comes first).
+ */
+export async function resolveDeviceCas(secrets: SecretStore, dataDir: string, now: Date = new Date()): Promise<ResolvedDeviceCas> {
   const certFile = join(dataDir, DEVICE_CA_CERT_FILE);
   const keyFile = join(dataDir, DEVICE_CA_KEY_FILE);
   let tookOver = false;
-  const { value, created } = await secrets.sharedSecret('device-ca', () => {
-    if (!existsSync(certFile) || !existsSync(keyFile)) return JSON.stringify(createDeviceCa());
+  const first = await sharedCa(secrets, 'device-ca', () => {
+    if (!existsSync(certFile) || !existsSync(keyFile)) return createDeviceCa(now, 'rsa');
     const legacy = { certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
     deviceCaFromPem(legacy.certPem, legacy.keyPem); // refuses a pair that does not belong together
     tookOver = true;
-    return JSON.stringify(legacy);
+    return legacy;
   });
-  const ca = JSON.parse(value) as { certPem: string; keyPem: string };
-  deviceCaFromPem(ca.certPem, ca.keyPem);
-  if (!existsSync(certFile) || readFileSync(certFile, 'utf8') !== ca.certPem) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(certFile, ca.certPem, { mode: 0o644 });
+  let issuing = first.ca;
+  let addedIssuing = false;
+  if (createPrivateKey(first.ca.keyPem).asymmetricKeyType !== 'rsa') {
+    const second = await sharedCa(secrets, ISSUING_CA_SECRET, () => createDeviceCa(now, 'rsa', 'Aspen Device CA (RSA)'));
+    issuing = second.ca;
+    addedIssuing = second.created;
   }
-  return { ...ca, origin: created ? (tookOver ? 'taken over' : 'generated') : 'stored', certFile };
+  const trusted = issuing === first.ca ? [first.ca] : [first.ca, issuing];
+  // The original CA first: a data directory restored without its database takes the pair
+  // device-ca.pem + device-ca.key over again, and the key belongs to that first certificate.
+  const bundle = trusted.map((ca) => ca.certPem).join('');
+  if (!existsSync(certFile) || readFileSync(certFile, 'utf8') !== bundle) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(certFile, bundle, { mode: 0o644 });
+  }
+  return { trusted, issuing, origin: first.created ? (tookOver ? 'taken over' : 'generated') : 'stored', addedIssuing, certFile };
+}
+
+async function sharedCa(secrets: SecretStore, name: string, create: () => OwnDeviceCa): Promise<{ ca: OwnDeviceCa; created: boolean }> {
+  const { value, created } = await secrets.sharedSecret(name, () => JSON.stringify(create()));
+  const { certPem, keyPem } = JSON.parse(value) as OwnDeviceCa;
+  deviceCaFromPem(certPem, keyPem);
+  return { ca: { certPem, keyPem }, created };
 }

@@ -10,7 +10,7 @@ export interface Query {
 }
 
 /** Builds a WHERE clause from conditions, each `?` in them becoming the backend's placeholder. */
-class Where {
+export class Where {
   private readonly parts: string[] = [];
   readonly values: unknown[] = [];
 

@@ -8,6 +8,8 @@
 // share one database, so no decision may rest on something one process remembers.
 import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
 import type { EventDraft, EventStore } from './events.ts';
+import type { IssuanceStore } from './issuance.ts';
+import type { DeclarationStore } from './declarations.ts';
 
 export const ENROLLMENT_STATES = ['authenticated', 'enrolled', 'checked-out'] as const;
 export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
@@ -157,7 +159,19 @@ export interface NewCommand {
   payload: Uint8Array;
 }
 
-export type EnqueueOutcome = 'queued' | 'unknown-enrollment';
+/** `already-pending`: not queued, the enrollment has a pending command of this RequestType (only
+ *  with `unlessPending`). */
+export type EnqueueOutcome = 'queued' | 'unknown-enrollment' | 'already-pending';
+
+export interface EnqueueOptions {
+  /** Skip the enrollments that already have a command of this RequestType pending (queued or
+   *  deferred), deciding under a lock on each enrollment: of several instances coalescing at once,
+   *  one queues. For commands of which one pending is enough (the DeclarativeManagement sync). */
+  unlessPending?: boolean;
+  /** The event describing it (command.queued), written when anything was queued, with the queued
+   *  ids as `targets`. */
+  event?: EventDraft;
+}
 
 export class DuplicateCommandError extends Error {
   override readonly name = 'DuplicateCommandError';
@@ -302,6 +316,8 @@ export interface AdmissionFacts {
   deviceBindings: IdentityBinding[];
   /** The device channel's enrollment, if it exists yet. */
   device: Pick<Enrollment, 'state' | 'serialNumber' | 'identityRenewalUntil'> | undefined;
+  /** The certificate is one Aspen issued and has since revoked. */
+  revoked: boolean;
 }
 
 /** What an admission decision asks storage to do; the policy itself lives in the service. */
@@ -352,6 +368,8 @@ export interface EnrollmentStore {
   groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]>;
   /** Merges a DeviceInformation answer into the device's inventory; false when unknown. */
   recordInventory(rec: InventoryRecord): Promise<boolean>;
+  /** An acknowledged DeviceConfigured: the channel no longer awaits configuration. False when unknown. */
+  recordDeviceConfigured(id: string): Promise<boolean>;
   /** Forgets an enrollment: a device channel with its user channels, their queues and results,
    *  the device's certificates and its pending jobs. False when unknown. */
   deleteEnrollment(id: string): Promise<boolean>;
@@ -359,9 +377,9 @@ export interface EnrollmentStore {
 
 /** Command queues and results. */
 export interface CommandStore {
-  /** Queues one command to many enrollments in one transaction; when none of them is known,
-   *  nothing is stored. Throws DuplicateCommandError. The event gets the queued ids as `targets`. */
-  enqueue(command: NewCommand, enrollmentIds: string[], at: string, event?: EventDraft): Promise<Map<string, EnqueueOutcome>>;
+  /** Queues one command to many enrollments in one transaction; when none of them is known (or,
+   *  with `unlessPending`, none takes it), nothing is stored. Throws DuplicateCommandError. */
+  enqueue(command: NewCommand, enrollmentIds: string[], at: string, options?: EnqueueOptions): Promise<Map<string, EnqueueOutcome>>;
   /** Stores a device's answer to a command (and records the enrollment as seen). Idempotent, also
    *  when the same result arrives twice at once. */
   recordResult(rec: ResultRecord): Promise<RecordedResult>;
@@ -395,7 +413,8 @@ export interface IdentityStore {
   /**
    * Reads the facts about `binding`'s certificate and device, lets `decide` (pure, synchronous)
    * judge them, and applies what it asks, all in one atomic step: two instances admitting
-   * different certificates for one device at once cannot both bind. Returns what `decide` returned.
+   * different certificates for one device at once cannot both bind. Binding a certificate Aspen
+   * issued also records the device on it (IssuedIdentity.deviceId). Returns what `decide` returned.
    */
   admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D>;
   listIdentityBindings(deviceId: string): Promise<IdentityBinding[]>;
@@ -457,5 +476,9 @@ export interface Storage extends EnrollmentStore, CommandStore, IdentityStore, P
   /** Which backend this is, for logs and /version (nothing may branch on it outside storage). */
   readonly backend: 'sqlite' | 'postgres';
   readonly events: EventStore;
+  /** Enrollment invites and the identities Aspen issues (issuance.ts). */
+  readonly issuance: IssuanceStore;
+  /** Declarative Device Management (declarations.ts). */
+  readonly declarations: DeclarationStore;
   close(): Promise<void>;
 }

@@ -2,32 +2,36 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { generateApnsTestCertificates } from '../helpers/apns-certs.ts';
 import { startAspen } from '../helpers/aspen-server.ts';
 import { enroll, report } from '../helpers/device.ts';
+import { UnusableSetups, type UnusableSetup } from '../helpers/unusable-setups.ts';
 import { aspen, tempDir } from './run-cli.ts';
 
 describe('aspen config check', () => {
-  it('prints the effective settings from the environment and .env, secrets masked', async (t) => {
+  it('prints each variable with its effective value, from the environment and .env, secrets masked', async (t) => {
     const cwd = tempDir(t);
     const certs = await generateApnsTestCertificates();
     writeFileSync(join(cwd, 'push.crt'), certs.push.certPem);
     writeFileSync(join(cwd, 'push.key'), certs.push.keyPem);
     const key = 'config-check-secret-key-0123456789';
-    writeFileSync(join(cwd, '.env'), `PORT=9999\nAPI_KEY=${key}\nLOG_LEVEL=warn\nAPNS_CERT=push.crt\nAPNS_KEY=push.key\n`);
+    // Port 0 (the kernel's choice) is always free, so only the values are checked here.
+    writeFileSync(join(cwd, '.env'), `HOST=127.0.0.1\nPORT=0\nAPI_KEY=${key}\nLOG_LEVEL=warn\nAPNS_CERT=push.crt\nAPNS_KEY=push.key\n`);
     const run = await aspen(['config', 'check'], { cwd, env: { LOG_LEVEL: 'debug' } });
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^port\s+9999$/m);
-    assert.match(run.stdout, /^logLevel\s+debug$/m, 'the environment wins over .env');
-    assert.match(run.stdout, /^dataDir\s+\S+\/data$/m);
-    assert.match(run.stdout, /^database\.path\s+\S+\/data\/aspen\.db \(created on first start\)$/m);
-    assert.match(run.stdout, /^apiKey\s+conf\*+ \(34 characters\)$/m);
+    assert.match(run.stdout, /^PORT\s+0$/m);
+    assert.match(run.stdout, /^LOG_LEVEL\s+debug$/m, 'the environment wins over .env');
+    assert.match(run.stdout, /^SQLITE_SYNCHRONOUS\s+FULL \(default\)$/m);
+    assert.match(run.stdout, /^DATA_DIR\s+\S+\/data \(default\)$/m);
+    assert.match(run.stdout, /^DATABASE_URL\s+\S+\/data\/aspen\.db \(default: in DATA_DIR; created on first start\)$/m);
+    assert.match(run.stdout, /^API_KEY\s+conf\*+ \(34 characters\)$/m);
     assert.ok(!run.stdout.includes(key), 'the API key itself is never printed');
-    assert.match(run.stdout, new RegExp(`^apns\\.certificate\\.topic\\s+${certs.push.topic.replaceAll('.', '\\.')}$`, 'm'));
-    assert.match(run.stdout, /^apns\.certificate\.keyPem\s+PEM, \d+ characters$/m);
+    assert.match(run.stdout, new RegExp(`^APNS_CERT\\s+push\\.crt: topic ${certs.push.topic.replaceAll('.', '\\.')}, expires \\S+Z$`, 'm'));
+    assert.match(run.stdout, /^APNS_KEY\s+push\.key$/m);
     assert.ok(!run.stdout.includes('PRIVATE KEY'), 'key material is never printed');
+    assert.ok(!/^[a-z]+[A-Z.]/m.test(run.stdout), 'no internal setting names (databasePath, apns.certificate...)');
     assert.match(run.stdout, /^configuration ok$/m);
   });
 
@@ -42,6 +46,25 @@ describe('aspen config check', () => {
     const fromFile = await aspen(['config', 'check'], { cwd });
     assert.equal(fromFile.code, 1);
     assert.equal(fromFile.stderr, 'aspen: invalid configuration: API_KEY: must be at least 16 characters\n');
+  });
+
+  describe('fails for what would stop the server from starting', () => {
+    const unusable = new UnusableSetups();
+    let setups: UnusableSetup[];
+    before(async () => {
+      setups = await unusable.setups();
+    });
+    after(() => unusable.cleanup());
+
+    it('a port in use, a mismatched TLS key, an empty DEVICE_CA, an expired APNS_CERT: one line naming the variable', async () => {
+      for (const setup of setups) {
+        const run = await aspen(['config', 'check'], { env: setup.env });
+        assert.equal(run.code, 1, `${setup.name}: ${run.stdout}`);
+        assert.equal(run.stdout, '');
+        assert.match(run.stderr, new RegExp(`^aspen: invalid configuration: ${setup.variable}: [^\\n]+\\n$`), setup.name);
+        assert.match(run.stderr, setup.says, setup.name);
+      }
+    });
   });
 });
 

@@ -43,9 +43,9 @@ describe('deploy/aspen', () => {
 
     const checked = await wrapper(['config', 'check'], env, etc);
     assert.equal(checked.code, 0, checked.stderr);
-    assert.match(checked.stdout, new RegExp(`^port\\s+${port}$`, 'm'));
-    assert.match(checked.stdout, /^logLevel\s+warn$/m);
-    assert.match(checked.stdout, new RegExp(`^dataDir\\s+${server.dataDir.replaceAll('/', '\\/')}$`, 'm'));
+    assert.match(checked.stdout, new RegExp(`^PORT\\s+${port} \\(in use by the running Aspen [^)]+\\)$`, 'm'));
+    assert.match(checked.stdout, /^LOG_LEVEL\s+warn$/m);
+    assert.match(checked.stdout, new RegExp(`^DATA_DIR\\s+${server.dataDir.replaceAll('/', '\\/')}$`, 'm'));
 
     const missing = await wrapper(['enrollments'], { ...env, ASPEN_ENV_FILE: join(etc, 'nope.env') }, etc);
     assert.equal(missing.code, 1);

@@ -2,10 +2,12 @@
 // directory, or, when test/run.ts runs the HTTP suites on PostgreSQL (ASPEN_TEST_BACKEND), a
 // database of its own on the test cluster.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { createAspen, type Aspen } from '../../src/server.ts';
+import { seedDeviceCa } from './cached-device-ca.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { TestDevices } from './test-devices.ts';
 
@@ -39,6 +41,8 @@ export const TEST_BACKEND: 'sqlite' | 'postgres' = process.env.ASPEN_TEST_BACKEN
 export async function startAspen(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
   const database = TEST_BACKEND === 'postgres' && env.DATABASE_URL === undefined ? await createTestDatabase() : undefined;
   const place = dataDir ? { dataDir, ownsDir: false } : { dataDir: mkdtempSync(join(tmpdir(), 'aspen-test-')), ownsDir: true };
+  // A directory the caller brings is left as it is (a test of a fresh install generates its CA).
+  if (place.ownsDir && env.DEVICE_CA === undefined) seedDeviceCa(place.dataDir);
   return start(env, { ...place, database });
 }
 
@@ -52,7 +56,7 @@ async function start(env: Record<string, string>, place: Placement): Promise<Tes
     ...env,
   });
   const aspen = await createAspen(config);
-  const address = await aspen.app.listen({ host: config.host, port: 0 });
+  const address = await aspen.app.listen({ host: config.host, port: config.port });
   // The CA is in the database, so a restarted server has the same one.
   const devices = place.devices ?? new TestDevices(() => aspen.deviceCa);
   let closed = false;
@@ -77,4 +81,17 @@ async function start(env: Record<string, string>, place: Placement): Promise<Tes
       if (place.ownsDir) rmSync(place.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port nothing listens on right now, for a server that must know its own URL before it starts
+ *  (PUBLIC_URL): `startAspen({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` })`. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -83,6 +83,14 @@ export interface CertRep {
 
 const LEGACY = ['-provider', 'legacy', '-provider', 'default'];
 
+/** How the client reaches the server: fetch by default; an HTTPS server with a private CA needs another. */
+export type HttpTransport = (url: URL, init: { method: string; body?: Uint8Array | string; headers?: Record<string, string> }) => Promise<HttpReply>;
+
+export const fetchTransport: HttpTransport = async (url, init) => {
+  const response = await fetch(url, init);
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: Buffer.from(await response.arrayBuffer()) };
+};
+
 export class ScepTestClient {
   #counter = 0;
 
@@ -91,6 +99,7 @@ export class ScepTestClient {
     /** Path of the CA certificate (PEM) that GetCACert returned. */
     private readonly caCert: string,
     private readonly url: string,
+    private readonly transport: HttpTransport = fetchTransport,
   ) {}
 
   #defaultKey: string | undefined;
@@ -148,19 +157,14 @@ export class ScepTestClient {
     const target = new URL(this.url);
     target.searchParams.set('operation', 'PKIOperation');
     if (method === 'GET') target.searchParams.set('message', Buffer.from(message).toString('base64'));
-    const response = await fetch(target, {
-      method,
-      ...(method === 'POST' && { body: message, headers: { 'content-type': 'application/x-pki-message' } }),
-    });
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: Buffer.from(await response.arrayBuffer()) };
+    return this.transport(target, { method, ...(method === 'POST' && { body: message, headers: { 'content-type': 'application/x-pki-message' } }) });
   }
 
   async operation(operation: string, query: Record<string, string> = {}): Promise<HttpReply> {
     const target = new URL(this.url);
     target.searchParams.set('operation', operation);
     for (const [name, value] of Object.entries(query)) target.searchParams.set(name, value);
-    const response = await fetch(target);
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: Buffer.from(await response.arrayBuffer()) };
+    return this.transport(target, { method: 'GET' });
   }
 
   /**

@@ -23,5 +23,28 @@ export async function snapshotStorage(storage: Storage): Promise<string> {
     enrollments: perEnrollment,
     commands: await Promise.all(commands.map((uuid) => storage.getCommand(uuid))),
     pushCertificate: await storage.getPushCertificate(),
+    declarations: await declarativeState(storage, enrollments.map((e) => e.id)),
   });
+}
+
+/** Declarations, sets, assignments, hosted assets and what each enrollment reported. */
+async function declarativeState(storage: Storage, enrollmentIds: string[]) {
+  const d = storage.declarations;
+  const sets = await d.listSets();
+  return {
+    declarations: await Promise.all((await d.listDeclarations()).map((id) => d.getDeclaration(id))),
+    sets: await Promise.all(sets.map(async (set) => [set, await d.setDeclarations(set)])),
+    globalSets: await d.globalSets(),
+    assets: await d.listAssets(),
+    enrollments: await Promise.all(
+      enrollmentIds.map(async (id) => ({
+        id,
+        sets: await d.enrollmentSets(id),
+        status: await d.statusSnapshot(id),
+        lastReport: await d.statusReport(id, { index: 0 }),
+        errors: await d.statusErrors(id),
+        served: (await d.enrollmentDeclarations(id)).token,
+      })),
+    ),
+  };
 }

@@ -13,7 +13,7 @@ import { defineRoute, registerRoutes } from '../../src/http/admin/api-route.ts';
 import { OTHER_ENDPOINTS } from '../../src/http/admin/docs-page.ts';
 import { ROUTE_EXAMPLES } from '../../src/http/admin/examples.ts';
 import { commandRegistry } from '../../src/protocol/commands/index.ts';
-import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
+import { freePort, startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { checkin, enroll, report, tokenUpdate } from '../helpers/device.ts';
 import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
 
@@ -47,7 +47,8 @@ describe('the published API description', () => {
 
   before(async () => {
     rig = await startPushRig();
-    server = await startAspen({ API_KEY: KEY, ...rig.env });
+    const port = await freePort();
+    server = await startAspen({ API_KEY: KEY, ...rig.env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
     doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as Json;
     ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
     addFormats.default(ajv);
@@ -69,13 +70,19 @@ describe('the published API description', () => {
       const headers: Record<string, string> = { authorization: `Bearer ${KEY}` };
       if (body && 'json' in body) headers['content-type'] = 'application/json';
       const res = await fetch(server.url + path, { method, headers, ...(body ? { body: 'json' in body ? JSON.stringify(body.json) : body.raw } : {}) });
-      const json = (await res.json()) as Json;
-      assert.ok(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+      const text = await res.text();
+      assert.ok(res.status >= 200 && res.status < 300, `${method} ${path}: ${res.status} ${text}`);
       const operation = doc.paths[template]?.[method.toLowerCase()];
       assert.ok(operation, `${method} ${template} is documented`);
+      called.add(`${method} ${template}`);
+      if (res.status === 204) {
+        assert.ok(operation.responses[204] && operation.responses[204].content === undefined, `${method} ${template} documents its bodiless 204`);
+        assert.equal(text, '');
+        return {};
+      }
+      const json = JSON.parse(text) as Json;
       assert.ok(operation.responses[res.status]?.content, `${method} ${template} documents its ${res.status}`);
       assertFits(pointer('paths', template, method.toLowerCase(), 'responses', String(res.status), 'content', 'application/json', 'schema'), json, `${method} ${path}`);
-      called.add(`${method} ${template}`);
       return json;
     }
 
@@ -119,6 +126,74 @@ describe('the published API description', () => {
     await call('GET', '/v1/commands', `/v1/commands?cursor=${commands.next_cursor}&request_type=ProfileList`);
     await call('DELETE', '/v1/enrollments/{id}', `/v1/enrollments/${encodeURIComponent('MAC-1:USER-GUID')}`);
 
+    const created = await call('POST', '/v1/enrollment-invites', '/v1/enrollment-invites', { json: { label: 'doc', max_uses: 2, assign: { sets: ['s'] } } });
+    await call('POST', '/v1/enrollment-invites', '/v1/enrollment-invites', { json: {} });
+    const invites = await call('GET', '/v1/enrollment-invites', '/v1/enrollment-invites?limit=1');
+    await call('GET', '/v1/enrollment-invites', `/v1/enrollment-invites?state=live&cursor=${invites.next_cursor}`);
+    await call('DELETE', '/v1/enrollment-invites/{id}', `/v1/enrollment-invites/${created.id}`);
+    // An identity as SCEP records one (the SCEP exchange itself is tested in enrollment.test.ts).
+    const now = Date.now();
+    const issued = await server.aspen.storage.issuance.issueWithStaticChallenge({
+      serial: 'ABCDEF0123',
+      fingerprint: 'f'.repeat(64),
+      subject: 'CN=doc',
+      notBefore: new Date(now).toISOString(),
+      notAfter: new Date(now + 86_400_000).toISOString(),
+      issuedAt: new Date(now).toISOString(),
+      anchor: 'a'.repeat(64),
+    });
+    const identities = await call('GET', '/v1/identities', '/v1/identities?revoked=0&limit=1');
+    assert.equal(identities.identities[0].serial, issued.serial);
+    await call('GET', '/v1/identity-renewals', '/v1/identity-renewals');
+    await call('POST', '/v1/identities/{serial}/revoke', `/v1/identities/${issued.serial.toLowerCase()}/revoke`);
+    // Declarative Device Management: KMFDDM's routes and Aspen's own.
+    const passcode = { Type: 'com.apple.configuration.passcode.settings', Identifier: 'com.example.passcode', Payload: { MinimumLength: 6 } };
+    await call('PUT', '/v1/declarations', '/v1/declarations?nonotify=1', { json: passcode });
+    await call('PUT', '/v1/declarations', '/v1/declarations', { json: { ...passcode, Identifier: 'com.example.doomed' } });
+    await call('GET', '/v1/declarations', '/v1/declarations');
+    await call('GET', '/v1/declarations/{id}', '/v1/declarations/com.example.passcode');
+    await call('POST', '/v1/declarations/{id}/touch', '/v1/declarations/com.example.passcode/touch');
+    await call('DELETE', '/v1/declarations/{id}', '/v1/declarations/com.example.doomed');
+    await call('PUT', '/v1/set-declarations/{set}', '/v1/set-declarations/phones?declaration=com.example.passcode');
+    await call('GET', '/v1/set-declarations/{set}', '/v1/set-declarations/phones');
+    await call('GET', '/v1/sets', '/v1/sets');
+    await call('GET', '/v1/declaration-sets/{id}', '/v1/declaration-sets/com.example.passcode');
+    await call('PUT', '/v1/enrollment-sets/{id}', '/v1/enrollment-sets/IPHONE-1?set=phones');
+    await call('GET', '/v1/enrollment-sets/{id}', '/v1/enrollment-sets/IPHONE-1');
+    await call('PUT', '/v1/ddm/global-sets/{set}', '/v1/ddm/global-sets/phones');
+    await call('GET', '/v1/ddm/global-sets', '/v1/ddm/global-sets');
+    await call('DELETE', '/v1/ddm/global-sets/{set}', '/v1/ddm/global-sets/phones');
+    const ddm = (Endpoint: string, data?: unknown) =>
+      checkin(server, { MessageType: 'DeclarativeManagement', UDID: 'IPHONE-1', Endpoint, ...(data ? { Data: Buffer.from(JSON.stringify(data)) } : {}) });
+    const items = JSON.parse((await ddm('declaration-items')).text());
+    const token = items.Declarations.Configurations[0].ServerToken;
+    const statusReport = {
+      StatusItems: {
+        management: { declarations: { configurations: [{ identifier: 'com.example.passcode', active: false, valid: 'invalid', 'server-token': token, reasons: [{ code: 'Error.ConfigurationCannotBeApplied' }] }] } },
+        device: { 'operating-system': { version: '18.1' } },
+      },
+      Errors: [{ StatusItem: 'device.battery-health', Reasons: [{ Code: 'Error.NotSupported' }] }],
+    };
+    assert.equal((await ddm('status', statusReport)).status, 200);
+    const effective = await call('GET', '/v1/enrollments/{id}/declarations', '/v1/enrollments/IPHONE-1/declarations');
+    assert.equal(effective.declarations.find((d: Json) => d.identifier === 'com.example.passcode').state, 'failed', 'a state is part of the checked body');
+    await call('GET', '/v1/declarations/{id}/enrollments', '/v1/declarations/com.example.passcode/enrollments');
+    await call('GET', '/v1/declaration-status/{ids}', '/v1/declaration-status/IPHONE-1,MAC-1');
+    const errors = await call('GET', '/v1/status-errors/{ids}', '/v1/status-errors/IPHONE-1');
+    assert.equal(errors['IPHONE-1'].length, 2);
+    await call('GET', '/v1/status-values/{ids}', '/v1/status-values/IPHONE-1?prefix=.StatusItems.device.%25');
+    await call('GET', '/v1/status-report/{id}', '/v1/status-report/IPHONE-1?index=0');
+    await call('POST', '/v1/notify', '/v1/notify?id=IPHONE-1&set=phones');
+    await call('DELETE', '/v1/set-declarations/{set}', '/v1/set-declarations/phones?declaration=com.example.passcode');
+    await call('DELETE', '/v1/enrollment-sets/{id}', '/v1/enrollment-sets/IPHONE-1?set=phones');
+    await call('PUT', '/v1/enrollment-sets/{id}', '/v1/enrollment-sets/MAC-1?set=macs');
+    await call('DELETE', '/v1/enrollment-sets-all/{id}', '/v1/enrollment-sets-all/MAC-1');
+    await call('PUT', '/v1/enrollment-sets/{id}', '/v1/enrollment-sets/MAC-1?set=macs');
+    await call('DELETE', '/v1/enrollment-sets-all/sets/{id}', '/v1/enrollment-sets-all/sets/MAC-1');
+    await call('PUT', '/v1/ddm/assets/{name}', '/v1/ddm/assets/sshd_config', { raw: 'PermitRootLogin no\n' });
+    await call('GET', '/v1/ddm/assets', '/v1/ddm/assets');
+    await call('DELETE', '/v1/ddm/assets/{name}', '/v1/ddm/assets/sshd_config');
+
     const documented = Object.entries(doc.paths as Json).flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`));
     assert.deepEqual([...called].sort(), documented.sort(), 'every documented route was called');
   });
@@ -131,8 +206,12 @@ describe('the published API description', () => {
         assert.ok(example, `${key} has an example`);
         const template = new RegExp(`^${path.replace(/\{\w+\}/g, '[^/?]+')}(\\?|$)`);
         assert.match(example.path, template, `${key}: the example's path is one of this route`);
-        assertFits(pointer('paths', path, method, 'responses', String(example.status), 'content', 'application/json', 'schema'), example.response, `${key} example response`);
-        assert.deepEqual(operation.responses[example.status].content['application/json'].example, example.response);
+        if (example.response === undefined) {
+          assert.equal(operation.responses[example.status].content, undefined, `${key}: an example without a body is of a bodiless response`);
+        } else {
+          assertFits(pointer('paths', path, method, 'responses', String(example.status), 'content', 'application/json', 'schema'), example.response, `${key} example response`);
+          assert.deepEqual(operation.responses[example.status].content['application/json'].example, example.response);
+        }
         const body = operation.requestBody?.content['application/json'];
         if (body) {
           assert.ok(example.body !== undefined, `${key}: the example shows its body`);
@@ -159,13 +238,16 @@ describe('the published API description', () => {
     const page = await (await fetch(`${server.url}/docs`)).text();
     for (const [key, example] of Object.entries(ROUTE_EXAMPLES)) {
       assert.ok(page.includes(`<code>${key.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</code>`), `${key} has a section`);
-      assert.ok(page.includes(JSON.stringify(example.response, null, 2).split('\n')[1]!.replace(/"/g, '&#34;')), `${key} shows its example response`);
+      if (example.response !== undefined) assert.ok(page.includes(JSON.stringify(example.response, null, 2).split('\n')[1]!.replace(/"/g, '&#34;')), `${key} shows its example response`);
     }
     assert.match(page, /<h4>Request body \(application\/json\)<\/h4><table class="fields"><tr><th>field \(\* required\)<\/th><th>type<\/th><th><\/th><\/tr><tr><td><code>targets<\/code> <b>\*<\/b><\/td><td>array of string<\/td>/);
+    const invite = await fetch(`${server.url}/v1/enrollment-invites`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: '{}' });
+    const { token } = (await invite.json()) as Json;
     for (const endpoint of OTHER_ENDPOINTS) {
       assert.ok(page.includes(`<td><code>${endpoint.method}</code></td><td><code>${endpoint.path}</code></td>`), `${endpoint.method} ${endpoint.path} listed`);
       // Listed means served: a device endpoint refuses an empty body, but does not 404.
-      const res = await fetch(server.url + endpoint.path, { method: endpoint.method, redirect: 'manual', ...(endpoint.method === 'PUT' ? { body: '' } : {}) });
+      const path = endpoint.path.replace('{token}', encodeURIComponent(token));
+      const res = await fetch(server.url + path, { method: endpoint.method, redirect: 'manual', ...(endpoint.method === 'PUT' ? { body: '' } : {}) });
       assert.notEqual(res.status, 404, `${endpoint.method} ${endpoint.path} exists`);
     }
     for (const definition of commandRegistry.all()) assert.ok(page.includes(`<details id="command-${definition.requestType}">`), definition.requestType);

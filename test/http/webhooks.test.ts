@@ -145,6 +145,29 @@ describe('events and webhooks', () => {
     assert.equal(receiver.accepted().at(-1)!.json.event_id, event.json.event_id, 'the same event, again: receivers dedupe by id');
   });
 
+  it('tells of declaration status a DDM status report changed, and only of a change', async () => {
+    await checkin(server, { MessageType: 'Authenticate', UDID: 'HOOK-DDM', Topic: TOPIC });
+    await checkin(server, tokenUpdate({ UDID: 'HOOK-DDM' }));
+    const status = (valid: string) => ({
+      StatusItems: { management: { declarations: { configurations: [{ identifier: 'com.example.passcode', active: valid === 'valid', valid, 'server-token': 't1' }] } } },
+      Errors: [],
+    });
+    const send = (data: unknown) =>
+      checkin(server, { MessageType: 'DeclarativeManagement', UDID: 'HOOK-DDM', Endpoint: 'status', Data: Buffer.from(JSON.stringify(data)) });
+    const changed = () => receiver.accepted().filter((r) => r.json.topic === 'declaration.status_changed' && (r.json.declaration_event as Json).enrollment_id === 'HOOK-DDM');
+    assert.equal((await send(status('unknown'))).status, 200);
+    assert.equal((await send(status('unknown'))).status, 200); // the same again: no change
+    assert.equal((await send(status('valid'))).status, 200);
+    await receiver.waitFor(() => changed().length >= 2);
+    // Every check-in's own event arrives first; the two changes are in order behind them.
+    await receiver.waitFor(() => eventsOf(receiver.accepted(), 'HOOK-DDM').length >= 5);
+    const [first, second] = changed().map((r) => r.json.declaration_event as Json);
+    assert.deepEqual(first!.changes, [{ identifier: 'com.example.passcode', after: { identifier: 'com.example.passcode', kind: 'configurations', server_token: 't1', active: false, valid: 'unknown', reasons: [] } }]);
+    assert.equal(second!.changes[0].before.valid, 'unknown');
+    assert.equal(second!.changes[0].after.valid, 'valid');
+    assert.equal(changed().length, 2, 'a report that changed nothing has no event');
+  });
+
   it('lists the WEBHOOK_URL endpoint read-only, tests endpoints, and refuses bad ones naming the field', async () => {
     const list = await api('GET', '/v1/webhooks');
     assert.deepEqual(list.json.webhooks.map((w: Json) => [w.id, w.source, w.url]), [['environment', 'environment', receiver.url]]);

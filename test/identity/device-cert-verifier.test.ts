@@ -1,6 +1,6 @@
-import { test, before, after } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeviceCertVerifier } from '../../src/identity/device-cert-verifier.ts';
+import { DeviceCertVerifier, MAX_PRESENTED_CERTIFICATES, MAX_PRESENTED_PATH_LENGTH } from '../../src/identity/device-cert-verifier.ts';
 import { IdentityError, type IdentityFailure } from '../../src/identity/errors.ts';
 import { CLIENT_AUTH_EXTENSIONS, OpensslPki, opensslDate, type Issued } from '../helpers/openssl-pki.ts';
 
@@ -130,4 +130,70 @@ test('a cached refusal stays a refusal', () => {
 test('a bundle without certificates is a configuration error', () => {
   assert.throws(() => new DeviceCertVerifier(''), /no certificates/);
   assert.throws(() => new DeviceCertVerifier(root.der.toString('base64')), /no certificates/);
+});
+
+describe('path building from the certificates a request carries', () => {
+  const rootOnly = () => new DeviceCertVerifier(root.pem);
+  const CA = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'];
+
+  test('with only the root trusted, an intermediate the request carries completes the path', () => {
+    const verifier = rootOnly();
+    const device = pki.issue('device-carried-intermediate', intermediate);
+    assert.throws(() => verifier.verify(device.der), refusedWith('unknown-ca'));
+    assert.equal(verifier.verify(device.der, new Date(), [intermediate.der]).fingerprint, opensslFingerprint(device));
+    // The outcome depends on what was carried: the same leaf alone is still refused.
+    assert.throws(() => verifier.verify(device.der), refusedWith('unknown-ca'));
+  });
+
+  test('two carried intermediates, in either order, and unrelated certificates beside them', () => {
+    const second = pki.issue('Second Issuing CA', intermediate, { extensions: CA, days: 3650 });
+    const device = pki.issue('device-two-down', second);
+    const unrelated = pki.issue('some-other-device', root);
+    for (const carried of [[second.der, intermediate.der], [intermediate.der, unrelated.der, second.der]]) {
+      assert.equal(rootOnly().verify(device.der, new Date(), carried).fingerprint, opensslFingerprint(device));
+    }
+  });
+
+  test('a carried CA that no trusted CA signed leads nowhere', () => {
+    const rogueRoot = pki.rootCa('Device Root CA'); // the real root's name, another key
+    const rogueIssuer = pki.intermediateCa('Device Issuing CA', rogueRoot);
+    const device = pki.issue('device-rogue-path', rogueIssuer);
+    assert.throws(() => rootOnly().verify(device.der, new Date(), [rogueIssuer.der, rogueRoot.der]), refusedWith('unknown-ca'));
+  });
+
+  test('a carried certificate that is not a CA is no issuer, even when it signed the leaf', () => {
+    const notCa = pki.issue('Not A CA', root, { extensions: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,keyCertSign'] });
+    const device = pki.issue('device-under-non-ca', notCa);
+    assert.throws(() => rootOnly().verify(device.der, new Date(), [notCa.der]), refusedWith('unknown-ca'));
+  });
+
+  test(`paths are bounded: at most ${MAX_PRESENTED_PATH_LENGTH} carried intermediates, ${MAX_PRESENTED_CERTIFICATES} carried certificates looked at`, () => {
+    const ladder = [intermediate];
+    for (let i = 0; i < MAX_PRESENTED_PATH_LENGTH; i++) ladder.push(pki.issue(`Rung ${i} CA`, ladder.at(-1)!, { extensions: CA, days: 3650 }));
+    const atLimit = pki.issue('device-at-limit', ladder.at(-2)!);
+    const pastLimit = pki.issue('device-past-limit', ladder.at(-1)!);
+    const carried = ladder.map((c) => c.der).reverse();
+    assert.equal(rootOnly().verify(atLimit.der, new Date(), carried).fingerprint, opensslFingerprint(atLimit));
+    assert.throws(() => rootOnly().verify(pastLimit.der, new Date(), carried), refusedWith('unknown-ca'));
+
+    const device = pki.issue('device-needle', intermediate);
+    const hay = Array.from({ length: MAX_PRESENTED_CERTIFICATES }, () => root.der);
+    assert.throws(() => rootOnly().verify(device.der, new Date(), [...hay, intermediate.der]), refusedWith('unknown-ca'));
+    assert.equal(rootOnly().verify(device.der, new Date(), [...hay.slice(1), intermediate.der]).fingerprint, opensslFingerprint(device));
+  });
+
+  test("a CA's path length constraint is honoured", () => {
+    const noSubCas = pki.issue('No Sub-CAs CA', root, { extensions: ['basicConstraints=critical,CA:TRUE,pathlen:0', 'keyUsage=critical,keyCertSign,cRLSign'], days: 3650 });
+    const subCa = pki.issue('Forbidden Sub-CA', noSubCas, { extensions: CA, days: 3650 });
+    const direct = pki.issue('device-direct', noSubCas);
+    const below = pki.issue('device-below-forbidden', subCa);
+    assert.equal(rootOnly().verify(direct.der, new Date(), [noSubCas.der]).fingerprint, opensslFingerprint(direct));
+    assert.throws(() => rootOnly().verify(below.der, new Date(), [subCa.der, noSubCas.der]), refusedWith('unknown-ca'));
+  });
+
+  test('an expired carried intermediate makes the path expired', () => {
+    const expiredCa = pki.issue('Expired Carried CA', root, { extensions: CA, startDate: '20200101000000Z', endDate: '20210101000000Z' });
+    const device = pki.issue('device-under-expired-carried', expiredCa);
+    assert.throws(() => rootOnly().verify(device.der, new Date(), [expiredCa.der]), refusedWith('expired'));
+  });
 });

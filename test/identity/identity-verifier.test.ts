@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { DeviceCertVerifier } from '../../src/identity/device-cert-verifier.ts';
 import { IdentityError, type IdentityFailure } from '../../src/identity/errors.ts';
-import { IdentityVerifier } from '../../src/identity/identity-verifier.ts';
+import { IdentityVerifier, OFF_THREAD_BODY_BYTES } from '../../src/identity/identity-verifier.ts';
 import { signerOfValidSignature } from '../helpers/mdm-signer.ts';
 import { OpensslPki, type Issued } from '../helpers/openssl-pki.ts';
 
@@ -92,4 +92,28 @@ test('timing: first versus cached Mdm-Signature verification (printed, not asser
       `  ${keyType}: first Mdm-Signature ${first.toFixed(3)} ms, cached ${(cached * 1000).toFixed(1)} µs/call; cached certificate only ${(peer * 1000).toFixed(1)} µs/call`,
     );
   }
+});
+
+test('an intermediate carried in the signature completes the path to the trusted root', () => {
+  const issuing = pki.intermediateCa('Identity Issuing CA', ca);
+  const below = pki.issue('device-below-issuing', issuing);
+  const carried = pki.sign(body, below, { md: 'sha256', noattr: true, certfile: issuing.cert });
+  assert.equal(identities.fromMdmSignature(carried, body).fingerprint, sha256(below.der));
+  const alone = pki.sign(body, below, { md: 'sha256', noattr: true });
+  assert.throws(() => identities.fromMdmSignature(alone, body), refusedWith('unknown-ca'));
+});
+
+test('a body larger than OFF_THREAD_BODY_BYTES is checked off the event loop, with the same verdicts', async () => {
+  const large = Buffer.concat([body, Buffer.alloc(OFF_THREAD_BODY_BYTES, '<!-- padding -->')]);
+  for (const md of ['sha1', 'sha256'] as const) {
+    for (const noattr of [true, false]) {
+      const header = pki.sign(large, device, { md, noattr });
+      assert.equal((await identities.fromMdmSignatureOfAnySize(header, large)).fingerprint, sha256(device.der), `${md} noattr=${noattr}`);
+      const tampered = Buffer.from(large);
+      tampered[tampered.length - 5] = tampered[tampered.length - 5]! ^ 0x01;
+      await assert.rejects(identities.fromMdmSignatureOfAnySize(header, tampered), refusedWith('bad-signature'), `${md} noattr=${noattr}`);
+    }
+  }
+  const small = pki.sign(body, device, { md: 'sha256', noattr: true });
+  assert.equal((await identities.fromMdmSignatureOfAnySize(small, body)).fingerprint, sha256(device.der));
 });

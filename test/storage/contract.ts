@@ -24,7 +24,8 @@ const AT = '2026-01-01T00:00:00.000Z';
 const LATER = '2026-01-02T00:00:00.000Z';
 const bytes = (s: string) => new Uint8Array(Buffer.from(s));
 
-function tokenUpdate(id: string, extra: Partial<TokenUpdateRecord> = {}): TokenUpdateRecord {
+/** A device channel's TokenUpdate (the other contract files enroll devices with it too). */
+export function tokenUpdate(id: string, extra: Partial<TokenUpdateRecord> = {}): TokenUpdateRecord {
   return {
     id,
     deviceId: id,
@@ -418,7 +419,7 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
 
       it('writes the event with the change it describes, and not for a change that did not happen', async () => {
         await enrolled('EV-2');
-        await s.enqueue(cmd('ev-cmd'), ['EV-2', 'NOPE'], AT, draft('command.queued', null, { command_uuid: 'ev-cmd' }));
+        await s.enqueue(cmd('ev-cmd'), ['EV-2', 'NOPE'], AT, { event: draft('command.queued', null, { command_uuid: 'ev-cmd' }) });
         const queued = await s.events.getEvent(`ev-${n}`);
         assert.deepEqual(queued?.data, { command_uuid: 'ev-cmd', targets: ['EV-2'] }, 'storage adds the targets it reached');
         const ack = { enrollmentId: 'EV-2', commandUuid: 'ev-cmd', status: 'Acknowledged' as const, raw: bytes('r'), errorChain: null, at: LATER };

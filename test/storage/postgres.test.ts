@@ -5,34 +5,15 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { migrationsDir, readMigrations } from '../../src/storage/migration-files.ts';
 import { migrate } from '../../src/storage/postgres/migrate.ts';
-import { PostgresStorage } from '../../src/storage/postgres/postgres-storage.ts';
 import { createTestDatabase, pgSkipReason } from '../helpers/postgres.ts';
+import { openPostgres } from './backends.ts';
 import { storageContract } from './contract.ts';
+import { issuanceContract } from './issuance-contract.ts';
 
 const skip = pgSkipReason();
 
-storageContract(
-  'PostgreSQL',
-  async () => {
-    const database = await createTestDatabase();
-    const open = () => PostgresStorage.open({ url: database.url, poolSize: 4 });
-    let storage = await open();
-    return {
-      storage,
-      second: open,
-      async reopen() {
-        await storage.close();
-        storage = await open();
-        return storage;
-      },
-      async destroy() {
-        await storage.close();
-        await database.drop();
-      },
-    };
-  },
-  { skip },
-);
+storageContract('PostgreSQL', openPostgres, { skip });
+issuanceContract('PostgreSQL', openPostgres, { skip });
 
 describe('PostgreSQL specifics', { skip }, () => {
   it('migrates once when instances start at once, and rolls a failing migration back', async (t) => {

@@ -6,26 +6,12 @@ import { describe, it } from 'node:test';
 import { migrationsDir, readMigrations } from '../../src/storage/migration-files.ts';
 import { migrate } from '../../src/storage/sqlite/migrate.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
+import { openSqlite } from './backends.ts';
 import { storageContract } from './contract.ts';
+import { issuanceContract } from './issuance-contract.ts';
 
-storageContract('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aspen-sqlite-'));
-  const path = join(dir, 'aspen.db');
-  let storage = new SqliteStorage({ path });
-  return {
-    storage,
-    second: async () => new SqliteStorage({ path }),
-    async reopen() {
-      await storage.close();
-      storage = new SqliteStorage({ path });
-      return storage;
-    },
-    async destroy() {
-      await storage.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+storageContract('SQLite', openSqlite);
+issuanceContract('SQLite', openSqlite);
 
 describe('SQLite specifics', () => {
   it('applies each migration once, in WAL mode with synchronous=FULL by default', async (t) => {

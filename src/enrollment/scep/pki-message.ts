@@ -9,6 +9,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { assertDerLengths, childrenOf, contentOf, decodeBer, encodingOf, expectTag, hasTag, oidOf, Tag, type BerNode } from '../../identity/ber.ts';
 import { checkMdmSignature } from '../../identity/mdm-signature.ts';
+import { readSignedAttributes } from '../../identity/signed-attributes.ts';
 import { digestByOid, signatureByOid, type DigestName } from '../../identity/signature-algorithms.ts';
 import { identifiesCertificate, parseSignerIdentifier, type SignerIdentifier } from '../../identity/signer-identifier.ts';
 import { OID } from '../cms/oids.ts';
@@ -80,8 +81,7 @@ export function readPkiMessage(bytes: Uint8Array): PkiMessage {
   // SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm, signedAttrs [0] IMPLICIT,
   //   signatureAlgorithm, signature, unsignedAttrs [1] IMPLICIT OPTIONAL }
   const [, sid, digestAlgorithm, signedAttrsNode, signatureAlgorithm, signature] = childrenOf(signerInfos[0], Tag.SEQUENCE, 'SignerInfo');
-  const signedAttrs = expectTag(signedAttrsNode, Tag.context(0), 'SignerInfo.signedAttrs');
-  const attributes = attributeValues(signedAttrs);
+  const { der: signedAttributesDer, values: attributes } = readSignedAttributes(expectTag(signedAttrsNode, Tag.context(0), 'SignerInfo.signedAttrs'));
 
   const transactionIdNode = single(attributes, SCEP_ATTRIBUTE.transactionID, 'transactionID');
   const transactionId = text(transactionIdNode, 'transactionID');
@@ -90,12 +90,6 @@ export function readPkiMessage(bytes: Uint8Array): PkiMessage {
   if (senderNonce.length === 0 || senderNonce.length > MAX_NONCE) throw malformed('senderNonce', `${senderNonce.length} bytes`);
   const contentType = single(attributes, OID.contentType, 'contentType');
   if (oidOf(contentType, 'contentType') !== OID.data) throw malformed('contentType', 'not id-data');
-
-  // The signature covers the attributes' DER with the SET tag, not the [0] they travel under
-  // (RFC 5652 §5.4); signers must DER-encode them, so the received bytes re-tagged are what was signed.
-  assertDerLengths(signedAttrs, 'SignerInfo.signedAttrs');
-  const signedAttributesDer = Buffer.from(encodingOf(signedAttrs));
-  signedAttributesDer[0] = 0x31;
 
   return {
     messageType: text(single(attributes, SCEP_ATTRIBUTE.messageType, 'messageType'), 'messageType'),
@@ -153,18 +147,7 @@ export function verifyPkiMessage(message: PkiMessage): VerifiedSigner {
   return { certificate, certificateNode, digest };
 }
 
-function attributeValues(signedAttrs: BerNode): Map<string, readonly BerNode[]> {
-  const values = new Map<string, readonly BerNode[]>();
-  for (const attribute of childrenOf(signedAttrs, Tag.context(0), 'SignerInfo.signedAttrs')) {
-    const [type, attrValues] = childrenOf(attribute, Tag.SEQUENCE, 'Attribute');
-    const oid = oidOf(type, 'Attribute.attrType');
-    if (values.has(oid)) throw malformed('SignerInfo.signedAttrs', `attribute ${oid} appears twice`);
-    values.set(oid, childrenOf(attrValues, Tag.SET, 'Attribute.attrValues'));
-  }
-  return values;
-}
-
-function single(attributes: Map<string, readonly BerNode[]>, oid: string, what: string): BerNode {
+function single(attributes: ReadonlyMap<string, readonly BerNode[]>, oid: string, what: string): BerNode {
   const values = attributes.get(oid);
   if (values?.length !== 1) throw malformed('SignerInfo.signedAttrs', `${what} missing or not single-valued`);
   return values[0]!;

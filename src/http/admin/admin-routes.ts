@@ -2,16 +2,22 @@
 // (/openapi.json, /docs), which holds nothing secret.
 import type { FastifyInstance } from 'fastify';
 import type { CommandQueue } from '../../service/command-queue.ts';
+import type { DataAssets } from '../../service/data-assets.ts';
+import type { DeclarationAdmin } from '../../service/declaration-admin.ts';
+import type { DeclarationReads } from '../../service/declaration-reads.ts';
 import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts';
 import type { Webhooks } from '../../events/webhooks.ts';
 import type { PushService } from '../../service/push-service.ts';
 import { registerRoutes, type ApiRoute } from './api-route.ts';
 import { keyMatches, presentedKey } from './auth.ts';
 import { commandRoutes } from './command-routes.ts';
+import { declarationRoutes } from './declaration-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
-import { codeForStatus, sendApiError } from './errors.ts';
+import { apiErrorHandler, sendApiError } from './errors.ts';
 import { docsPage } from './docs-page.ts';
+import { kmfddmRoutes } from './kmfddm-routes.ts';
 import { openApiDocument } from './openapi.ts';
+import { issuanceRoutes, type IssuanceRoutesDeps } from './issuance-routes.ts';
 import { pushRoutes } from './push-routes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 
@@ -22,6 +28,8 @@ export interface AdminRoutesOptions {
   directory: EnrollmentDirectory;
   push: PushService;
   webhooks: Webhooks;
+  issuance: IssuanceRoutesDeps;
+  declarations: { admin: DeclarationAdmin; reads: DeclarationReads; assets: DataAssets };
 }
 
 export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions): Promise<void> {
@@ -30,6 +38,9 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     ...enrollmentRoutes({ directory: opts.directory, commands: opts.commands }),
     ...pushRoutes(opts.push),
     ...webhookRoutes(opts.webhooks),
+    ...issuanceRoutes(opts.issuance),
+    ...kmfddmRoutes(opts.declarations),
+    ...declarationRoutes(opts.declarations),
   ];
 
   const document = openApiDocument(routes, opts.version);
@@ -50,14 +61,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
         return sendApiError(reply, 'unauthorized', 'a valid API key is required (Bearer token or Basic password)');
       }
     });
-    api.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
-      const status = err.statusCode ?? 500;
-      if (status >= 500) {
-        request.log.error({ err }, 'admin request failed');
-        return sendApiError(reply, 'internal', 'internal server error');
-      }
-      return sendApiError(reply, codeForStatus(status), err.message);
-    });
+    api.setErrorHandler(apiErrorHandler);
     registerRoutes(api, routes);
   }, { prefix: '' });
 }

@@ -10,6 +10,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface ApiResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** A response without a body (204, 304). */
+  empty?: boolean;
+  /** A body the handler sends as bytes of this media type (a document stored as it came), not
+   *  serialized by a schema. */
+  raw?: string;
 }
 
 export interface ApiRoute<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
@@ -40,24 +45,33 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 export interface RawBody {
   raw: string;
   contentType?: string;
+  /** The bytes are JSON of this shape, which the handler reads itself whatever the Content-Type
+   *  (clients that send none, or a form type): documented as the body's schema. */
+  json?: z.ZodType;
 }
 
 export function isRawBody(body: ApiRoute['body']): body is RawBody {
   return body !== undefined && 'raw' in body;
 }
 
-/** Registers routes on an (encapsulated) Fastify instance. */
+/** Registers routes on an (encapsulated) Fastify instance. Each kind of body gets its own scope,
+ *  since content-type parsers belong to a scope, not to a route. */
 export function registerRoutes(app: FastifyInstance, routes: ApiRoute[]): void {
-  const json = routes.filter((r) => !isRawBody(r.body));
+  const json = routes.filter((r) => r.body !== undefined && !isRawBody(r.body));
   const raw = routes.filter((r) => isRawBody(r.body));
+  const bodiless = routes.filter((r) => r.body === undefined);
   for (const route of json) register(app, route);
-  if (raw.length === 0) return;
-  app.register(async (child) => {
-    // These routes take their body as bytes, whatever content type the client sends.
-    child.removeAllContentTypeParsers();
-    child.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    for (const route of raw) register(child, route);
-  });
+  // Bodies are taken as bytes whatever content type the client sends: raw routes read them, and
+  // routes that take no body ignore them (a DELETE sent with `Content-Type: application/json` and
+  // nothing after it is not an error).
+  for (const [group, readsBody] of [[raw, true], [bodiless, false]] as const) {
+    if (group.length === 0) continue;
+    app.register(async (child) => {
+      child.removeAllContentTypeParsers();
+      child.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, readsBody ? body : undefined));
+      for (const route of group) register(child, route);
+    });
+  }
 }
 
 function register(app: FastifyInstance, route: ApiRoute): void {
@@ -94,7 +108,7 @@ export function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<st
 function responseSchemas(route: ApiRoute): Record<number, unknown> {
   const schemas: Record<number, unknown> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
-    if (Number(status) < 200 || Number(status) >= 300) continue;
+    if (Number(status) < 200 || Number(status) >= 300 || spec.empty || spec.raw !== undefined) continue;
     if (spec.schema === undefined) throw new Error(`${route.method} ${route.path}: the ${status} response has no schema`);
     schemas[Number(status)] = jsonSchema(spec.schema, 'output');
   }

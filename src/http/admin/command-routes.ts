@@ -1,6 +1,8 @@
 // Admin routes for commands: JSON commands for every MDM command, NanoMDM-compatible raw enqueue,
 // and reading a command's per-enrollment results.
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { COMMAND_UUID_RULE } from '../../protocol/command-envelope.ts';
 import { PlistError } from '../../protocol/plist.ts';
 import type { CommandQueue, TargetOutcome } from '../../service/command-queue.ts';
 import type { EnrollmentPushResult, PushGateway } from '../../service/push-gateway.ts';
@@ -31,7 +33,12 @@ const submitBody = z
         $ref: COMMAND_SCHEMA_REF,
       }),
     plist: z.string().optional().describe('alternatively, a whole command plist ({CommandUUID?, Command})'),
-    command_uuid: z.string().min(1).max(200).optional().describe('chosen by the client; a duplicate is refused with 409'),
+    command_uuid: z
+      .string()
+      .max(COMMAND_UUID_RULE.maxLength)
+      .regex(COMMAND_UUID_RULE.pattern, `must be ${COMMAND_UUID_RULE.description}`)
+      .optional()
+      .describe(`chosen by the client (${COMMAND_UUID_RULE.description}, as a CommandUUID in a plist); a duplicate is refused with 409`),
     push: z.boolean().default(true),
   })
   .strict();
@@ -90,6 +97,9 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
           result = await commands.submit({ targets: body.targets, command: body.command, plist: body.plist, commandUuid: body.command_uuid });
         } catch (err) {
           if (err instanceof DuplicateCommandError) return sendApiError(reply, 'conflict', err.message);
+          // What the schema check lets through but the device could not read (a <date> that is
+          // no date under a schema-free key), or a CommandUUID outside the rule.
+          if (err instanceof PlistError) return refusePlist(reply, err);
           throw err;
         }
         if (!result.ok) {
@@ -137,7 +147,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
         try {
           result = await commands.enqueueRaw(body, ids);
         } catch (err) {
-          if (err instanceof PlistError) return sendApiError(reply, 'bad_request', err.message);
+          if (err instanceof PlistError) return refusePlist(reply, err);
           if (err instanceof DuplicateCommandError) return sendApiError(reply, 'conflict', err.message);
           throw err;
         }
@@ -210,6 +220,11 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
       },
     }),
   ];
+}
+
+/** A 400 for a command plist, with its key path in `details` as schema problems have it. */
+function refusePlist(reply: FastifyReply, err: PlistError): FastifyReply {
+  return sendApiError(reply, 'bad_request', err.message, err.keyPath === undefined ? undefined : [{ path: err.keyPath, message: err.reason }]);
 }
 
 function outcomeJson(o: TargetOutcome): { status: TargetOutcome['status']; reason?: string; push?: z.infer<typeof pushResultSchema> } {

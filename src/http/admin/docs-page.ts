@@ -3,13 +3,18 @@
 // device and operations endpoints; and every RequestType's keys and platforms from the command
 // schema. Plain HTML, no external assets.
 import { commandRegistry, describeCommand, VALUE_FORMS, type CommandDescription } from '../../protocol/commands/index.ts';
-import { isRawBody, jsonSchema, type ApiRoute } from './api-route.ts';
+import { isRawBody, jsonSchema, type ApiRoute, type RawBody } from './api-route.ts';
 import { parameters, requestBody, routeExample, routeKey, type Json } from './openapi.ts';
 
 /** Endpoints outside the admin API: for devices, and for operators and their monitoring. */
 export const OTHER_ENDPOINTS: readonly { method: string; path: string; auth: string; does: string }[] = [
   { method: 'PUT', path: '/mdm', auth: 'device identity', does: 'check-ins (Content-Type application/x-apple-aspen-mdm-checkin) and command reports (application/x-apple-aspen-mdm): the ServerURL of the enrollment profile' },
   { method: 'PUT', path: '/checkin', auth: 'device identity', does: 'check-ins, for profiles that set a separate CheckInURL' },
+  { method: 'GET', path: '/mdm/enroll', auth: 'none (ENROLLMENT_OPEN=true)', does: 'the open enrollment profile (.mobileconfig), with the static challenge; 403 unless ENROLLMENT_OPEN, 409 without a push certificate, 503 without PUBLIC_URL' },
+  { method: 'GET', path: '/enroll/{token}', auth: "the invite's token", does: "an invite's enrollment profile (downloading uses nothing); 404 for a link that is unknown, expired, used up or revoked" },
+  { method: 'GET', path: '/scep', auth: 'the challenge, or the identity being renewed', does: 'SCEP (RFC 8894): operation=GetCACert, GetCACaps, PKIOperation (message in the query)' },
+  { method: 'POST', path: '/scep', auth: 'the challenge, or the identity being renewed', does: 'SCEP PKIOperation with the message as the body' },
+  { method: 'GET', path: '/ddm/assets/{name}', auth: 'device identity: TLS client or forwarded certificate, bound to an enrollment', does: 'a data asset (PUT /v1/ddm/assets/{name}), for a device whose declarations name it' },
   { method: 'GET', path: '/healthz', auth: 'none', does: 'liveness: the process answers' },
   { method: 'GET', path: '/readyz', auth: 'none', does: 'readiness: the database takes a write and a push certificate is loaded and valid (503 with each check otherwise)' },
   { method: 'GET', path: '/metrics', auth: 'none, or the API key with METRICS_REQUIRE_API_KEY=true', does: 'Prometheus metrics' },
@@ -85,10 +90,11 @@ function routeSection(route: ApiRoute): string {
   const params = [...parameters(route.params, 'path'), ...parameters(route.query, 'query')];
   const paramTable = params.length === 0 ? '' : `<h4>Parameters</h4>${fieldTable(params.map((p) => ({ path: `${String(p.name)} (${String(p.in)})`, type: typeOf(p.schema as Json), required: p.required === true, ...(typeof p.description === 'string' ? { description: p.description } : {}) })))}`;
   const body = requestBody(route);
-  const bodyPart = body === undefined ? '' : `<h4>Request body (${escape(body.type)})</h4>${isRawBody(route.body) ? '' : fieldTable(fields(body.schema))}`;
+  const textBody = isRawBody(route.body) && !route.body.json;
+  const bodyPart = body === undefined ? '' : `<h4>Request body (${escape(body.type)})</h4>${textBody ? '' : fieldTable(fields(body.schema))}`;
   const requestExample = example
-    ? `<h4>Example</h4>${pre(`${route.method} ${example.path}${isRawBody(route.body) ? `\n\n${route.body.raw}` : example.body === undefined ? '' : `\n\n${JSON.stringify(example.body, null, 2)}`}`)}` +
-      `${pre(`${example.status}\n\n${JSON.stringify(example.response, null, 2)}`)}`
+    ? `<h4>Example</h4>${pre(`${route.method} ${example.path}${textBody ? `\n\n${(route.body as RawBody).raw}` : example.body === undefined ? '' : `\n\n${JSON.stringify(example.body, null, 2)}`}`)}` +
+      `${pre(`${example.status}${example.response === undefined ? '' : `\n\n${JSON.stringify(example.response, null, 2)}`}`)}`
     : '';
   const responses = Object.entries(route.responses)
     .map(([status, spec]) => {
@@ -98,7 +104,15 @@ function routeSection(route: ApiRoute): string {
     .join('');
   return `<section id="${anchor(route)}"><h3>${code(`${route.method} ${route.path}`)}</h3><p>${escape(route.summary)}</p>${
     route.description ? `<p>${escape(route.description)}</p>` : ''
-  }${paramTable}${bodyPart}<h4>Responses</h4><ul>${responses}<li><b>401</b> no valid API key</li><li>errors: ${code('{"error": {"code", "message", "details"?}}')}</li></ul>${requestExample}</section>`;
+  }${paramTable}${bodyPart}<h4>Responses</h4><ul>${responses}<li><b>401</b> no valid API key</li><li>errors: ${code(errorShape(route))}</li></ul>${requestExample}</section>`;
+}
+
+/** The shape of the route's error bodies: its own when its error responses declare one (KMFDDM's). */
+function errorShape(route: ApiRoute): string {
+  const own = Object.entries(route.responses).find(([status, spec]) => Number(status) >= 400 && spec.schema !== undefined)?.[1].schema;
+  if (own === undefined) return '{"error": {"code", "message", "details"?}}';
+  const properties = (jsonSchema(own, 'output').properties ?? {}) as Record<string, Json>;
+  return `{${Object.entries(properties).map(([name, s]) => `"${name}": ${typeOf(s)}`).join(', ')}}`;
 }
 
 function commandSection(d: CommandDescription): string {

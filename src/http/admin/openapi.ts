@@ -45,7 +45,10 @@ export function parameters(schema: z.ZodType | undefined, where: 'path' | 'query
 
 /** The media type of a route's body and its schema (`raw` bodies are text of that type). */
 export function requestBody(route: ApiRoute): { type: string; schema: Json } | undefined {
-  if (isRawBody(route.body)) return { type: route.body.contentType ?? 'application/xml', schema: { type: 'string' } };
+  if (isRawBody(route.body)) {
+    const { contentType, json } = route.body;
+    return json ? { type: contentType ?? 'application/json', schema: jsonSchema(json, 'input') } : { type: contentType ?? 'application/xml', schema: { type: 'string' } };
+  }
   return route.body ? { type: 'application/json', schema: jsonSchema(route.body, 'input') } : undefined;
 }
 
@@ -55,12 +58,13 @@ function operation(route: ApiRoute): Json {
   const documented: Record<string, ApiResponseSpec> = { ...route.responses, 401: { description: 'no valid API key' } };
   for (const [status, spec] of Object.entries(documented)) {
     const error = Number(status) >= 400;
-    const schema = spec.schema ? jsonSchema(spec.schema, 'output') : error ? ERROR_SCHEMA : undefined;
+    const schema = spec.schema ? jsonSchema(spec.schema, 'output') : spec.raw !== undefined ? {} : error ? ERROR_SCHEMA : undefined;
     const shown = example?.status === Number(status) ? { example: example.response } : {};
-    responses[status] = { description: spec.description, ...(schema ? { content: { 'application/json': { schema, ...shown } } } : {}) };
+    const content = spec.empty ? undefined : schema && { [spec.raw ?? 'application/json']: { schema, ...shown } };
+    responses[status] = { description: spec.description, ...(content ? { content } : {}) };
   }
   const body = requestBody(route);
-  const bodyExample = isRawBody(route.body) ? route.body.raw : example?.body;
+  const bodyExample = isRawBody(route.body) && !route.body.json ? route.body.raw : example?.body;
   return {
     tags: [route.tag],
     summary: route.summary,

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { loadPushCertificate, PushCertificateError, splitPemPair } from '../../push/push-certificate.ts';
 import type { EnrollmentPushResult } from '../../service/push-gateway.ts';
-import { TopicChangeError, type PushService } from '../../service/push-service.ts';
+import { CertificateNotInForceError, NeedsForceError, type PushService } from '../../service/push-service.ts';
 import { defineRoute, type ApiRoute } from './api-route.ts';
 import { sendApiError } from './errors.ts';
 import { flagParam } from './query-params.ts';
@@ -51,7 +51,8 @@ export function pushRoutes(push: PushService): ApiRoute[] {
       summary: 'Upload the MDM push certificate (NanoMDM-compatible)',
       description:
         'The body is the PEM certificate followed by its unencrypted PEM private key. It is stored in the database and ' +
-        'used at once. A certificate for another topic is refused unless force=1: every enrolled device listens on the current topic.',
+        'used at once. An expired or not yet valid certificate is refused. A certificate for another topic, or one that ' +
+        'expires before the current one, is refused unless force=1: every enrolled device listens on the current topic.',
       query: z.object({ force: flagParam }),
       body: {
         raw: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----',
@@ -59,8 +60,8 @@ export function pushRoutes(push: PushService): ApiRoute[] {
       },
       responses: {
         200: { description: 'stored and in use', schema: certificateSchema },
-        400: { description: 'not a certificate and key, no com.apple.mgmt UID, or a key that does not match' },
-        409: { description: 'the topic differs from the current one (use force=1)' },
+        400: { description: 'not a certificate and key, no com.apple.mgmt UID, a key that does not match, or a certificate expired or not yet valid' },
+        409: { description: 'the topic differs from the current one, or the certificate expires before it (use force=1)' },
       },
       handler: async ({ query, body }, reply) => {
         const pem = splitPemPair(Buffer.isBuffer(body) ? body.toString('utf8') : '');
@@ -70,8 +71,8 @@ export function pushRoutes(push: PushService): ApiRoute[] {
           await push.upload(certificate, query.force);
           return { topic: certificate.topic, not_after: certificate.notAfter.toISOString() };
         } catch (err) {
-          if (err instanceof PushCertificateError) return sendApiError(reply, 'bad_request', err.message);
-          if (err instanceof TopicChangeError) return sendApiError(reply, 'conflict', err.message);
+          if (err instanceof PushCertificateError || err instanceof CertificateNotInForceError) return sendApiError(reply, 'bad_request', err.message);
+          if (err instanceof NeedsForceError) return sendApiError(reply, 'conflict', err.message);
           throw err;
         }
       },

@@ -50,6 +50,10 @@ export const enrollmentDetailSchema = enrollmentSummarySchema.extend({
   identities: z
     .array(z.object({ fingerprint: z.string().describe('SHA-256 of the DER, hex'), subject: z.string(), not_after: timestamp, bound_at: timestamp }))
     .describe("certificates bound to the device (user channels speak with their device's)"),
+  invite: z
+    .object({ id: z.string(), label: z.string().nullable(), assign: z.object({ sets: z.array(z.string()), tags: z.array(z.string()) }).nullable() })
+    .nullable()
+    .describe('the enrollment invite that brought the device (through an identity Aspen issued); null: none'),
 });
 
 export function enrollmentSummary(e: Enrollment): z.infer<typeof enrollmentSummarySchema> {
@@ -91,6 +95,7 @@ export function enrollmentDetail(d: EnrollmentDetail): z.infer<typeof enrollment
     inventory_updated_at: d.enrollment.inventoryUpdatedAt,
     user_channels: d.userChannels.map((u) => u.id),
     identities: d.identities.map((i) => ({ fingerprint: i.fingerprint, subject: i.subject, not_after: i.notAfter, bound_at: i.boundAt })),
+    invite: d.invite ? { id: d.invite.id, label: d.invite.label, assign: d.invite.assign } : null,
   };
 }
 

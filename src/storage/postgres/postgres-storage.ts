@@ -15,6 +15,7 @@ import {
   type AuthenticateRecord,
   type ClaimedJob,
   type CommandRecord,
+  type EnqueueOptions,
   type EnqueueOutcome,
   type Enrollment,
   type EnrollmentFilter,
@@ -66,6 +67,11 @@ import {
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import type { EventDraft } from '../events.ts';
 import { appendEvent, binder, eventCtes, PostgresEventStore } from './events.ts';
+import { lockIdentity } from './identity-locks.ts';
+import { inTransaction } from './transaction.ts';
+import { PostgresIssuance } from './issuance.ts';
+import type { DeclarationStore } from '../declarations.ts';
+import { PostgresDeclarationStore } from './declarations.ts';
 import { migrate } from './migrate.ts';
 
 export interface PostgresOptions {
@@ -94,15 +100,16 @@ const types = {
   },
 };
 
-/** A retryable conflict between concurrent transactions (deadlock, serialization failure). */
-const RETRYABLE = new Set(['40P01', '40001']);
-
 export class PostgresStorage implements Storage {
   readonly backend = 'postgres';
   readonly events: PostgresEventStore;
+  readonly issuance: PostgresIssuance;
+  readonly declarations: DeclarationStore;
 
   private constructor(private readonly pool: Pool) {
     this.events = new PostgresEventStore(pool);
+    this.issuance = new PostgresIssuance(pool);
+    this.declarations = new PostgresDeclarationStore(pool);
   }
 
   static async open(opts: PostgresOptions): Promise<PostgresStorage> {
@@ -139,22 +146,8 @@ export class PostgresStorage implements Storage {
   }
 
   /** Runs `fn` in a transaction, again if PostgreSQL aborted it for a deadlock or serialization conflict. */
-  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        if (attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
-        throw err;
-      } finally {
-        client.release();
-      }
-    }
+  private transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
@@ -306,7 +299,7 @@ export class PostgresStorage implements Storage {
     // A device channel goes with its user channels; cascades take their queues and results. A
     // re-push job left for a deleted channel finds nothing to push, and ends.
     return this.transaction(async (c) => {
-      await this.lockIdentity(c, null, id);
+      await lockIdentity(c, null, id);
       const deleted = await c.query(
         `DELETE FROM enrollments WHERE id = $1 OR (device_id = $1 AND EXISTS (SELECT 1 FROM enrollments d WHERE d.id = $1 AND d.channel = 'device'))`,
         [id],
@@ -317,28 +310,41 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  async enqueue(command: NewCommand, enrollmentIds: string[], at: string, event?: EventDraft): Promise<Map<string, EnqueueOutcome>> {
+  async enqueue(command: NewCommand, enrollmentIds: string[], at: string, options: EnqueueOptions = {}): Promise<Map<string, EnqueueOutcome>> {
     const unique = [...new Set(enrollmentIds)];
-    const queued = await this.transaction(async (c) => {
+    const { queued, known } = await this.transaction(async (c) => {
       const inserted = await c.query(
         'INSERT INTO commands (uuid, request_type, payload, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (uuid) DO NOTHING',
         [command.uuid, command.requestType, command.payload, at],
       );
       if (inserted.rowCount === 0) throw new DuplicateCommandError(command.uuid);
+      // unlessPending: the enrollments are locked (in id order, so two fan-outs cannot deadlock)
+      // before looking at their queues, so an instance coalescing at the same moment waits and
+      // then sees this one's command pending.
+      const locked = options.unlessPending
+        ? (await c.query<{ id: string }>('SELECT id FROM enrollments WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [unique])).rows.map((r) => r.id)
+        : [];
       // One set-based statement for any number of targets.
       const targets = await c.query<{ enrollment_id: string }>(
         `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
         SELECT e.id, $2, 'queued', $3, $3 FROM unnest($1::text[]) AS i (id) JOIN enrollments e ON e.id = i.id
+        WHERE NOT $4 OR NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+          WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = $5 AND t.command_uuid <> $2)
         RETURNING enrollment_id`,
-        [unique, command.uuid, at],
+        [unique, command.uuid, at, options.unlessPending === true, command.requestType],
       );
       // A command no enrollment received is not kept.
       if (targets.rows.length === 0) await c.query('DELETE FROM commands WHERE uuid = $1', [command.uuid]);
       const ids = targets.rows.map((r) => r.enrollment_id);
-      if (ids.length > 0 && event) await appendEvent(c, { ...event, data: { ...event.data, targets: ids } });
-      return new Set(ids);
+      if (ids.length > 0 && options.event) await appendEvent(c, { ...options.event, data: { ...options.event.data, targets: ids } });
+      return { queued: new Set(ids), known: new Set(locked) };
     });
-    return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
+    const outcome = (id: string): EnqueueOutcome => (queued.has(id) ? 'queued' : known.has(id) ? 'already-pending' : 'unknown-enrollment');
+    return new Map(enrollmentIds.map((id) => [id, outcome(id)]));
+  }
+
+  async recordDeviceConfigured(id: string): Promise<boolean> {
+    return (await this.rows('UPDATE enrollments SET awaiting_configuration = false WHERE id = $1 RETURNING 1', [id])).length === 1;
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
@@ -474,28 +480,22 @@ export class PostgresStorage implements Storage {
     return row && toIdentityBinding(row);
   }
 
-  /** Serializes identity decisions about one certificate and one device across instances: the
-   *  certificate's lock first, then the device's, always in that order (so no two transactions
-   *  can wait on each other). */
-  private async lockIdentity(c: PoolClient, fingerprint: string | null, deviceId: string): Promise<void> {
-    if (fingerprint !== null) await c.query(`SELECT pg_advisory_xact_lock(hashtextextended('aspen.certificate:' || $1, 0))`, [fingerprint]);
-    await c.query(`SELECT pg_advisory_xact_lock(hashtextextended('aspen.device:' || $1, 0))`, [deviceId]);
-  }
-
   async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
     return this.transaction(async (c) => {
-      await this.lockIdentity(c, binding.fingerprint, binding.deviceId);
+      await lockIdentity(c, binding.fingerprint, binding.deviceId);
       const bound = await c.query<{ device_id: string }>('SELECT device_id FROM device_identities WHERE fingerprint = $1', [binding.fingerprint]);
       const bindings = await c.query<IdentityRow>('SELECT * FROM device_identities WHERE device_id = $1 ORDER BY bound_at', [binding.deviceId]);
       const device = await c.query<Pick<EnrollmentRow, 'state' | 'serial_number' | 'identity_renewal_until'>>(
         'SELECT state, serial_number, identity_renewal_until FROM enrollments WHERE id = $1',
         [binding.deviceId],
       );
+      const revoked = await c.query('SELECT 1 FROM issued_identities WHERE fingerprint = $1 AND revoked_at IS NOT NULL', [binding.fingerprint]);
       const d = device.rows[0];
       const decision = decide({
         boundTo: bound.rows[0]?.device_id,
         deviceBindings: bindings.rows.map(toIdentityBinding),
         device: d && { state: d.state, serialNumber: d.serial_number, identityRenewalUntil: d.identity_renewal_until },
+        revoked: revoked.rows.length > 0,
       });
       if (decision.bind) {
         await c.query(
@@ -503,6 +503,7 @@ export class PostgresStorage implements Storage {
           ON CONFLICT (fingerprint) DO NOTHING`,
           [binding.fingerprint, binding.deviceId, binding.subject, binding.notAfter, binding.boundAt, binding.anchor],
         );
+        await c.query('UPDATE issued_identities SET device_id = $2 WHERE fingerprint = $1', [binding.fingerprint, binding.deviceId]);
       }
       if (decision.consumeRenewal) await c.query(`UPDATE enrollments SET identity_renewal_until = NULL WHERE id = $1`, [binding.deviceId]);
       return decision;
@@ -519,14 +520,14 @@ export class PostgresStorage implements Storage {
 
   async unbindIdentities(deviceId: string): Promise<number> {
     return this.transaction(async (c) => {
-      await this.lockIdentity(c, null, deviceId);
+      await lockIdentity(c, null, deviceId);
       return (await c.query('DELETE FROM device_identities WHERE device_id = $1', [deviceId])).rowCount ?? 0;
     });
   }
 
   async unbindIdentity(fingerprint: string, deviceId: string): Promise<void> {
     await this.transaction(async (c) => {
-      await this.lockIdentity(c, fingerprint, deviceId);
+      await lockIdentity(c, fingerprint, deviceId);
       await c.query('DELETE FROM device_identities WHERE fingerprint = $1 AND device_id = $2', [fingerprint, deviceId]);
     });
   }

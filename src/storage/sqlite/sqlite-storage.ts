@@ -14,6 +14,7 @@ import {
   type AuthenticateRecord,
   type ClaimedJob,
   type CommandRecord,
+  type EnqueueOptions,
   type EnqueueOutcome,
   type Enrollment,
   type EnrollmentFilter,
@@ -42,6 +43,9 @@ import {
 import type { EventDraft } from '../events.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import { SqliteEventStore } from './events.ts';
+import { SqliteIssuance } from './issuance.ts';
+import type { DeclarationStore } from '../declarations.ts';
+import { SqliteDeclarationStore } from './declarations.ts';
 import { migrate } from './migrate.ts';
 import {
   countsByState,
@@ -87,6 +91,8 @@ export class SqliteStorage implements Storage {
   readonly backend = 'sqlite';
   readonly db: Database;
   readonly events: SqliteEventStore;
+  readonly issuance: SqliteIssuance;
+  readonly declarations: DeclarationStore;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
@@ -101,6 +107,8 @@ export class SqliteStorage implements Storage {
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
+    this.issuance = new SqliteIssuance(this.db);
+    this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
   }
 
   /** Writes the event describing a change, in that change's transaction (see ../events.ts). */
@@ -212,8 +220,12 @@ export class SqliteStorage implements Storage {
           boundTo: bound?.device_id,
           deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
           device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
+          revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
         });
-        if (decision.bind) this.stmt.bindIdentity.run(binding);
+        if (decision.bind) {
+          this.stmt.bindIdentity.run(binding);
+          this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
+        }
         if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
         return decision;
       })
@@ -306,23 +318,32 @@ export class SqliteStorage implements Storage {
     return rows.map(({ ids: members, ...traits }) => ({ traits: toTraits(traits), ids: JSON.parse(members) as string[] }));
   }
 
-  async enqueue(command: NewCommand, enrollmentIds: string[], at: string, event?: EventDraft): Promise<Map<string, EnqueueOutcome>> {
+  async enqueue(command: NewCommand, enrollmentIds: string[], at: string, options: EnqueueOptions = {}): Promise<Map<string, EnqueueOutcome>> {
     let queued = new Set<string>();
+    let known = new Set<string>();
+    const unique = JSON.stringify([...new Set(enrollmentIds)]);
     try {
+      // Immediate: with unlessPending, "nothing of this type is pending" must still hold when the row goes in.
       this.db.transaction(() => {
         if (this.stmt.insertCommand.run({ ...command, payload: blob(command.payload), at }).changes === 0) {
           throw new DuplicateCommandError(command.uuid);
         }
-        const unique = JSON.stringify([...new Set(enrollmentIds)]);
-        queued = new Set(this.stmt.insertTargets.all({ ids: unique, uuid: command.uuid, at }) as string[]);
+        const insert = options.unlessPending ? this.stmt.insertTargetsUnlessPending : this.stmt.insertTargets;
+        queued = new Set(insert.all({ ids: unique, uuid: command.uuid, requestType: command.requestType, at }) as string[]);
+        if (options.unlessPending) known = new Set(this.stmt.knownIds.all(unique) as string[]);
         // A command no enrollment received is not kept: throwing rolls the transaction back.
         if (queued.size === 0) throw NOTHING_QUEUED;
-        if (event) this.event({ ...event, data: { ...event.data, targets: [...queued] } });
-      })();
+        if (options.event) this.event({ ...options.event, data: { ...options.event.data, targets: [...queued] } });
+      }).immediate();
     } catch (err) {
       if (err !== NOTHING_QUEUED) throw err;
     }
-    return new Map(enrollmentIds.map((id) => [id, queued.has(id) ? 'queued' : 'unknown-enrollment']));
+    const outcome = (id: string): EnqueueOutcome => (queued.has(id) ? 'queued' : known.has(id) ? 'already-pending' : 'unknown-enrollment');
+    return new Map(enrollmentIds.map((id) => [id, outcome(id)]));
+  }
+
+  async recordDeviceConfigured(id: string): Promise<boolean> {
+    return this.stmt.deviceConfigured.run(id).changes === 1;
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
@@ -593,6 +614,8 @@ function prepareStatements(db: Database) {
     bindIdentity: db.prepare(`
       INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at, anchor)
       VALUES (@fingerprint, @deviceId, @subject, @notAfter, @boundAt, @anchor) ON CONFLICT (fingerprint) DO NOTHING`),
+    issuedRevoked: db.prepare('SELECT 1 FROM issued_identities WHERE fingerprint = ? AND revoked_at IS NOT NULL'),
+    issuedBoundTo: db.prepare('UPDATE issued_identities SET device_id = @deviceId WHERE fingerprint = @fingerprint'),
     identityAnchors: db.prepare('SELECT anchor, count(DISTINCT device_id) AS devices FROM device_identities GROUP BY anchor ORDER BY anchor'),
     soonestIdentityExpiry: db
       .prepare(`
@@ -645,6 +668,17 @@ function prepareStatements(db: Database) {
         RETURNING enrollment_id`,
       )
       .pluck(),
+    insertTargetsUnlessPending: db
+      .prepare(
+        `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
+        SELECT e.id, @uuid, 'queued', @at, @at FROM json_each(@ids) j JOIN enrollments e ON e.id = j.value
+        WHERE NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+          WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = @requestType AND t.command_uuid <> @uuid)
+        RETURNING enrollment_id`,
+      )
+      .pluck(),
+    knownIds: db.prepare('SELECT e.id FROM json_each(?) j JOIN enrollments e ON e.id = j.value').pluck(),
+    deviceConfigured: db.prepare('UPDATE enrollments SET awaiting_configuration = 0 WHERE id = ?'),
     getTargetState: db.prepare(`
       SELECT t.seq, t.state, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = ? AND t.command_uuid = ?`),
