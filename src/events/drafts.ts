@@ -112,7 +112,7 @@ export function declarationStatusChanged(
   return draft('declaration.status_changed', deviceId, at, { enrollment_id: enrollmentId, changes: changes.map(change) });
 }
 
-/** What `POST /v1/webhooks/{id}/test` sends through the usual delivery. */
+/** What `POST /v1/webhooks/{id}/test` sends, straight to the endpoint (it is not stored). */
 export function testEvent(endpointId: string, at: string): EventDraft {
   return draft('aspen.test', null, at, { endpoint_id: endpointId, message: 'a test event from Aspen' });
 }

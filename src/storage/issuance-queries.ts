@@ -49,8 +49,11 @@ export function currentIdentitiesQuery(
     .add('i.not_after < ?', options.before)
     .add('i.not_after > ?', options.after)
     .add(options.enrolledOnly ? "e.state = 'enrolled'" : "e.state <> 'checked-out'")
+    // A device's current identity is its latest-expiring one; certificates carry whole seconds, so
+    // a renewal issued within the second of the identity it renews is told apart by issue time.
     .add(`NOT EXISTS (SELECT 1 FROM device_identities b2 JOIN issued_identities i2 ON i2.fingerprint = b2.fingerprint
-      WHERE b2.device_id = b.device_id AND i2.revoked_at IS NULL AND i2.not_after > i.not_after)`);
+      WHERE b2.device_id = b.device_id AND i2.revoked_at IS NULL
+        AND (i2.not_after, i2.issued_at, i2.serial) > (i.not_after, i.issued_at, i.serial))`);
   if (options.unqueued) where.add('i.renewal_queued_at IS NULL');
   const limit = options.limit === undefined ? '' : `LIMIT ${where.next(options.limit)}`;
   const text = `SELECT i.*, b.device_id AS bound_device, t.state AS command_state

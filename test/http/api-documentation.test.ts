@@ -16,6 +16,7 @@ import { commandRegistry } from '../../src/protocol/commands/index.ts';
 import { freePort, startAspen, type TestServer } from '../helpers/aspen-server.ts';
 import { checkin, enroll, report, tokenUpdate } from '../helpers/device.ts';
 import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 type Json = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- the test reads arbitrary JSON
 const KEY = 'api-documentation-key-0123456789';
@@ -193,6 +194,25 @@ describe('the published API description', () => {
     await call('PUT', '/v1/ddm/assets/{name}', '/v1/ddm/assets/sshd_config', { raw: 'PermitRootLogin no\n' });
     await call('GET', '/v1/ddm/assets', '/v1/ddm/assets');
     await call('DELETE', '/v1/ddm/assets/{name}', '/v1/ddm/assets/sshd_config');
+
+    // Webhooks, against a receiver of their own (an endpoint's delivery log is read once it has one).
+    const receiver = await startWebhookReceiver();
+    try {
+      const hook = await call('POST', '/v1/webhooks', '/v1/webhooks', { json: { url: receiver.url, format: 'standard', topics: ['mdm.Connect'] } });
+      await call('GET', '/v1/webhooks', '/v1/webhooks');
+      await call('GET', '/v1/webhooks/{id}', `/v1/webhooks/${hook.id}`);
+      await call('PATCH', '/v1/webhooks/{id}', `/v1/webhooks/${hook.id}`, { json: { topics: null } });
+      const tested = await call('POST', '/v1/webhooks/{id}/test', `/v1/webhooks/${hook.id}/test`);
+      assert.equal(tested.status, 204, 'the receiver answered the test');
+      // The report's event (and its delivery) is written with the report, before the answer.
+      await report(server, { Status: 'Idle', UDID: 'IPHONE-1' });
+      const log = await call('GET', '/v1/webhooks/{id}/deliveries', `/v1/webhooks/${hook.id}/deliveries`);
+      assert.equal(log.deliveries.length, 1, 'a delivery is part of the checked body');
+      await call('POST', '/v1/webhooks/{id}/replay', `/v1/webhooks/${hook.id}/replay`, { json: { since: '2000-01-01T00:00:00Z' } });
+      await call('DELETE', '/v1/webhooks/{id}', `/v1/webhooks/${hook.id}`);
+    } finally {
+      await receiver.close();
+    }
 
     const documented = Object.entries(doc.paths as Json).flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`));
     assert.deepEqual([...called].sort(), documented.sort(), 'every documented route was called');
