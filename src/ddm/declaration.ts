@@ -4,7 +4,8 @@
 import { jsonForm } from '../protocol/commands/input-forms.ts';
 import { Walker } from '../protocol/commands/value-walker.ts';
 import type { ValueIssue } from '../protocol/commands/value-walker.ts';
-import { isJsonObject, MAX_JSON_DEPTH, nestsDeeperThan, parseJson } from './json.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/json-depth.ts';
+import { isJsonObject, parseJson } from './json.ts';
 import type { JsonObject } from './json.ts';
 import { declarationRegistry } from './registry.ts';
 import type { DeclarationKind, DeclarationRegistry, DeclarationTypeDefinition } from './registry.ts';

@@ -1,5 +1,6 @@
 // JSON values as DDM carries them (declarations, status reports) and the one canonical
 // serialization that content tokens are computed over.
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/json-depth.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
 export type JsonObject = { [key: string]: JsonValue };
@@ -20,25 +21,6 @@ export function canonicalJson(value: JsonValue): string {
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key] as JsonValue)}`).join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-/**
- * Deeper than any real declaration or status report (they nest a handful of levels). Every walker
- * here recurses, and JSON.parse accepts nesting far deeper than the stack: checking first keeps a
- * hostile document a clear refusal instead of a stack overflow.
- */
-export const MAX_JSON_DEPTH = 64;
-
-/** Whether a parsed value nests deeper than `max` levels; iterative, so it cannot overflow itself. */
-export function nestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
-  const pending: [unknown, number][] = [[value, 0]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [item, depth] = next;
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(item)) pending.push([child, depth + 1]);
-  }
-  return false;
 }
 
 export type JsonParse = { ok: true; value: JsonValue } | { ok: false; reason: string };

@@ -59,6 +59,27 @@ describe('admin API errors', () => {
     }
   });
 
+  describe('deeply nested JSON', () => {
+    it('refuses a command whose schema-free value nests 5,000 levels with a 400, queueing nothing', async () => {
+      const before = await stored();
+      const deep = '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000);
+      const body = `{"targets":["ERR-1"],"command":{"RequestType":"InstallEnterpriseApplication","Manifest":{"x":${deep}}}}`;
+      const error = assertEnvelope(await call('POST', '/v1/commands', { body, headers: { 'content-type': 'application/json' } }), 400, 'bad_request');
+      assert.match(error.message, /nested deeper than 64 levels/);
+      assert.equal(await stored(), before);
+    });
+
+    it('still takes a Manifest nested a realistic few levels', async () => {
+      await enroll(server, 'ERR-NESTED');
+      const manifest = { items: [{ assets: [{ kind: 'software-package', url: 'https://example.com/app.pkg' }], metadata: { 'bundle-identifier': 'com.example.app' } }] };
+      const res = await call('POST', '/v1/commands', {
+        body: JSON.stringify({ targets: ['ERR-NESTED'], command: { RequestType: 'InstallEnterpriseApplication', Manifest: manifest }, command_uuid: 'nested-manifest-1' }),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.ok(res.status >= 200 && res.status < 300, res.text);
+    });
+  });
+
   describe('CommandUUID', () => {
     it('refuses a raw CommandUUID that is too long or not URL-safe, as the JSON command_uuid', async () => {
       const before = await stored();

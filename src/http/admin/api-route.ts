@@ -3,6 +3,7 @@
 // cannot drift apart.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../protocol/json-depth.ts';
 import { sendApiError } from './errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -86,7 +87,7 @@ function register(app: FastifyInstance, route: ApiRoute): void {
     handler: async (request, reply) => {
       const params = parsePart(route.params, request.params, 'path');
       const parsedQuery = parsePart(query, request.query, 'query');
-      const body = isRawBody(route.body) ? request.body : parsePart(route.body, request.body, 'body');
+      const body = isRawBody(route.body) ? request.body : parseJsonBody(route.body, request.body);
       const failed = [params, parsedQuery, body].find((p): p is InputError => p instanceof InputError);
       if (failed) return sendApiError(reply, 'bad_request', failed.message);
       return route.handler({ params, query: parsedQuery, body } as never, reply, request);
@@ -127,6 +128,12 @@ function onlyDocumented(route: ApiRoute) {
 
 class InputError {
   constructor(readonly message: string) {}
+}
+
+/** A JSON body nested deeper than any real one is refused before anything walks it. */
+function parseJsonBody(schema: z.ZodType | undefined, value: unknown): unknown {
+  if (nestsDeeperThan(value)) return new InputError(`body: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return parsePart(schema, value, 'body');
 }
 
 function parsePart(schema: z.ZodType | undefined, value: unknown, where: string): unknown {

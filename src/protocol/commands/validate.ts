@@ -3,6 +3,7 @@
 //
 // Every problem is collected, each naming its key path (`Command.Settings[2].Item`), so an admin
 // fixes a command in one round trip instead of one error at a time.
+import { commandUuidProblem } from '../command-envelope.ts';
 import { decodePlistDict, isDict, PlistError } from '../plist.ts';
 import { didYouMean } from '../suggest.ts';
 import type { PlistDict } from '../plist.ts';
@@ -63,9 +64,10 @@ export function validateCommandPlist(
   return typeof commandUuid === 'string' ? { ...result, commandUuid } : result;
 }
 
-/** CommandUUID is any non-empty string (Apple's own examples use `0001_DeviceInformation`). */
+/** A CommandUUID an admin chose: the same rule in a raw plist as in JSON (`COMMAND_UUID_RULE`). */
 export function commandUuidIssues(commandUuid: unknown): CommandIssue[] {
-  return typeof commandUuid === 'string' && commandUuid !== '' ? [] : [{ path: 'CommandUUID', message: 'expected a non-empty string' }];
+  const problem = typeof commandUuid === 'string' ? commandUuidProblem(commandUuid) : 'expected a string';
+  return problem === undefined ? [] : [{ path: 'CommandUUID', message: problem }];
 }
 
 function validateCommand(input: unknown, form: InputForm, registry: CommandRegistry): CommandValidation {
