@@ -93,13 +93,7 @@ function freshCopy(): string {
 }
 
 async function listeningUrl(s: Started): Promise<string> {
-  for (let i = 0; i < 200; i++) {
-    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(s.output());
-    if (m) return m[1]!;
-    if (s.child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`server did not start:\n${s.output()}`);
+  return (await outputMatching(s, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
 }
 
 describe('npm start', () => {
@@ -152,23 +146,25 @@ describe('npm start', () => {
     await enqueue({ url, apiKey: env.API_KEY }, ['SIGTERM-DEV'], command('sigterm-cmd', 'ProfileList'));
     assert.equal((await report(device, { Status: 'Idle', UDID: 'SIGTERM-DEV' })).plist().CommandUUID, 'sigterm-cmd');
 
-    // The device's result is half uploaded when the service is told to stop.
+    // The device's result is on its way when the service is told to stop: its headers are in
+    // (the server's 100 Continue says so, whatever the machine's load) and the body is sent only
+    // once the server says it is shutting down.
     const body = Buffer.from(encodePlist({ Status: 'Acknowledged', UDID: 'SIGTERM-DEV', CommandUUID: 'sigterm-cmd' }));
     const answer = new Promise<number>((resolve, reject) => {
       const req = httpRequest(`${url}/mdm`, {
         method: 'PUT',
-        headers: { 'content-type': REPORT, 'content-length': body.length, ...devices.headersFor(body) },
+        headers: { 'content-type': REPORT, 'content-length': body.length, expect: '100-continue', ...devices.headersFor(body) },
       });
       req.on('response', (res) => {
         res.resume();
         resolve(res.statusCode!);
       });
       req.on('error', reject);
-      req.write(body.subarray(0, 40));
-      setTimeout(() => {
+      req.on('continue', () => {
         first.child.kill('SIGTERM');
-        setTimeout(() => req.end(body.subarray(40)), 300);
-      }, 100);
+        outputMatching(first, /shutting down/).then(() => req.end(body), reject);
+      });
+      req.flushHeaders();
     });
     assert.equal(await answer, 200, 'the device gets its answer');
     assert.equal(await first.exited, 0);
