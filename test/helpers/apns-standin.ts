@@ -50,6 +50,8 @@ export interface ApnsStandin {
   maxInFlight(): number;
   /** Requests per token (lower-case hex). */
   attemptsFor(token: string): number;
+  /** Resolves once a recorded request satisfies `until` (at once when one already does). */
+  waitFor(until: (request: RecordedRequest) => boolean): Promise<RecordedRequest>;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startApnsStandin(options: ApnsStandinOptions): Promise<Apn
   const attempts = new Map<string, number>();
   let inFlight = 0;
   let maxInFlight = 0;
+  let waiters: { until: (request: RecordedRequest) => boolean; resolve: (request: RecordedRequest) => void }[] = [];
 
   const server = http2.createSecureServer({
     key: options.serverKeyPem,
@@ -105,7 +108,7 @@ export async function startApnsStandin(options: ApnsStandinOptions): Promise<Apn
       const chosen = behaviour(token, attempt);
       if (record) {
         const socket = stream.session?.socket as TLSSocket | undefined;
-        requests.push({
+        const recorded: RecordedRequest = {
           method: String(headers[':method']),
           path,
           headers,
@@ -113,7 +116,9 @@ export async function startApnsStandin(options: ApnsStandinOptions): Promise<Apn
           clientSubject: socket?.getPeerX509Certificate()?.subject ?? '',
           receivedAt: performance.now(),
           reply: chosen,
-        });
+        };
+        requests.push(recorded);
+        waiters = waiters.filter((w) => (w.until(recorded) ? (w.resolve(recorded), false) : true));
       }
       if ('drop' in chosen) {
         if (chosen.drop === 'stream') stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -137,6 +142,12 @@ export async function startApnsStandin(options: ApnsStandinOptions): Promise<Apn
     requests,
     maxInFlight: () => maxInFlight,
     attemptsFor: (token) => attempts.get(token.toLowerCase()) ?? 0,
+    waitFor: (until) =>
+      new Promise((resolve) => {
+        const already = requests.find(until);
+        if (already) resolve(already);
+        else waiters.push({ until, resolve });
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const session of sessions) session.destroy();

@@ -16,6 +16,8 @@ export interface PushRig {
   /** Another stand-in with the same certificates (e.g. a sandbox gateway); closed with the rig. */
   startStandin(behaviour?: StandinBehaviour): Promise<ApnsStandin>;
   requestsFor(token: Uint8Array): RecordedRequest[];
+  /** Resolves with the first push the stand-in receives for `token`. */
+  pushedTo(token: Uint8Array): Promise<RecordedRequest>;
   close(): Promise<void>;
 }
 
@@ -39,10 +41,13 @@ export async function startPushRig(behaviour?: StandinBehaviour, certs?: ApnsTes
       extra.push(s);
       return s;
     },
-    requestsFor: (token) => standin.requests.filter((r) => r.path === `/3/device/${Buffer.from(token).toString('hex')}`),
+    requestsFor: (token) => standin.requests.filter((r) => r.path === devicePath(token)),
+    pushedTo: (token) => standin.waitFor((r) => r.path === devicePath(token)),
     async close() {
       for (const s of [standin, ...extra]) await s.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
+
+const devicePath = (token: Uint8Array) => `/3/device/${Buffer.from(token).toString('hex')}`;

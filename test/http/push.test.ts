@@ -179,7 +179,7 @@ describe('push', () => {
     const end = await report(quick, { Status: 'Acknowledged', UDID: 'REPUSH-1', CommandUUID: 'rp-info' });
     assert.equal(end.body.length, 0);
     assert.equal(requestsFor(token).length, 0, 'not at once');
-    for (let i = 0; i < 40 && requestsFor(token).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await rig.pushedTo(token);
     assert.equal(requestsFor(token).length, 1, 'pushed once after the delay');
     assert.equal((await report(quick, { Status: 'Idle', UDID: 'REPUSH-1' })).plist().CommandUUID, 'rp-install', 'the deferred command is offered again');
   });
