@@ -8,6 +8,7 @@ import type { DeclarationStatus } from '../ddm/index.ts';
 import type { EnrollmentType, ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { decodePlistDict, encodePlist, type PlistDict } from '../protocol/plist.ts';
 import type { EventDraft } from '../storage/events.ts';
+import type { IssuedIdentity } from '../storage/issuance.ts';
 
 /** Every topic Aspen writes (what an endpoint's `topics` filter can name). */
 export const EVENT_TOPICS = [
@@ -25,6 +26,8 @@ export const EVENT_TOPICS = [
   'command.cancelled',
   'push.failed',
   'identity.refused',
+  'identity.issued',
+  'identity.revoked',
   'declaration.status_changed',
   'aspen.test',
 ] as const;
@@ -97,6 +100,22 @@ export function pushFailed(enrollmentId: string, deviceId: string, reason: strin
 /** A device request refused for its identity; what the body said it was, when it could be read. */
 export function identityRefused(refusal: string, reason: string, who: ResolvedEnrollment | undefined, at: string): EventDraft {
   return draft('identity.refused', who?.deviceId ?? null, at, { refusal, reason, ...(who ? { enrollment_id: who.id } : {}) });
+}
+
+/** An identity Aspen issued through SCEP (a renewal names the serial it renews, and is already
+ *  bound to its device) or revoked: the certificate's facts, never its key. */
+export function identityChanged(topic: 'identity.issued' | 'identity.revoked', identity: IssuedIdentity): EventDraft {
+  const at = topic === 'identity.revoked' ? identity.revokedAt! : identity.issuedAt;
+  return draft(topic, identity.deviceId, at, {
+    serial: identity.serial,
+    fingerprint: identity.fingerprint,
+    subject: identity.subject,
+    not_before: identity.notBefore,
+    not_after: identity.notAfter,
+    invite_id: identity.inviteId,
+    renewal_of: identity.renewalOf,
+    ...(identity.deviceId !== null ? { enrollment_id: identity.deviceId } : {}),
+  });
 }
 
 /** Declarations whose reported status a DDM status report changed (`changes`: identifier, the

@@ -1,5 +1,6 @@
 // The identities Aspen issued, for admins: listing them, revoking one, and the renewal report
 // (devices whose identity expires soon, and where the renewal of each stands).
+import { identityChanged } from '../events/drafts.ts';
 import type { IssuanceStore, IssuedFilter, IssuedIdentity, RenewalStatusRecord } from '../storage/issuance.ts';
 
 const DAY_MS = 86_400_000;
@@ -37,7 +38,7 @@ export class IssuedIdentities {
   /** Revokes an identity: refused at once on this instance, and on the others once their cached
    *  binding runs out (IDENTITY_CACHE_SECONDS). Undefined when it is unknown. */
   async revoke(serial: string): Promise<IssuedIdentity | undefined> {
-    const revoked = await this.storage.revokeIssued(serial, this.now().toISOString());
+    const revoked = await this.storage.revokeIssued(serial, this.now().toISOString(), (identity) => identityChanged('identity.revoked', identity));
     if (revoked !== undefined) this.forgetBinding(revoked.fingerprint);
     return revoked;
   }

@@ -14,7 +14,8 @@ import {
   type ScepResponse,
   type ScepVerdict,
 } from '../enrollment/index.ts';
-import type { IssuanceStore, IssueRefusal, NewIssuedIdentity } from '../storage/issuance.ts';
+import { identityChanged } from '../events/drafts.ts';
+import type { IssuanceStore, IssuedIdentity, IssueRefusal, NewIssuedIdentity } from '../storage/issuance.ts';
 import { secretHash } from './invites.ts';
 
 export interface ScepServiceOptions {
@@ -60,15 +61,15 @@ export class ScepService {
         const record = this.record(issuance);
         const fixed = this.options.staticChallenge;
         if (fixed !== undefined && timingSafeStringEqual(challenge, fixed)) {
-          await this.storage.issueWithStaticChallenge(record);
+          await this.storage.issueWithStaticChallenge(record, issuedEvent);
           return 'ok';
         }
         // Found by its SHA-256: the lookup compares digests, never the secret itself.
-        const outcome = await this.storage.issueWithChallenge(secretHash(challenge), record);
+        const outcome = await this.storage.issueWithChallenge(secretHash(challenge), record, issuedEvent);
         return 'issued' in outcome ? 'ok' : refuse(outcome.refused, 'badRequest');
       },
       checkRenewal: async (signer: IssuedCertificate, issuance) => {
-        const outcome = await this.storage.issueRenewal(signer.fingerprint, this.record(issuance));
+        const outcome = await this.storage.issueRenewal(signer.fingerprint, this.record(issuance), issuedEvent);
         return 'issued' in outcome ? 'ok' : refuse(outcome.refused, 'badCertId');
       },
     });
@@ -87,6 +88,8 @@ export class ScepService {
     };
   }
 }
+
+const issuedEvent = (identity: IssuedIdentity) => identityChanged('identity.issued', identity);
 
 function summarize(operation: string | undefined, response: ScepResponse, refusal: ScepSummary['refusal']): ScepSummary {
   const outcome = response.outcome;

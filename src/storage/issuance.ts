@@ -3,6 +3,7 @@
 // postgres/issuance.ts); test/storage/issuance-contract.ts holds them to the same behaviour.
 //
 // Secrets never reach storage: invites are found by the SHA-256 of their token or challenge.
+import type { EventDraft } from './events.ts';
 import type { TargetState } from './storage.ts';
 
 /** What an invite asks for the devices it brings, kept for Declarative Device Management. */
@@ -88,6 +89,10 @@ export interface RenewalStatusRecord {
   commandState: TargetState | null;
 }
 
+/** The event describing an identity issued or revoked, written in the same transaction (see
+ *  events.ts); built from the record as stored, so it carries the invite and device it was linked to. */
+export type IdentityEvent = (identity: IssuedIdentity) => EventDraft;
+
 export interface IssuanceStore {
   createInvite(invite: NewInvite): Promise<Invite>;
   /** Admins' invites (not renewal ones), newest first, those after the cursor. */
@@ -102,23 +107,24 @@ export interface IssuanceStore {
    * `identity.issuedAt`) and records `identity` as issued through it, in one atomic step: of two
    * requests racing for its last use, across instances, exactly one is recorded.
    */
-  issueWithChallenge(challengeHash: string, identity: NewIssuedIdentity): Promise<IssueOutcome>;
+  issueWithChallenge(challengeHash: string, identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssueOutcome>;
   /** Records an identity issued with the static challenge. */
-  issueWithStaticChallenge(identity: NewIssuedIdentity): Promise<IssuedIdentity>;
+  issueWithStaticChallenge(identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssuedIdentity>;
   /**
    * Records `identity` as the renewal (SCEP RenewalReq) of the issued identity `renewedFingerprint`,
    * which must be recorded, not revoked and not expired at `identity.issuedAt`. The new identity
    * is bound to the device the renewed one is bound to in the same step, so it speaks for that
    * device at once.
    */
-  issueRenewal(renewedFingerprint: string, identity: NewIssuedIdentity): Promise<IssueOutcome>;
+  issueRenewal(renewedFingerprint: string, identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssueOutcome>;
 
   getIssued(serial: string): Promise<IssuedIdentity | undefined>;
   /** Ordered by expiry, then serial, those after the cursor. */
   listIssued(filter: IssuedFilter, page: { after?: { notAfter: string; serial: string }; limit: number }): Promise<IssuedIdentity[]>;
   /** Marks an identity revoked and removes its binding, in one step (with the same locks as
-   *  admission). Revoking it again keeps the first time. Undefined when it is unknown. */
-  revokeIssued(serial: string, at: string): Promise<IssuedIdentity | undefined>;
+   *  admission). Revoking it again keeps the first time (and writes no second event). Undefined
+   *  when it is unknown. */
+  revokeIssued(serial: string, at: string, eventOf?: IdentityEvent): Promise<IssuedIdentity | undefined>;
   /** The invite that brought a device: that of the newest issued identity last bound to it. */
   inviteOfDevice(deviceId: string): Promise<Invite | undefined>;
 

@@ -14,6 +14,7 @@ import { httpsRequest, httpsTransport } from '../helpers/https-client.ts';
 import { OpensslPki, type Issued } from '../helpers/openssl-pki.ts';
 import { startPushRig, type PushRig } from '../helpers/push-rig.ts';
 import { snapshotStorage } from '../helpers/snapshot.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 type Json = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- the test reads arbitrary JSON
 const KEY = 'enrollment-journey-key-0123456789';
@@ -220,6 +221,39 @@ describe('enrollment over HTTPS with nothing but Aspen', () => {
     const listed = (await api('GET', '/v1/identities?device_id=RENEWING-1')).json.identities;
     const renewed = listed.find((i: Json) => i.serial === renewal.identity!.serial);
     assert.deepEqual([renewed.renewal_of, renewed.invite_id], [old.serial, brought.id]);
+  });
+
+  it('tells a webhook of every identity issued (a renewal naming what it renews) and revoked, once each', async (t) => {
+    const receiver = await startWebhookReceiver();
+    t.after(() => receiver.close());
+    const hook = await api('POST', '/v1/webhooks', { url: receiver.url, topics: ['identity.issued', 'identity.revoked'] });
+    assert.equal(hook.status, 201, JSON.stringify(hook.json));
+    t.after(() => api('DELETE', `/v1/webhooks/${hook.json.id}`));
+
+    const { device, profile, invite: brought } = await enrolledDevice('EVENTFUL-1');
+    const first = device.identity!;
+    const renewal = await device.renewIdentity(profile);
+    const second = renewal.identity!;
+    assert.equal((await api('POST', `/v1/identities/${second.serial}/revoke`)).status, 200);
+    assert.equal((await api('POST', `/v1/identities/${second.serial}/revoke`)).status, 200, 'revoking again is no new event');
+
+    await receiver.waitFor(() => receiver.accepted().length >= 3);
+    // The first identity is issued before it belongs to any enrollment, so its event is ordered
+    // apart from the device's: look events up rather than rely on their order across chains.
+    const events: Json[] = receiver.accepted().map((r) => ({ topic: r.json.topic, ...(r.json.identity_event as Json) }));
+    const find = (topic: string, serial: string) => events.find((e) => e.topic === topic && e.serial === serial)!;
+    assert.deepEqual(events.map((e) => `${e.topic} ${e.serial}`).sort(), [`identity.issued ${first.serial}`, `identity.issued ${second.serial}`, `identity.revoked ${second.serial}`].sort());
+    const issued = find('identity.issued', first.serial);
+    assert.equal(issued.invite_id, brought.id);
+    assert.equal(issued.fingerprint, new X509Certificate(first.certPem).fingerprint256.replaceAll(':', '').toLowerCase());
+    const renewed = find('identity.issued', second.serial);
+    assert.deepEqual([renewed.renewal_of, renewed.invite_id, renewed.enrollment_id], [first.serial, brought.id, 'EVENTFUL-1']);
+    const revoked = find('identity.revoked', second.serial);
+    assert.ok(revoked.not_after > revoked.not_before);
+    assert.equal(receiver.accepted().findIndex((r) => r.json.topic === 'identity.revoked') > receiver.accepted().findIndex((r) => (r.json.identity_event as Json).serial === second.serial), true, 'in order within the device');
+    // Events are written with the change, so what the endpoint has to deliver is known now.
+    const deliveries = (await api('GET', `/v1/webhooks/${hook.json.id}/deliveries`)).json.deliveries as Json[];
+    assert.deepEqual(deliveries.map((d) => d.topic).sort(), ['identity.issued', 'identity.issued', 'identity.revoked'], 'one revocation, one event');
   });
 
   it('a revoked identity is refused at once, changing nothing, and cannot be renewed', async () => {

@@ -132,6 +132,25 @@ export function issuanceContract(name: string, open: () => Promise<BackendUnderT
       assert.deepEqual(await s.issuance.getIssued(fixed.serial), fixed);
     });
 
+    it('writes an identity event with the issuance or revocation it describes, and none for a refusal or a second revocation', async () => {
+      await s.events.createEndpoint({ id: 'identity-events', url: 'http://127.0.0.1:1/', secret: 's', format: 'micromdm', topics: ['identity.issued', 'identity.revoked'], includeSecrets: false, enabled: true, disabledReason: null, source: 'api', createdAt: AT, updatedAt: AT });
+      const topics = async () => (await s.events.listDeliveries('identity-events', {}, { limit: 50 })).map((d) => d.topic).reverse();
+      let n = 0;
+      const eventOf = (topic: string) => (issued: { serial: string; deviceId: string | null }) => ({ id: `identity-event-${++n}`, topic, chain: issued.deviceId, at: AT, data: { serial: issued.serial }, raw: null, redacted: null });
+      const one = await s.issuance.createInvite(invite());
+      const hash = `challenge-${one.id.slice(7)}`;
+      const issued = await s.issuance.issueWithChallenge(hash, identity(), eventOf('identity.issued'));
+      assert.ok('issued' in issued);
+      assert.deepEqual(await s.issuance.issueWithChallenge(hash, identity(), eventOf('identity.issued')), { refused: 'used' });
+      await s.issuance.issueWithStaticChallenge(identity(), eventOf('identity.issued'));
+      assert.deepEqual(await s.issuance.issueRenewal('unknown-fingerprint', identity(), eventOf('identity.issued')), { refused: 'unknown' });
+      assert.ok('issued' in (await s.issuance.issueRenewal(issued.issued.fingerprint, identity(), eventOf('identity.issued'))));
+      await s.issuance.revokeIssued(issued.issued.serial, at(1), eventOf('identity.revoked'));
+      await s.issuance.revokeIssued(issued.issued.serial, at(2), eventOf('identity.revoked'));
+      assert.deepEqual(await topics(), ['identity.issued', 'identity.issued', 'identity.issued', 'identity.revoked']);
+      assert.equal(await s.events.deleteEndpoint('identity-events'), true);
+    });
+
     it('binding an issued certificate records its device; revoking it unbinds it and admission then sees it revoked', async () => {
       await enrolled('ISS-D1');
       const { invite: brought, issued } = await boundIdentity('ISS-D1');

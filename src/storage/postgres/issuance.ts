@@ -9,6 +9,7 @@ import type {
   Invite,
   InviteState,
   IssuanceStore,
+  IdentityEvent,
   IssuedFilter,
   IssuedIdentity,
   IssueOutcome,
@@ -16,6 +17,7 @@ import type {
   NewIssuedIdentity,
   RenewalStatusRecord,
 } from '../issuance.ts';
+import { appendEvent } from './events.ts';
 import { lockIdentity } from './identity-locks.ts';
 import { inTransaction } from './transaction.ts';
 
@@ -64,7 +66,7 @@ export class PostgresIssuance implements IssuanceStore {
     return row && toInvite(row);
   }
 
-  async issueWithChallenge(challengeHash: string, identity: NewIssuedIdentity): Promise<IssueOutcome> {
+  async issueWithChallenge(challengeHash: string, identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssueOutcome> {
     return inTransaction(this.pool, async (c) => {
       const used = await c.query<{ id: string; renews: string | null; inherited: string | null }>(
         `UPDATE enrollment_invites v SET uses = uses + 1
@@ -80,15 +82,15 @@ export class PostgresIssuance implements IssuanceStore {
       }
       // A renewal invite's identity belongs to the enrollment the renewed one came from.
       const inviteId = invite.renews === null ? invite.id : invite.inherited;
-      return { issued: await insert(c, identity, { inviteId, renewalOf: invite.renews, deviceId: null }) };
+      return { issued: await insert(c, identity, { inviteId, renewalOf: invite.renews, deviceId: null }, eventOf) };
     });
   }
 
-  async issueWithStaticChallenge(identity: NewIssuedIdentity): Promise<IssuedIdentity> {
-    return inTransaction(this.pool, (c) => insert(c, identity, { inviteId: null, renewalOf: null, deviceId: null }));
+  async issueWithStaticChallenge(identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssuedIdentity> {
+    return inTransaction(this.pool, (c) => insert(c, identity, { inviteId: null, renewalOf: null, deviceId: null }, eventOf));
   }
 
-  async issueRenewal(renewedFingerprint: string, identity: NewIssuedIdentity): Promise<IssueOutcome> {
+  async issueRenewal(renewedFingerprint: string, identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssueOutcome> {
     return inTransaction(this.pool, async (c) => {
       const renewedRow = async () =>
         (
@@ -109,7 +111,7 @@ export class PostgresIssuance implements IssuanceStore {
       if (renewed.not_after <= identity.issuedAt) return { refused: 'expired' };
       // Bound only to the device that was locked (an unbind in between leaves it unbound).
       const deviceId = renewed.bound_device !== null && renewed.bound_device === first?.bound_device ? renewed.bound_device : null;
-      const issued = await insert(c, identity, { inviteId: renewed.invite_id, renewalOf: renewed.serial, deviceId });
+      const issued = await insert(c, identity, { inviteId: renewed.invite_id, renewalOf: renewed.serial, deviceId }, eventOf);
       if (deviceId !== null) {
         await c.query(
           `INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at, anchor) VALUES ($1, $2, $3, $4, $5, $6)
@@ -131,16 +133,21 @@ export class PostgresIssuance implements IssuanceStore {
     return (await this.rows<IssuedRow>(query.text, query.values)).map(toIssued);
   }
 
-  async revokeIssued(serial: string, at: string): Promise<IssuedIdentity | undefined> {
+  async revokeIssued(serial: string, at: string, eventOf?: IdentityEvent): Promise<IssuedIdentity | undefined> {
     return inTransaction(this.pool, async (c) => {
       const found = (await c.query<IssuedRow>('SELECT * FROM issued_identities WHERE serial = $1', [serial])).rows[0];
       if (found === undefined) return undefined;
       await lockIdentity(c, found.fingerprint, null);
       const bound = await c.query<{ device_id: string }>('SELECT device_id FROM device_identities WHERE fingerprint = $1', [found.fingerprint]);
       await lockIdentity(c, null, bound.rows[0]?.device_id ?? null);
-      const revoked = await c.query<IssuedRow>('UPDATE issued_identities SET revoked_at = coalesce(revoked_at, $2) WHERE serial = $1 RETURNING *', [serial, at]);
+      // The UPDATE re-checks revoked_at against the row's latest version: of two revocations
+      // racing, one revokes (and writes the event), the other finds it done.
+      const revoked = await c.query<IssuedRow>('UPDATE issued_identities SET revoked_at = $2 WHERE serial = $1 AND revoked_at IS NULL RETURNING *', [serial, at]);
       await c.query('DELETE FROM device_identities WHERE fingerprint = $1', [found.fingerprint]);
-      return toIssued(revoked.rows[0]!);
+      const row = revoked.rows[0] ?? (await c.query<IssuedRow>('SELECT * FROM issued_identities WHERE serial = $1', [serial])).rows[0]!;
+      const record = toIssued(row);
+      if (revoked.rows.length > 0 && eventOf) await appendEvent(c, eventOf(record));
+      return record;
     });
   }
 
@@ -175,11 +182,14 @@ async function insert(
   c: PoolClient,
   identity: NewIssuedIdentity,
   links: { inviteId: string | null; renewalOf: string | null; deviceId: string | null },
+  eventOf?: IdentityEvent,
 ): Promise<IssuedIdentity> {
   const inserted = await c.query<IssuedRow>(
     `INSERT INTO issued_identities (serial, fingerprint, subject, not_before, not_after, issued_at, invite_id, renewal_of, device_id)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
     [identity.serial, identity.fingerprint, identity.subject, identity.notBefore, identity.notAfter, identity.issuedAt, links.inviteId, links.renewalOf, links.deviceId],
   );
-  return toIssued(inserted.rows[0]!);
+  const issued = toIssued(inserted.rows[0]!);
+  if (eventOf) await appendEvent(c, eventOf(issued));
+  return issued;
 }

@@ -1,12 +1,14 @@
 // The issuance store on SQLite: each decision that reads before it writes is one BEGIN IMMEDIATE
 // transaction, so it holds across processes sharing the file.
 import type { Database } from 'better-sqlite3';
+import type { EventDraft } from '../events.ts';
 import { currentIdentitiesQuery, inviteListQuery, issuedListQuery } from '../issuance-queries.ts';
 import { toInvite, toIssued, unusable, type InviteRow, type IssuedRow, type RenewalRow } from '../issuance-rows.ts';
 import type {
   Invite,
   InviteState,
   IssuanceStore,
+  IdentityEvent,
   IssuedFilter,
   IssuedIdentity,
   IssueOutcome,
@@ -18,7 +20,10 @@ import type {
 export class SqliteIssuance implements IssuanceStore {
   private readonly stmt;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly appendEvent: (draft: EventDraft) => void,
+  ) {
     this.stmt = prepare(db);
   }
 
@@ -48,7 +53,7 @@ export class SqliteIssuance implements IssuanceStore {
     return row && toInvite(row);
   }
 
-  async issueWithChallenge(challengeHash: string, identity: NewIssuedIdentity): Promise<IssueOutcome> {
+  async issueWithChallenge(challengeHash: string, identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssueOutcome> {
     return this.db
       .transaction((): IssueOutcome => {
         const invite = this.stmt.inviteByChallenge.get(challengeHash) as (InviteRow & { inherited: string | null }) | undefined;
@@ -57,16 +62,16 @@ export class SqliteIssuance implements IssuanceStore {
         this.stmt.useInvite.run(invite!.id);
         // A renewal invite's identity belongs to the enrollment the renewed one came from.
         const inviteId = invite!.renews === null ? invite!.id : invite!.inherited;
-        return { issued: this.insert(identity, { inviteId, renewalOf: invite!.renews, deviceId: null }) };
+        return { issued: this.insert(identity, { inviteId, renewalOf: invite!.renews, deviceId: null }, eventOf) };
       })
       .immediate();
   }
 
-  async issueWithStaticChallenge(identity: NewIssuedIdentity): Promise<IssuedIdentity> {
-    return this.insert(identity, { inviteId: null, renewalOf: null, deviceId: null });
+  async issueWithStaticChallenge(identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssuedIdentity> {
+    return this.db.transaction(() => this.insert(identity, { inviteId: null, renewalOf: null, deviceId: null }, eventOf)).immediate();
   }
 
-  async issueRenewal(renewedFingerprint: string, identity: NewIssuedIdentity): Promise<IssueOutcome> {
+  async issueRenewal(renewedFingerprint: string, identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssueOutcome> {
     return this.db
       .transaction((): IssueOutcome => {
         const renewed = this.stmt.issuedByFingerprint.get(renewedFingerprint) as (IssuedRow & { bound_device: string | null }) | undefined;
@@ -74,7 +79,7 @@ export class SqliteIssuance implements IssuanceStore {
         if (renewed.revoked_at !== null) return { refused: 'revoked' };
         if (renewed.not_after <= identity.issuedAt) return { refused: 'expired' };
         const deviceId = renewed.bound_device;
-        const issued = this.insert(identity, { inviteId: renewed.invite_id, renewalOf: renewed.serial, deviceId });
+        const issued = this.insert(identity, { inviteId: renewed.invite_id, renewalOf: renewed.serial, deviceId }, eventOf);
         if (deviceId !== null) {
           this.stmt.bind.run({ fingerprint: identity.fingerprint, deviceId, subject: identity.subject, notAfter: identity.notAfter, boundAt: identity.issuedAt, anchor: identity.anchor });
         }
@@ -93,14 +98,16 @@ export class SqliteIssuance implements IssuanceStore {
     return (this.db.prepare(query.text).all(query.values) as IssuedRow[]).map(toIssued);
   }
 
-  async revokeIssued(serial: string, at: string): Promise<IssuedIdentity | undefined> {
+  async revokeIssued(serial: string, at: string, eventOf?: IdentityEvent): Promise<IssuedIdentity | undefined> {
     return this.db
       .transaction(() => {
         const row = this.stmt.getIssued.get(serial) as IssuedRow | undefined;
         if (row === undefined) return undefined;
         this.stmt.revokeIssued.run({ serial, at });
         this.stmt.unbindFingerprint.run(row.fingerprint);
-        return toIssued(this.stmt.getIssued.get(serial) as IssuedRow);
+        const revoked = toIssued(this.stmt.getIssued.get(serial) as IssuedRow);
+        if (row.revoked_at === null && eventOf) this.appendEvent(eventOf(revoked));
+        return revoked;
       })
       .immediate();
   }
@@ -131,10 +138,13 @@ export class SqliteIssuance implements IssuanceStore {
     }));
   }
 
-  private insert(identity: NewIssuedIdentity, links: { inviteId: string | null; renewalOf: string | null; deviceId: string | null }): IssuedIdentity {
+  /** Call inside a transaction: the event is written with the record. */
+  private insert(identity: NewIssuedIdentity, links: { inviteId: string | null; renewalOf: string | null; deviceId: string | null }, eventOf?: IdentityEvent): IssuedIdentity {
     const { anchor: _anchor, ...fields } = identity;
     this.stmt.insertIssued.run({ ...fields, ...links });
-    return toIssued(this.stmt.getIssued.get(identity.serial) as IssuedRow);
+    const issued = toIssued(this.stmt.getIssued.get(identity.serial) as IssuedRow);
+    if (eventOf) this.appendEvent(eventOf(issued));
+    return issued;
   }
 }
 

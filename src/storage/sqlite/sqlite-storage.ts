@@ -107,7 +107,7 @@ export class SqliteStorage implements Storage {
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
-    this.issuance = new SqliteIssuance(this.db);
+    this.issuance = new SqliteIssuance(this.db, (draft) => this.events.append(draft));
     this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
   }
 
