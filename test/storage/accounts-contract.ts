@@ -152,7 +152,7 @@ export function accountsContract(name: string, open: () => Promise<BackendUnderT
         clientAddress: '192.0.2.1',
         ...over,
       });
-      const seqs = [];
+      const seqs: number[] = [];
       for (let n = 1; n <= 5; n++) seqs.push(await s.audit.append(entry(n)));
       seqs.push(await s.audit.append(entry(6, { actor: 'bob', via: 'session', action: 'webhook.create', status: 403, outcome: 'refused', targets: [], details: null })));
       assert.ok(seqs.every((q, i) => i === 0 || q > seqs[i - 1]!), 'seq increases');
