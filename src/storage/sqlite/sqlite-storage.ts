@@ -43,6 +43,10 @@ import {
 import type { EventDraft } from '../events.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import { SqliteEventStore } from './events.ts';
+import { SqliteAccountStore } from './accounts.ts';
+import { SqliteAuditStore } from './audit.ts';
+import type { AccountStore } from '../accounts.ts';
+import type { AuditStore } from '../audit.ts';
 import { SqliteIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { SqliteDeclarationStore } from './declarations.ts';
@@ -93,6 +97,8 @@ export class SqliteStorage implements Storage {
   readonly events: SqliteEventStore;
   readonly issuance: SqliteIssuance;
   readonly declarations: DeclarationStore;
+  readonly accounts: AccountStore;
+  readonly audit: AuditStore;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
@@ -109,6 +115,8 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
     this.issuance = new SqliteIssuance(this.db, (draft) => this.events.append(draft));
     this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
+    this.accounts = new SqliteAccountStore(this.db);
+    this.audit = new SqliteAuditStore(this.db);
   }
 
   /** Writes the event describing a change, in that change's transaction (see ../events.ts). */
