@@ -145,12 +145,14 @@ describe('validateCommandPlist', () => {
     assert.deepEqual(result.command.Payload, new Uint8Array(Buffer.from('hello')));
   });
 
-  test('CommandUUID is optional; when present it must be a non-empty string', () => {
+  test('CommandUUID is optional; when present it must be a string of the admin CommandUUID rule', () => {
     const without = validateCommandPlist(commandPlist('<key>RequestType</key><string>ProfileList</string>', ''));
     assert.ok(without.ok);
     assert.equal(without.commandUuid, undefined);
     const numeric = validateCommandPlist(commandPlist('<key>RequestType</key><string>ProfileList</string>', '<key>CommandUUID</key><integer>1</integer>'));
-    assertIssue(errorsOf(numeric), 'CommandUUID', /non-empty string/);
+    assertIssue(errorsOf(numeric), 'CommandUUID', /expected a string/);
+    const slashed = validateCommandPlist(commandPlist('<key>RequestType</key><string>ProfileList</string>', '<key>CommandUUID</key><string>a/b</string>'));
+    assertIssue(errorsOf(slashed), 'CommandUUID', /1 to 200 characters/);
   });
 
   test('in plist form, data must be <data>, not a base64 string', () => {
@@ -173,7 +175,7 @@ describe('validateCommandPlist', () => {
     const errors = errorsOf(
       validateCommandPlist(commandPlist('<key>RequestType</key><string>EraseDevice</string><key>PIN</key><integer>123456</integer>', '<key>CommandUUID</key><string></string>')),
     );
-    assertIssue(errors, 'CommandUUID', /non-empty string/);
+    assertIssue(errors, 'CommandUUID', /1 to 200 characters/);
     assertIssue(errors, 'Command.PIN', /expected a string, got number 123456/);
   });
 });
