@@ -722,6 +722,53 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.ok(soonest !== null && soonest <= '2029-06-01T00:00:00.000Z');
     });
 
+    it('results arriving together all land, each with its own bytes; a failing one fails only its caller', async () => {
+      const ids = Array.from({ length: 24 }, (_, i) => `GC-${i}`);
+      for (const id of ids) await enrolled(id);
+      for (const id of ids) await s.enqueue(cmd(`gc-${id}`), [id], AT);
+      // Index 5's ErrorChain cannot be stored (a BigInt has no JSON); index 11's admission
+      // decision throws: both inside writes that share their turn with the others.
+      const chainOf = (i: number) => (i === 5 ? [{ ErrorCode: 1n }] : i % 3 === 0 ? [{ ErrorCode: i }] : null);
+      const writes = ids.map((id, i) =>
+        s.recordResult({ enrollmentId: id, commandUuid: `gc-${id}`, status: chainOf(i) ? 'Error' : 'Acknowledged', raw: bytes(`result of ${id}`), errorChain: chainOf(i), at: LATER }),
+      );
+      const refused = new Error('refused by the decision');
+      const binding = (id: string): IdentityBinding => ({ fingerprint: `fp-${id}`, deviceId: id, subject: 'CN=x', notAfter: LATER, boundAt: AT, anchor: null });
+      const admissions = ids.map((id, i) =>
+        s.admitIdentity(binding(id), (f) => {
+          if (i === 11) throw refused;
+          return firstUse(f);
+        }),
+      );
+      const settled = await Promise.allSettled([...writes, ...admissions]);
+      const results = settled.slice(0, ids.length);
+      const admitted = settled.slice(ids.length);
+      for (const [i, id] of ids.entries()) {
+        const target = (await s.getCommand(`gc-${id}`))!.targets[0]!;
+        if (i === 5) {
+          assert.equal(results[i]!.status, 'rejected');
+          assert.ok((results[i] as PromiseRejectedResult).reason instanceof TypeError, String((results[i] as PromiseRejectedResult).reason));
+          assert.equal(target.state, 'queued', 'the failed result changed nothing');
+          assert.equal(target.result, null);
+          assert.equal((await s.getEnrollment(id))?.lastStatus, 'TokenUpdate', 'not even last seen');
+          continue;
+        }
+        assert.deepEqual(results[i], { status: 'fulfilled', value: { outcome: 'completed', requestType: 'ProfileList' } }, id);
+        assert.equal(target.state, chainOf(i) ? 'error' : 'acknowledged', id);
+        assert.deepEqual(Buffer.from(target.result!).toString(), `result of ${id}`);
+        assert.deepEqual(target.errorChain, chainOf(i));
+      }
+      for (const [i, id] of ids.entries()) {
+        if (i === 11) {
+          assert.deepEqual(admitted[i], { status: 'rejected', reason: refused });
+          assert.deepEqual(await s.listIdentityBindings(id), []);
+        } else {
+          assert.deepEqual(admitted[i], { status: 'fulfilled', value: { bind: true, consumeRenewal: false } }, id);
+          assert.deepEqual((await s.listIdentityBindings(id)).map((b) => b.fingerprint), [`fp-${id}`]);
+        }
+      }
+    });
+
     it('keeps everything committed across a reopen, and the last Idle seen', async () => {
       await enrolled('R1');
       const idleAt = '2026-01-03T00:00:00.000Z';

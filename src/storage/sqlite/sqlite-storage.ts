@@ -46,6 +46,7 @@ import { SqliteEventStore } from './events.ts';
 import { SqliteIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { SqliteDeclarationStore } from './declarations.ts';
+import { GroupCommit } from './group-commit.ts';
 import { migrate } from './migrate.ts';
 import {
   countsByState,
@@ -94,6 +95,8 @@ export class SqliteStorage implements Storage {
   readonly issuance: SqliteIssuance;
   readonly declarations: DeclarationStore;
   private readonly stmt;
+  /** Device-request writes: committed together per event-loop turn (group-commit.ts). */
+  private readonly writes: GroupCommit;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
 
@@ -106,6 +109,7 @@ export class SqliteStorage implements Storage {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
+    this.writes = new GroupCommit(this.db);
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
     this.issuance = new SqliteIssuance(this.db);
     this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
@@ -117,7 +121,7 @@ export class SqliteStorage implements Storage {
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       const created = this.stmt.enrollmentExists.get(rec.id) === undefined;
       this.stmt.upsertAuthenticate.run({
         id: rec.id,
@@ -133,7 +137,7 @@ export class SqliteStorage implements Storage {
       if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
       this.event(rec.event);
       return { created };
-    }).immediate();
+    });
   }
 
   async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
@@ -151,53 +155,51 @@ export class SqliteStorage implements Storage {
       awaiting: rec.awaitingConfiguration ? 1 : 0,
       at: rec.at,
     };
-    return this.db
-      .transaction(() => {
-        if (rec.channel === 'device') {
-          if (this.stmt.deviceTokenUpdate.run(params).changes === 0) return false;
-        } else {
-          if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
-          this.stmt.upsertUserTokenUpdate.run(params);
-        }
-        this.event(rec.event);
-        return true;
-      })
-      .immediate();
+    return this.writes.run(() => {
+      if (rec.channel === 'device') {
+        if (this.stmt.deviceTokenUpdate.run(params).changes === 0) return false;
+      } else {
+        if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
+        this.stmt.upsertUserTokenUpdate.run(params);
+      }
+      this.event(rec.event);
+      return true;
+    });
   }
 
   async checkOut(id: string, at: string, event?: EventDraft): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       if (this.stmt.touch.run({ id, status: 'CheckOut', at }).changes === 0) return false;
       this.stmt.checkOut.run({ id, at });
       this.event(event);
       return true;
-    })();
+    });
   }
 
   async setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string, event?: EventDraft): Promise<boolean> {
     const params = { id: deviceId, token: token && blob(token), at };
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       if (this.stmt.setBootstrapToken.run(params).changes === 0) return false;
       this.event(event);
       return true;
-    })();
+    });
   }
 
   async getBootstrapToken(deviceId: string, at: string, event?: EventDraft): Promise<Uint8Array | null | undefined> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       if (this.stmt.touch.run({ id: deviceId, status: 'GetBootstrapToken', at }).changes === 0) return undefined;
       const row = this.stmt.getBootstrapToken.get(deviceId) as { bootstrap_token: Buffer | null };
       this.event(event);
       return row.bootstrap_token;
-    })();
+    });
   }
 
   async recordSeen(id: string, status: string, at: string, event?: EventDraft): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       if (this.stmt.touch.run({ id, status, at }).changes === 0) return false;
       this.event(event);
       return true;
-    })();
+    });
   }
 
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
@@ -212,24 +214,22 @@ export class SqliteStorage implements Storage {
   }
 
   async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
-    return this.db
-      .transaction(() => {
-        const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
-        const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
-        const decision = decide({
-          boundTo: bound?.device_id,
-          deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
-          device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
-          revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
-        });
-        if (decision.bind) {
-          this.stmt.bindIdentity.run(binding);
-          this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
-        }
-        if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
-        return decision;
-      })
-      .immediate();
+    return this.writes.run(() => {
+      const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
+      const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
+      const decision = decide({
+        boundTo: bound?.device_id,
+        deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
+        device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
+        revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
+      });
+      if (decision.bind) {
+        this.stmt.bindIdentity.run(binding);
+        this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
+      }
+      if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
+      return decision;
+    });
   }
 
   async identityAnchors(): Promise<{ anchor: string | null; devices: number }[]> {
@@ -284,19 +284,18 @@ export class SqliteStorage implements Storage {
 
   async recordInventory(rec: InventoryRecord): Promise<boolean> {
     const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
-    return (
-      this.stmt.recordInventory.run({
-        deviceId: rec.deviceId,
-        values: JSON.stringify(rec.values),
-        deviceName: rec.deviceName ?? null,
-        model: rec.model ?? null,
-        serialNumber: rec.serialNumber ?? null,
-        osVersion: rec.osVersion ?? null,
-        supervised: bit(rec.supervised),
-        multiUser: bit(rec.multiUser),
-        at: rec.at,
-      }).changes === 1
-    );
+    const values = {
+      deviceId: rec.deviceId,
+      values: JSON.stringify(rec.values),
+      deviceName: rec.deviceName ?? null,
+      model: rec.model ?? null,
+      serialNumber: rec.serialNumber ?? null,
+      osVersion: rec.osVersion ?? null,
+      supervised: bit(rec.supervised),
+      multiUser: bit(rec.multiUser),
+      at: rec.at,
+    };
+    return this.writes.run(() => this.stmt.recordInventory.run(values).changes === 1);
   }
 
   async deleteEnrollment(id: string): Promise<boolean> {
@@ -343,11 +342,11 @@ export class SqliteStorage implements Storage {
   }
 
   async recordDeviceConfigured(id: string): Promise<boolean> {
-    return this.stmt.deviceConfigured.run(id).changes === 1;
+    return this.writes.run(() => this.stmt.deviceConfigured.run(id).changes === 1);
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
-    const record = this.db.transaction((): RecordedResult => {
+    return this.writes.run((): RecordedResult => {
       if (this.stmt.touch.run({ id: rec.enrollmentId, status: rec.status, at: rec.at }).changes === 0) {
         return { outcome: 'unknown-enrollment', requestType: null };
       }
@@ -378,7 +377,6 @@ export class SqliteStorage implements Storage {
       this.event(rec.event);
       return outcome('completed');
     });
-    return record.immediate();
   }
 
   async startSession(id: string, at: string, event?: EventDraft): Promise<boolean> {
@@ -386,8 +384,14 @@ export class SqliteStorage implements Storage {
     // Most sessions follow no deferral and no webhook wants them: the Idle that starts them then
     // writes nothing durable (no fsync on the busiest request), and its "last seen" joins the
     // buffer below.
-    if (this.stmt.hasDeferred.get(id) !== undefined) this.stmt.requeueDeferred.run({ id, at });
-    if (event !== undefined && this.events.wants(event.topic)) this.db.transaction(() => this.event(event)).immediate();
+    const requeue = this.stmt.hasDeferred.get(id) !== undefined;
+    const recorded = event !== undefined && this.events.wants(event.topic) ? event : undefined;
+    if (requeue || recorded !== undefined) {
+      await this.writes.run(() => {
+        if (requeue) this.stmt.requeueDeferred.run({ id, at });
+        this.event(recorded);
+      });
+    }
     this.bufferSeen(id, 'Idle', at);
     return true;
   }
