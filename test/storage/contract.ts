@@ -769,6 +769,24 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       }
     });
 
+    it('stores multi-megabyte results beside small ones, byte for byte, deciding as for any result', async () => {
+      const ids = ['BIG-1', 'BIG-2', 'BIG-3'];
+      for (const id of ids) await enrolled(id);
+      for (const id of ids) await s.enqueue(cmd(`big-${id}`), [id], AT);
+      const large = (n: number) => new Uint8Array(Buffer.alloc(4 * 1024 * 1024 + n, `<string>${n}</string>`));
+      const raw = [large(1), bytes('small'), large(3)];
+      const ack = (i: number) => ({ enrollmentId: ids[i]!, commandUuid: `big-${ids[i]}`, status: 'Acknowledged' as const, raw: raw[i]!, errorChain: null, at: LATER });
+      const outcomes = await Promise.all(ids.map((_, i) => s.recordResult(ack(i))));
+      assert.deepEqual(outcomes.map((o) => o.outcome), ['completed', 'completed', 'completed']);
+      for (const [i, id] of ids.entries()) {
+        assert.ok(Buffer.from((await s.getCommand(`big-${id}`))!.targets[0]!.result!).equals(Buffer.from(raw[i]!)), id);
+        assert.equal(await s.nextCommand(id), undefined, 'dequeued when the result was answered');
+      }
+      assert.equal((await s.recordResult({ ...ack(0), raw: large(5) })).outcome, 'replayed');
+      assert.equal((await s.recordResult({ ...ack(0), enrollmentId: 'NOPE', raw: large(5) })).outcome, 'unknown-enrollment');
+      assert.ok(Buffer.from((await s.getCommand('big-BIG-1'))!.targets[0]!.result!).equals(Buffer.from(raw[0]!)), 'a replay changes nothing');
+    });
+
     it('keeps everything committed across a reopen, and the last Idle seen', async () => {
       await enrolled('R1');
       const idleAt = '2026-01-03T00:00:00.000Z';

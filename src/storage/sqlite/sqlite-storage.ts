@@ -47,6 +47,7 @@ import { SqliteIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { SqliteDeclarationStore } from './declarations.ts';
 import { GroupCommit } from './group-commit.ts';
+import { LARGE_RESULT_BYTES, LargeResultWriter } from './large-result-writer.ts';
 import { migrate } from './migrate.ts';
 import {
   countsByState,
@@ -79,6 +80,9 @@ export interface SqliteOptions {
   /** File path, or ':memory:'. */
   path: string;
   synchronous?: SqliteSynchronous;
+  /** Where results of LARGE_RESULT_BYTES or more are written: by a worker thread (the default
+   *  for a file, see large-result-writer.ts), or on the calling thread (the worker's own). */
+  largeResults?: 'worker' | 'in-place';
 }
 
 const PENDING = `state IN ('queued', 'notnow')`;
@@ -97,6 +101,7 @@ export class SqliteStorage implements Storage {
   private readonly stmt;
   /** Device-request writes: committed together per event-loop turn (group-commit.ts). */
   private readonly writes: GroupCommit;
+  private readonly largeWriter: LargeResultWriter | null;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
 
@@ -110,6 +115,8 @@ export class SqliteStorage implements Storage {
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
     this.writes = new GroupCommit(this.db);
+    const inPlace = opts.path === ':memory:' || opts.largeResults === 'in-place';
+    this.largeWriter = inPlace ? null : new LargeResultWriter({ path: opts.path, synchronous: opts.synchronous ?? 'FULL' });
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
     this.issuance = new SqliteIssuance(this.db);
     this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
@@ -346,6 +353,7 @@ export class SqliteStorage implements Storage {
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
+    if (this.largeWriter !== null && rec.raw.byteLength >= LARGE_RESULT_BYTES) return this.largeWriter.recordResult(rec);
     return this.writes.run((): RecordedResult => {
       if (this.stmt.touch.run({ id: rec.enrollmentId, status: rec.status, at: rec.at }).changes === 0) {
         return { outcome: 'unknown-enrollment', requestType: null };
@@ -540,6 +548,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.largeWriter?.close();
     this.flushSeen();
     this.events.close();
     if (this.db.open) this.db.close();
