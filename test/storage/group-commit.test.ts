@@ -56,3 +56,26 @@ it('writes of one turn are one transaction: none is visible to another connectio
   // The next turn is the next transaction: it sees the first one committed.
   assert.deepEqual(await writes.run(() => (insert.run(4), committed.all())), [1, 2, 3]);
 });
+
+it('a batch that finds the write lock taken tries again, and commits once it is released', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aspen-group-commit-'));
+  const path = join(dir, 'g.db');
+  const db = new BetterSqlite3(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+  const other = new BetterSqlite3(path);
+  t.after(() => {
+    other.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const writes = new GroupCommit(db);
+  other.exec('BEGIN IMMEDIATE; INSERT INTO t (n) VALUES (1)');
+  const write = writes.run(() => db.prepare('INSERT INTO t (n) VALUES (2)').run().changes);
+  // Immediates run in order: by the time this one runs, the batch has found the lock taken.
+  await new Promise((resolve) => setImmediate(resolve));
+  other.exec('COMMIT');
+  assert.equal(await write, 1);
+  assert.deepEqual(db.prepare('SELECT n FROM t ORDER BY n').pluck().all(), [1, 2]);
+});
