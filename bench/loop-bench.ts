@@ -15,6 +15,7 @@ export type LoopServer =
   | 'aspen'
   | 'aspen-identity-off'
   | 'aspen-synchronous-normal'
+  | 'aspen-two-workers'
   | 'aspen-postgres'
   | 'aspen-postgres-two-instances'
   | 'aspen-webhook';
@@ -104,6 +105,8 @@ const SETUPS: Record<LoopServer, ServerSetup> = {
     queues: true,
     start: async (ctx) => single(await ctx.startAspen('loop-aspen-synchronous-normal', { SQLITE_SYNCHRONOUS: 'NORMAL' })),
   },
+  // Server CPU is the primary's alone here (its workers are other processes): figure 12 compares throughput.
+  'aspen-two-workers': { signed: true, queues: true, start: async (ctx) => single(await ctx.startAspen('loop-aspen-two-workers', { WORKERS: '2' })) },
   'aspen-postgres': { signed: true, queues: true, start: (ctx) => onPostgres(ctx, 'loop-aspen-postgres', 1) },
   // Every request then writes its event (mdm.Connect for reports) durably, and deliveries run beside it.
   'aspen-webhook': {

@@ -19,6 +19,7 @@ import { largeResults } from './figures/large-results.ts';
 import { postgres } from './figures/postgres.ts';
 import { push } from './figures/push.ts';
 import { webhooks } from './figures/webhooks.ts';
+import { workers } from './figures/workers.ts';
 import { scale } from './figures/scale.ts';
 import { signatureCost } from './figures/signature-cost.ts';
 import { LoopBench } from './loop-bench.ts';
@@ -69,6 +70,7 @@ try {
     [7, () => largeResults(context)],
     [8, () => postgres(context, loops)],
     [9, () => webhooks(context, loops)],
+    [12, () => workers(loops)],
   ];
   for (const [figure, measure] of figures) {
     if (only && !only.includes(figure)) continue;

@@ -6,6 +6,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
@@ -49,6 +50,7 @@ const envSchema = z.object({
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
   METRICS_REQUIRE_API_KEY: bool.default(false),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]).default(1),
   RESULT_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
   CHECKED_OUT_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
   PRUNE_INTERVAL_MINUTES: z.coerce.number().min(1).default(60),
@@ -126,6 +128,8 @@ export interface Config {
   headersTimeoutMs: number;
   metricsRequireApiKey: boolean;
   shutdownTimeoutMs: number;
+  /** Server processes on the port (WORKERS; `auto`: one per core). */
+  workers: number;
   retention: { resultDays: number; checkedOutDays: number; eventDays: number; intervalMs: number };
   userAuthenticate: 'decline' | 'allow';
   identity: {
@@ -192,6 +196,13 @@ export class ConfigError extends Error {
 }
 
 /** `now` decides whether a configured push certificate is in force. */
+/** One process per core for `auto`; several processes cannot share a database in memory. */
+function workers(setting: number | 'auto', db: DatabaseConfig): number {
+  const n = setting === 'auto' ? availableParallelism() : setting;
+  if (n > 1 && db.kind === 'sqlite' && db.path === ':memory:') throw new ConfigError('WORKERS: several processes cannot share a :memory: database (DATABASE_URL)');
+  return n;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -200,11 +211,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new
   }
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
+  const db = database(e, dataDir);
   return {
     host: e.HOST,
     port: e.PORT,
     dataDir,
-    database: database(e, dataDir),
+    database: db,
     apiKey: e.API_KEY,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
@@ -213,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, now: Date = new
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     metricsRequireApiKey: e.METRICS_REQUIRE_API_KEY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    workers: workers(e.WORKERS, db),
     retention: {
       resultDays: e.RESULT_RETENTION_DAYS,
       checkedOutDays: e.CHECKED_OUT_RETENTION_DAYS,

@@ -1,7 +1,11 @@
-// Entry point: `npm start`. Reads .env (if present) and the environment, then serves.
+// Entry point: `npm start`. Reads .env (if present) and the environment, then serves; with
+// WORKERS above 1, this process supervises that many server processes (cluster.ts), each of
+// which runs this file again as a worker.
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
+import { superviseWorkers } from './cluster.ts';
 import { ConfigError, listenProblem, loadConfig, readTlsPair, type Config } from './config.ts';
 import { createAspen, createLogger, type Aspen } from './server.ts';
 import { describeDatabase } from './storage/open-storage.ts';
@@ -25,6 +29,7 @@ try {
 }
 
 const logger = createLogger(config);
+if (config.workers > 1 && cluster.isPrimary) process.exit(await superviseWorkers(config, logger));
 let aspen: Aspen;
 try {
   aspen = await createAspen(config, logger);

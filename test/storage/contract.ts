@@ -722,6 +722,71 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.ok(soonest !== null && soonest <= '2029-06-01T00:00:00.000Z');
     });
 
+    it('results arriving together all land, each with its own bytes; a failing one fails only its caller', async () => {
+      const ids = Array.from({ length: 24 }, (_, i) => `GC-${i}`);
+      for (const id of ids) await enrolled(id);
+      for (const id of ids) await s.enqueue(cmd(`gc-${id}`), [id], AT);
+      // Index 5's ErrorChain cannot be stored (a BigInt has no JSON); index 11's admission
+      // decision throws: both inside writes that share their turn with the others.
+      const chainOf = (i: number) => (i === 5 ? [{ ErrorCode: 1n }] : i % 3 === 0 ? [{ ErrorCode: i }] : null);
+      const writes = ids.map((id, i) =>
+        s.recordResult({ enrollmentId: id, commandUuid: `gc-${id}`, status: chainOf(i) ? 'Error' : 'Acknowledged', raw: bytes(`result of ${id}`), errorChain: chainOf(i), at: LATER }),
+      );
+      const refused = new Error('refused by the decision');
+      const binding = (id: string): IdentityBinding => ({ fingerprint: `fp-${id}`, deviceId: id, subject: 'CN=x', notAfter: LATER, boundAt: AT, anchor: null });
+      const admissions = ids.map((id, i) =>
+        s.admitIdentity(binding(id), (f) => {
+          if (i === 11) throw refused;
+          return firstUse(f);
+        }),
+      );
+      const settled = await Promise.allSettled([...writes, ...admissions]);
+      const results = settled.slice(0, ids.length);
+      const admitted = settled.slice(ids.length);
+      for (const [i, id] of ids.entries()) {
+        const target = (await s.getCommand(`gc-${id}`))!.targets[0]!;
+        if (i === 5) {
+          assert.equal(results[i]!.status, 'rejected');
+          assert.ok((results[i] as PromiseRejectedResult).reason instanceof TypeError, String((results[i] as PromiseRejectedResult).reason));
+          assert.equal(target.state, 'queued', 'the failed result changed nothing');
+          assert.equal(target.result, null);
+          assert.equal((await s.getEnrollment(id))?.lastStatus, 'TokenUpdate', 'not even last seen');
+          continue;
+        }
+        assert.deepEqual(results[i], { status: 'fulfilled', value: { outcome: 'completed', requestType: 'ProfileList' } }, id);
+        assert.equal(target.state, chainOf(i) ? 'error' : 'acknowledged', id);
+        assert.deepEqual(Buffer.from(target.result!).toString(), `result of ${id}`);
+        assert.deepEqual(target.errorChain, chainOf(i));
+      }
+      for (const [i, id] of ids.entries()) {
+        if (i === 11) {
+          assert.deepEqual(admitted[i], { status: 'rejected', reason: refused });
+          assert.deepEqual(await s.listIdentityBindings(id), []);
+        } else {
+          assert.deepEqual(admitted[i], { status: 'fulfilled', value: { bind: true, consumeRenewal: false } }, id);
+          assert.deepEqual((await s.listIdentityBindings(id)).map((b) => b.fingerprint), [`fp-${id}`]);
+        }
+      }
+    });
+
+    it('stores multi-megabyte results beside small ones, byte for byte, deciding as for any result', async () => {
+      const ids = ['BIG-1', 'BIG-2', 'BIG-3'];
+      for (const id of ids) await enrolled(id);
+      for (const id of ids) await s.enqueue(cmd(`big-${id}`), [id], AT);
+      const large = (n: number) => new Uint8Array(Buffer.alloc(4 * 1024 * 1024 + n, `<string>${n}</string>`));
+      const raw = [large(1), bytes('small'), large(3)];
+      const ack = (i: number) => ({ enrollmentId: ids[i]!, commandUuid: `big-${ids[i]}`, status: 'Acknowledged' as const, raw: raw[i]!, errorChain: null, at: LATER });
+      const outcomes = await Promise.all(ids.map((_, i) => s.recordResult(ack(i))));
+      assert.deepEqual(outcomes.map((o) => o.outcome), ['completed', 'completed', 'completed']);
+      for (const [i, id] of ids.entries()) {
+        assert.ok(Buffer.from((await s.getCommand(`big-${id}`))!.targets[0]!.result!).equals(Buffer.from(raw[i]!)), id);
+        assert.equal(await s.nextCommand(id), undefined, 'dequeued when the result was answered');
+      }
+      assert.equal((await s.recordResult({ ...ack(0), raw: large(5) })).outcome, 'replayed');
+      assert.equal((await s.recordResult({ ...ack(0), enrollmentId: 'NOPE', raw: large(5) })).outcome, 'unknown-enrollment');
+      assert.ok(Buffer.from((await s.getCommand('big-BIG-1'))!.targets[0]!.result!).equals(Buffer.from(raw[0]!)), 'a replay changes nothing');
+    });
+
     it('keeps everything committed across a reopen, and the last Idle seen', async () => {
       await enrolled('R1');
       const idleAt = '2026-01-03T00:00:00.000Z';

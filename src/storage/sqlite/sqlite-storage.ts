@@ -50,6 +50,8 @@ import type { AuditStore } from '../audit.ts';
 import { SqliteIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { SqliteDeclarationStore } from './declarations.ts';
+import { GroupCommit } from './group-commit.ts';
+import { LARGE_RESULT_BYTES, LargeResultWriter } from './large-result-writer.ts';
 import { migrate } from './migrate.ts';
 import {
   countsByState,
@@ -82,6 +84,9 @@ export interface SqliteOptions {
   /** File path, or ':memory:'. */
   path: string;
   synchronous?: SqliteSynchronous;
+  /** Where results of LARGE_RESULT_BYTES or more are written: by a worker thread (the default
+   *  for a file, see large-result-writer.ts), or on the calling thread (the worker's own). */
+  largeResults?: 'worker' | 'in-place';
 }
 
 const PENDING = `state IN ('queued', 'notnow')`;
@@ -100,6 +105,9 @@ export class SqliteStorage implements Storage {
   readonly accounts: AccountStore;
   readonly audit: AuditStore;
   private readonly stmt;
+  /** Device-request writes: committed together per event-loop turn (group-commit.ts). */
+  private readonly writes: GroupCommit;
+  private readonly largeWriter: LargeResultWriter | null;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
 
@@ -112,6 +120,9 @@ export class SqliteStorage implements Storage {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
+    this.writes = new GroupCommit(this.db);
+    const inPlace = opts.path === ':memory:' || opts.largeResults === 'in-place';
+    this.largeWriter = inPlace ? null : new LargeResultWriter({ path: opts.path, synchronous: opts.synchronous ?? 'FULL' });
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
     this.issuance = new SqliteIssuance(this.db, (draft) => this.events.append(draft));
     this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
@@ -125,7 +136,7 @@ export class SqliteStorage implements Storage {
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       const created = this.stmt.enrollmentExists.get(rec.id) === undefined;
       this.stmt.upsertAuthenticate.run({
         id: rec.id,
@@ -141,7 +152,7 @@ export class SqliteStorage implements Storage {
       if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
       this.event(rec.event);
       return { created };
-    }).immediate();
+    });
   }
 
   async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
@@ -159,53 +170,51 @@ export class SqliteStorage implements Storage {
       awaiting: rec.awaitingConfiguration ? 1 : 0,
       at: rec.at,
     };
-    return this.db
-      .transaction(() => {
-        if (rec.channel === 'device') {
-          if (this.stmt.deviceTokenUpdate.run(params).changes === 0) return false;
-        } else {
-          if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
-          this.stmt.upsertUserTokenUpdate.run(params);
-        }
-        this.event(rec.event);
-        return true;
-      })
-      .immediate();
+    return this.writes.run(() => {
+      if (rec.channel === 'device') {
+        if (this.stmt.deviceTokenUpdate.run(params).changes === 0) return false;
+      } else {
+        if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
+        this.stmt.upsertUserTokenUpdate.run(params);
+      }
+      this.event(rec.event);
+      return true;
+    });
   }
 
   async checkOut(id: string, at: string, event?: EventDraft): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       if (this.stmt.touch.run({ id, status: 'CheckOut', at }).changes === 0) return false;
       this.stmt.checkOut.run({ id, at });
       this.event(event);
       return true;
-    })();
+    });
   }
 
   async setBootstrapToken(deviceId: string, token: Uint8Array | null, at: string, event?: EventDraft): Promise<boolean> {
     const params = { id: deviceId, token: token && blob(token), at };
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       if (this.stmt.setBootstrapToken.run(params).changes === 0) return false;
       this.event(event);
       return true;
-    })();
+    });
   }
 
   async getBootstrapToken(deviceId: string, at: string, event?: EventDraft): Promise<Uint8Array | null | undefined> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       if (this.stmt.touch.run({ id: deviceId, status: 'GetBootstrapToken', at }).changes === 0) return undefined;
       const row = this.stmt.getBootstrapToken.get(deviceId) as { bootstrap_token: Buffer | null };
       this.event(event);
       return row.bootstrap_token;
-    })();
+    });
   }
 
   async recordSeen(id: string, status: string, at: string, event?: EventDraft): Promise<boolean> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       if (this.stmt.touch.run({ id, status, at }).changes === 0) return false;
       this.event(event);
       return true;
-    })();
+    });
   }
 
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
@@ -220,24 +229,22 @@ export class SqliteStorage implements Storage {
   }
 
   async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
-    return this.db
-      .transaction(() => {
-        const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
-        const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
-        const decision = decide({
-          boundTo: bound?.device_id,
-          deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
-          device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
-          revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
-        });
-        if (decision.bind) {
-          this.stmt.bindIdentity.run(binding);
-          this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
-        }
-        if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
-        return decision;
-      })
-      .immediate();
+    return this.writes.run(() => {
+      const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
+      const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
+      const decision = decide({
+        boundTo: bound?.device_id,
+        deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
+        device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
+        revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
+      });
+      if (decision.bind) {
+        this.stmt.bindIdentity.run(binding);
+        this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
+      }
+      if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
+      return decision;
+    });
   }
 
   async identityAnchors(): Promise<{ anchor: string | null; devices: number }[]> {
@@ -292,19 +299,18 @@ export class SqliteStorage implements Storage {
 
   async recordInventory(rec: InventoryRecord): Promise<boolean> {
     const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
-    return (
-      this.stmt.recordInventory.run({
-        deviceId: rec.deviceId,
-        values: JSON.stringify(rec.values),
-        deviceName: rec.deviceName ?? null,
-        model: rec.model ?? null,
-        serialNumber: rec.serialNumber ?? null,
-        osVersion: rec.osVersion ?? null,
-        supervised: bit(rec.supervised),
-        multiUser: bit(rec.multiUser),
-        at: rec.at,
-      }).changes === 1
-    );
+    const values = {
+      deviceId: rec.deviceId,
+      values: JSON.stringify(rec.values),
+      deviceName: rec.deviceName ?? null,
+      model: rec.model ?? null,
+      serialNumber: rec.serialNumber ?? null,
+      osVersion: rec.osVersion ?? null,
+      supervised: bit(rec.supervised),
+      multiUser: bit(rec.multiUser),
+      at: rec.at,
+    };
+    return this.writes.run(() => this.stmt.recordInventory.run(values).changes === 1);
   }
 
   async deleteEnrollment(id: string): Promise<boolean> {
@@ -351,11 +357,12 @@ export class SqliteStorage implements Storage {
   }
 
   async recordDeviceConfigured(id: string): Promise<boolean> {
-    return this.stmt.deviceConfigured.run(id).changes === 1;
+    return this.writes.run(() => this.stmt.deviceConfigured.run(id).changes === 1);
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
-    const record = this.db.transaction((): RecordedResult => {
+    if (this.largeWriter !== null && rec.raw.byteLength >= LARGE_RESULT_BYTES) return this.largeWriter.recordResult(rec);
+    return this.writes.run((): RecordedResult => {
       if (this.stmt.touch.run({ id: rec.enrollmentId, status: rec.status, at: rec.at }).changes === 0) {
         return { outcome: 'unknown-enrollment', requestType: null };
       }
@@ -386,7 +393,6 @@ export class SqliteStorage implements Storage {
       this.event(rec.event);
       return outcome('completed');
     });
-    return record.immediate();
   }
 
   async startSession(id: string, at: string, event?: EventDraft): Promise<boolean> {
@@ -394,8 +400,14 @@ export class SqliteStorage implements Storage {
     // Most sessions follow no deferral and no webhook wants them: the Idle that starts them then
     // writes nothing durable (no fsync on the busiest request), and its "last seen" joins the
     // buffer below.
-    if (this.stmt.hasDeferred.get(id) !== undefined) this.stmt.requeueDeferred.run({ id, at });
-    if (event !== undefined && this.events.wants(event.topic)) this.db.transaction(() => this.event(event)).immediate();
+    const requeue = this.stmt.hasDeferred.get(id) !== undefined;
+    const recorded = event !== undefined && this.events.wants(event.topic) ? event : undefined;
+    if (requeue || recorded !== undefined) {
+      await this.writes.run(() => {
+        if (requeue) this.stmt.requeueDeferred.run({ id, at });
+        this.event(recorded);
+      });
+    }
     this.bufferSeen(id, 'Idle', at);
     return true;
   }
@@ -544,6 +556,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.largeWriter?.close();
     this.flushSeen();
     this.events.close();
     if (this.db.open) this.db.close();

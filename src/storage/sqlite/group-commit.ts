@@ -1,0 +1,152 @@
+// Group commit for the SQLite backend. With synchronous=FULL every commit waits for an fsync of
+// the WAL, and better-sqlite3 waits on the event loop's thread: one fsync per device result caps
+// throughput at the disk's flush rate. Writes that arrive in the same event-loop turn are instead
+// run in one BEGIN IMMEDIATE transaction on the next setImmediate, each in its own savepoint, and
+// committed with one fsync; every caller's promise settles only after that commit, so no device
+// is answered before its write is on disk.
+//
+// Isolation: a write that throws rolls back its own savepoint and fails only its caller. If the
+// batch as a whole cannot commit (the transaction was aborted under a write, BEGIN or COMMIT
+// failed), nothing of it is kept, and every write of it runs again alone, so each caller gets the
+// outcome of its own write, as without batching. Writes are synchronous closures over the
+// database: running one again after a rollback is the same as running it the first time.
+//
+// The write lock is taken without waiting: when another process holds it, SQLite's busy handler
+// would sleep on this thread (and every request of the process with it), so the batch tries again
+// a millisecond later while the event loop goes on, and what arrives meanwhile joins it.
+//
+// The cost: a write waits for the rest of its turn (the requests being handled at the same time)
+// before its commit, instead of committing at once.
+import type { Database } from 'better-sqlite3';
+
+interface PendingWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** How soon a batch tries again for the write lock when another process holds it. */
+const LOCK_RETRY_MS = 1;
+
+export class GroupCommit {
+  private pending: PendingWrite[] = [];
+  private scheduled = false;
+  /** When the pending batch first found the write lock taken (null: it has not). */
+  private waitingSince: number | null = null;
+  private readonly busyTimeoutMs: number;
+  private readonly begin;
+  private readonly commit;
+  private readonly rollback;
+
+  constructor(private readonly db: Database) {
+    this.busyTimeoutMs = db.pragma('busy_timeout', { simple: true }) as number;
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+  }
+
+  /** Runs `work` in a write transaction shared with the writes of this turn; resolves with its
+   *  result once that transaction is committed. */
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (!this.db.open) {
+      for (const write of this.pending.splice(0)) write.reject(new TypeError('The database connection is not open'));
+      return;
+    }
+    if (!this.locked()) {
+      // Another process (WORKERS, a second instance) is writing. SQLite's busy handler would
+      // sleep on this thread, and every request of this process with it; instead the event loop
+      // keeps serving, and what arrives meanwhile joins the batch.
+      this.scheduled = true;
+      setTimeout(() => this.flush(), LOCK_RETRY_MS);
+      return;
+    }
+    const batch = this.pending.splice(0);
+    const outcomes = this.together(batch);
+    if (outcomes === null) {
+      for (const write of batch) settle(write, this.alone(write));
+      return;
+    }
+    batch.forEach((write, i) => settle(write, outcomes[i]!));
+  }
+
+  /** BEGIN IMMEDIATE without waiting; false when the write lock is taken. After the connection's
+   *  busy timeout of trying, it waits as any statement would (and fails as it would). */
+  private locked(): boolean {
+    const waited = this.waitingSince === null ? 0 : Date.now() - this.waitingSince;
+    if (waited >= this.busyTimeoutMs) {
+      this.waitingSince = null;
+      return this.tryBegin();
+    }
+    this.db.pragma('busy_timeout = 0');
+    try {
+      const ok = this.tryBegin();
+      this.waitingSince = ok ? null : (this.waitingSince ?? Date.now());
+      return ok;
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  /** False: the write lock is taken, try later. True: go on, with the transaction open or, when
+   *  BEGIN failed otherwise, without one (each write then runs alone and reports the failure). */
+  private tryBegin(): boolean {
+    try {
+      this.begin.run();
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_BUSY' && this.busyTimeoutMs > 0) return false;
+      return true;
+    }
+  }
+
+  /** The batch in the open transaction, a savepoint each, then committed; null when it could
+   *  not be committed (nothing of it is kept). */
+  private together(batch: PendingWrite[]): Outcome[] | null {
+    if (!this.db.inTransaction) return null;
+    const outcomes: Outcome[] = [];
+    try {
+      for (const write of batch) {
+        try {
+          // A transaction function called inside a transaction runs in a savepoint.
+          outcomes.push({ ok: true, value: this.db.transaction(write.work)() });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+        // Some errors (SQLITE_FULL, SQLITE_IOERR) end the whole transaction, not just the
+        // savepoint: what ran before is gone, so the batch must not be reported committed.
+        if (!this.db.inTransaction) return null;
+      }
+      this.commit.run();
+      return outcomes;
+    } catch {
+      if (this.db.inTransaction) this.rollback.run();
+      return null;
+    }
+  }
+
+  private alone(write: PendingWrite): Outcome {
+    try {
+      return { ok: true, value: this.db.transaction(write.work).immediate() };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+}
+
+function settle(write: PendingWrite, outcome: Outcome): void {
+  if (outcome.ok) write.resolve(outcome.value);
+  else write.reject(outcome.error);
+}
