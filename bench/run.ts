@@ -16,6 +16,7 @@ import { checkinLoop } from './figures/checkin-loop.ts';
 import { durability } from './figures/durability.ts';
 import { enrollment } from './figures/enrollment.ts';
 import { fanOut } from './figures/fan-out.ts';
+import { memory } from './figures/memory.ts';
 import { largeResults } from './figures/large-results.ts';
 import { postgres } from './figures/postgres.ts';
 import { push } from './figures/push.ts';
@@ -71,6 +72,7 @@ try {
     [8, () => postgres(context, loops)],
     [9, () => webhooks(context, loops)],
     [10, () => enrollment(context)],
+    [11, () => memory(context)],
   ];
   for (const [figure, measure] of figures) {
     if (only && !only.includes(figure)) continue;
