@@ -13,6 +13,7 @@ export interface Sizes {
   scale: { smallEnrollments: number; largeEnrollments: number; queuedPerLargeDevice: number; sample: number; concurrency: number };
   push: { tokens: number; repetitions: number; concurrency: number };
   webhooks: { events: number; chains: number };
+  enrollment: { devices: number; warmup: number };
   largeResults: { devices: number; idleRepeats: number; rounds: number; concurrency: number; resultBytes: number; resultKeys: number; commandsPerRound: number };
 }
 
@@ -22,6 +23,7 @@ export const FULL: Sizes = {
   scale: { smallEnrollments: 1000, largeEnrollments: 100_000, queuedPerLargeDevice: 10, sample: 1000, concurrency: 4 },
   push: { tokens: 100_000, repetitions: 2, concurrency: 100 },
   webhooks: { events: 10_000, chains: 500 },
+  enrollment: { devices: 1000, warmup: 200 },
   largeResults: { devices: 200, idleRepeats: 10, rounds: 3, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 
@@ -31,6 +33,7 @@ export const QUICK: Sizes = {
   scale: { smallEnrollments: 1000, largeEnrollments: 10_000, queuedPerLargeDevice: 10, sample: 200, concurrency: 4 },
   push: { tokens: 10_000, repetitions: 1, concurrency: 100 },
   webhooks: { events: 2_000, chains: 100 },
+  enrollment: { devices: 300, warmup: 100 },
   largeResults: { devices: 100, idleRepeats: 5, rounds: 1, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 

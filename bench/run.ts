@@ -14,7 +14,9 @@ import { createDeviceCa } from '../src/identity/index.ts';
 import { BenchContext, FULL, QUICK } from './context.ts';
 import { checkinLoop } from './figures/checkin-loop.ts';
 import { durability } from './figures/durability.ts';
+import { enrollment } from './figures/enrollment.ts';
 import { fanOut } from './figures/fan-out.ts';
+import { memory } from './figures/memory.ts';
 import { largeResults } from './figures/large-results.ts';
 import { postgres } from './figures/postgres.ts';
 import { push } from './figures/push.ts';
@@ -61,7 +63,7 @@ try {
   ctx = context;
   const loops = new LoopBench(context);
   const figures: [number, () => Promise<Row[]>][] = [
-    [1, () => checkinLoop(loops)],
+    [1, () => checkinLoop(context, loops)],
     [2, () => signatureCost(loops)],
     [3, () => fanOut(context)],
     [4, () => scale(context)],
@@ -70,6 +72,8 @@ try {
     [7, () => largeResults(context)],
     [8, () => postgres(context, loops)],
     [9, () => webhooks(context, loops)],
+    [10, () => enrollment(context)],
+    [11, () => memory(context)],
     [12, () => workers(loops)],
   ];
   for (const [figure, measure] of figures) {

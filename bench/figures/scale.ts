@@ -17,7 +17,7 @@ const MAX_RSS_BYTES = 200 * 1024 * 1024;
 /** Seeded queues use this round's commands; the memory fan-out uses the next one. */
 const SCALE_ROUND = 400;
 
-interface ScaleMeasurement {
+export interface ScaleMeasurement {
   enrollments: number;
   queuedRows: number;
   p50Ms: number;
@@ -28,10 +28,24 @@ interface ScaleMeasurement {
   peakRss: number;
 }
 
+const measured = new WeakMap<BenchContext, Promise<{ small: ScaleMeasurement; large: ScaleMeasurement }>>();
+
+/** Both servers' measurements, made once per run: figure 11 reads the large server's memory. */
+export function scaleMeasurements(ctx: BenchContext): Promise<{ small: ScaleMeasurement; large: ScaleMeasurement }> {
+  let both = measured.get(ctx);
+  if (both === undefined) {
+    const { smallEnrollments, largeEnrollments, queuedPerLargeDevice } = ctx.sizes.scale;
+    both = (async () => ({
+      small: await measure(ctx, 'scale-small', smallEnrollments, 1),
+      large: await measure(ctx, 'scale-large', largeEnrollments, queuedPerLargeDevice),
+    }))();
+    measured.set(ctx, both);
+  }
+  return both;
+}
+
 export async function scale(ctx: BenchContext): Promise<Row[]> {
-  const { smallEnrollments, largeEnrollments, queuedPerLargeDevice } = ctx.sizes.scale;
-  const small = await measure(ctx, 'scale-small', smallEnrollments, 1);
-  const large = await measure(ctx, 'scale-large', largeEnrollments, queuedPerLargeDevice);
+  const { small, large } = await scaleMeasurements(ctx);
   const describe = (m: ScaleMeasurement) =>
     `p99 ${fmt.ms(m.p99Ms)}, p50 ${fmt.ms(m.p50Ms)} (${fmt.count(m.queuedRows)} queued rows, ${m.errors} errors / ${fmt.count(m.requests)} req)`;
   const memory = (m: ScaleMeasurement) => `${fmt.mb(m.rss)} RSS, peak ${fmt.mb(m.peakRss)} (${fmt.count(m.enrollments)} enrollments)`;

@@ -2,12 +2,13 @@
 // pkijs provides the ASN.1 structures; the signature is made with node:crypto over pkijs's TBS
 // encoding, which keeps every key a plain KeyObject (no WebCrypto CryptoKey conversions).
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Asn1js from 'asn1js';
+import type * as Pkijs from 'pkijs';
+import { asn1js, pkijs } from '../on-first-use.ts';
 
 export interface CertificateIssuer {
   /** The issuer's subject Name. */
-  readonly name: pkijs.RelativeDistinguishedNames;
+  readonly name: Pkijs.RelativeDistinguishedNames;
   /** The issuer's subject key identifier, repeated as our authority key identifier. */
   readonly keyIdentifier: Uint8Array;
   readonly privateKey: KeyObject;
@@ -34,8 +35,8 @@ const KEY_USAGE_KEY_ENCIPHERMENT = 0x20; // bit 2
 const KEY_USAGE_CA = 0x06; // bits 5 and 6: keyCertSign, cRLSign
 
 const SIGNATURE_ALGORITHMS = {
-  ec: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.10045.4.3.2' }), // ecdsa-with-SHA256
-  rsa: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.11', algorithmParams: new asn1js.Null() }),
+  ec: () => new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.10045.4.3.2' }), // ecdsa-with-SHA256
+  rsa: () => new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.11', algorithmParams: new asn1js.Null() }),
 };
 
 /** Returns the DER of a new certificate built from `spec`. */
@@ -80,7 +81,7 @@ export function issuerFrom(certificateDer: Uint8Array, privateKey: KeyObject): C
   return { name: certificate.subject, keyIdentifier, privateKey };
 }
 
-function extensionsFor(spec: CertificateSpec, subjectKeyId: Uint8Array, authorityKeyId: Uint8Array): pkijs.Extension[] {
+function extensionsFor(spec: CertificateSpec, subjectKeyId: Uint8Array, authorityKeyId: Uint8Array): Pkijs.Extension[] {
   const keyUsage = spec.isCa
     ? KEY_USAGE_CA
     : // RSA device keys may also be asked to decrypt (e.g. SCEP's encrypted responses).
@@ -102,32 +103,32 @@ function extensionsFor(spec: CertificateSpec, subjectKeyId: Uint8Array, authorit
   return extensions;
 }
 
-function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock): pkijs.Extension {
+function extension(extnID: string, critical: boolean, value: Asn1js.BaseBlock): Pkijs.Extension {
   return new pkijs.Extension({ extnID, critical, extnValue: value.toBER() });
 }
 
 /** DER of a named bit list drops trailing zero bits, and says how many it dropped. */
-function namedBitString(bits: number): asn1js.BitString {
+function namedBitString(bits: number): Asn1js.BitString {
   let unusedBits = 0;
   while (unusedBits < 7 && (bits & (1 << unusedBits)) === 0) unusedBits++;
   return new asn1js.BitString({ valueHex: new Uint8Array([bits]), unusedBits });
 }
 
-function nameWithCommonName(commonName: string): pkijs.RelativeDistinguishedNames {
+function nameWithCommonName(commonName: string): Pkijs.RelativeDistinguishedNames {
   return new pkijs.RelativeDistinguishedNames({
     typesAndValues: [new pkijs.AttributeTypeAndValue({ type: '2.5.4.3', value: new asn1js.Utf8String({ value: commonName }) })],
   });
 }
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
-function keyIdentifierOf(publicKeyInfo: pkijs.PublicKeyInfo): Uint8Array {
+function keyIdentifierOf(publicKeyInfo: Pkijs.PublicKeyInfo): Uint8Array {
   return createHash('sha1').update(publicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest();
 }
 
-function signatureAlgorithmFor(key: KeyObject): pkijs.AlgorithmIdentifier {
+function signatureAlgorithmFor(key: KeyObject): Pkijs.AlgorithmIdentifier {
   const type = key.asymmetricKeyType;
   if (type !== 'ec' && type !== 'rsa') throw new Error(`cannot sign certificates with a ${type} key`);
-  return SIGNATURE_ALGORITHMS[type];
+  return SIGNATURE_ALGORITHMS[type]();
 }
 
 /** A positive 127-bit random serial: unpredictable, and never needs a leading zero byte. */
@@ -138,6 +139,6 @@ function serialNumber(): Uint8Array {
 }
 
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
-function timeOf(date: Date): pkijs.Time {
+function timeOf(date: Date): Pkijs.Time {
   return new pkijs.Time({ type: date.getUTCFullYear() < 2050 ? 0 : 1, value: date });
 }

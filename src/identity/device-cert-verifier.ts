@@ -15,7 +15,7 @@
 // so those are part of the key. Validity periods are the only part that depends on time: the cache
 // keeps the path's combined window and compares it with `now` on every call.
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import * as pkijs from 'pkijs';
+import { pathLengthLimit } from './basic-constraints.ts';
 import { IdentityError, type IdentityFailure } from './errors.ts';
 import { LruCache } from './lru-cache.ts';
 
@@ -48,7 +48,6 @@ export const MAX_PRESENTED_CERTIFICATES = 8;
 export const MAX_PRESENTED_PATH_LENGTH = 4;
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-const BASIC_CONSTRAINTS = '2.5.29.19';
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -130,7 +129,7 @@ export class DeviceCertVerifier {
       const carried = presented.length === 0 ? '' : ` (nor do the ${presented.length} certificates the request carries lead to one)`;
       return { failure: 'unknown-ca', message: `no trusted device CA issued "${oneLine(leaf.issuer)}"${carried}` };
     }
-    const tooLong = chain.findIndex((ca, below) => pathLengthLimit(ca) < below);
+    const tooLong = chain.findIndex((ca, below) => pathLengthOf(ca) < below);
     if (tooLong !== -1) {
       return { failure: 'unknown-ca', message: `"${oneLine(chain[tooLong]!.subject)}" allows fewer intermediate CAs below it than the path has` };
     }
@@ -192,7 +191,16 @@ export class DeviceCertVerifier {
 
 /** Whether `ca` is a CA certificate that issued and signed `certificate`. */
 function issued(ca: X509Certificate, certificate: X509Certificate): boolean {
-  return ca !== certificate && ca.ca && certificate.checkIssued(ca) && certificate.verify(ca.publicKey);
+  return ca !== certificate && ca.ca && certificate.checkIssued(ca) && certificate.verify(publicKeyOf(ca));
+}
+
+/** Each read of X509Certificate.publicKey parses the key anew: the CAs' keys are kept instead. */
+const publicKeys = new WeakMap<X509Certificate, KeyObject>();
+
+function publicKeyOf(ca: X509Certificate): KeyObject {
+  let key = publicKeys.get(ca);
+  if (key === undefined) publicKeys.set(ca, (key = ca.publicKey));
+  return key;
 }
 
 /** A presented certificate that could be an intermediate, or nothing (unparseable, not a CA). */
@@ -205,11 +213,15 @@ function parseCa(der: Uint8Array): X509Certificate[] {
   }
 }
 
+/** Path length limits of CAs already read: the trusted ones live as long as the verifier, so a
+ *  new device certificate costs no re-reading of them. */
+const pathLengths = new WeakMap<X509Certificate, number>();
+
 /** How many intermediate CAs may follow this CA in a path (basicConstraints pathLenConstraint). */
-function pathLengthLimit(ca: X509Certificate): number {
-  const extension = pkijs.Certificate.fromBER(ca.raw).extensions?.find((e) => e.extnID === BASIC_CONSTRAINTS);
-  const limit: unknown = (extension?.parsedValue as pkijs.BasicConstraints | undefined)?.pathLenConstraint;
-  return typeof limit === 'number' ? limit : Infinity;
+function pathLengthOf(ca: X509Certificate): number {
+  let limit = pathLengths.get(ca);
+  if (limit === undefined) pathLengths.set(ca, (limit = pathLengthLimit(ca.raw)));
+  return limit;
 }
 
 function sha256(bytes: Uint8Array): string {

@@ -1,7 +1,7 @@
 // Reads attribute values from a certificate's subject as structured data. Matching on the text
 // form of a distinguished name is unsafe: an escaped ", CN=..." inside another attribute's value
 // looks like a CN to a regular expression.
-import * as pkijs from 'pkijs';
+import { pkijs } from '../on-first-use.ts';
 
 const COMMON_NAME = '2.5.4.3';
 

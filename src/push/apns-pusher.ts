@@ -12,7 +12,6 @@ import {
 } from './apns-transport.ts';
 import { createConcurrencyLimit } from './concurrency-limit.ts';
 import { createHttp2Transport } from './http2-transport.ts';
-import { createNodeApnTransport } from './node-apn-transport.ts';
 import type { PushCertificate } from './push-certificate.ts';
 import { isRetryable, isTokenInvalid, retryDelayMs, type RetryOptions } from './retry-policy.ts';
 
@@ -100,7 +99,7 @@ export function createApnsPusher(options: ApnsPusherOptions): ApnsPusher {
     ...(options.caPem === undefined ? {} : { caPem: options.caPem }),
   };
   const transport: ApnsTransport = options.transport === 'node-apn'
-    ? createNodeApnTransport(transportOptions)
+    ? nodeApnTransport(transportOptions)
     : createHttp2Transport(transportOptions);
 
   function pushFor(target: PushTarget, tokenHex: string): MdmPush {
@@ -154,5 +153,20 @@ export function createApnsPusher(options: ApnsPusherOptions): ApnsPusher {
   return {
     push,
     close: () => transport.close(),
+  };
+}
+
+/**
+ * node-apn (and the JWT, HTTP/2 and logging libraries it brings, a few MB) is loaded on the first
+ * push through it, not at start: the default transport is http2, and most servers never load it.
+ */
+function nodeApnTransport(options: ApnsTransportOptions): ApnsTransport {
+  let loaded: Promise<ApnsTransport> | undefined;
+  const transport = () => (loaded ??= import('./node-apn-transport.ts').then((m) => m.createNodeApnTransport(options)));
+  return {
+    send: async (push) => (await transport()).send(push),
+    close: async () => {
+      if (loaded !== undefined) await (await loaded).close();
+    },
   };
 }

@@ -2,7 +2,8 @@
 // only hand a PKCS#12 to TLS, never open it, and Keychain Access exports use the legacy
 // pbeWithSHA1And3-KeyTripleDES / RC2 schemes that WebCrypto-based parsers (pkijs) lack, so this
 // uses node-forge (already present as node-apn's dependency).
-import forge, { type Asn1, type Pkcs12Bag, type Pkcs12Pfx } from 'node-forge';
+import type { Asn1, Pkcs12Bag, Pkcs12Pfx } from 'node-forge';
+import { forge } from '../on-first-use.ts';
 
 export interface Pkcs12Contents {
   certificatesDer: Buffer[];

@@ -3,7 +3,7 @@
 // surface as a failed push much later: a topic is present and is an MDM topic, and the private
 // key belongs to the certificate.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import * as pkijs from 'pkijs';
+import { pkijs } from '../on-first-use.ts';
 import { readPkcs12 } from './pkcs12.ts';
 
 /** Stored by the core as is and handed back to `loadPushCertificate` when reloading. */

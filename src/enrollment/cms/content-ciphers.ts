@@ -6,7 +6,7 @@
 // Neither direction pads here: the caller adds and checks PKCS#7 padding itself, so that a
 // padding failure takes the same path as any other bad message (see enveloped-data.ts).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import forge from 'node-forge';
+import { forge } from '../../on-first-use.ts';
 
 export interface ContentCipher {
   readonly oid: string;
@@ -37,7 +37,7 @@ interface ForgeCipherApi {
   };
   util: { createBuffer(bytes: string, encoding: 'raw'): ForgeByteBuffer };
 }
-const forgeCiphers = forge as unknown as ForgeCipherApi;
+const forgeCiphers = forge as unknown as ForgeCipherApi; // (a proxy: node-forge loads on first use)
 
 function nodeCipher(oid: string, name: string, keyLength: number, blockSize: number, des = false): ContentCipher {
   const run = (cipher: ReturnType<typeof createCipheriv | typeof createDecipheriv>, input: Uint8Array) => {

@@ -315,7 +315,11 @@ function prepareStatements(db: Database) {
         SELECT value AS set_name FROM json_each(@sets)
         UNION SELECT set_name FROM ddm_set_declarations WHERE identifier IN (SELECT value FROM json_each(@declarations))
       ), targets AS (
-        SELECT id FROM enrollments WHERE @all = 1 OR EXISTS (SELECT 1 FROM ddm_global_sets WHERE set_name IN (SELECT set_name FROM sets_hit))
+        -- Every enrollment only when the change is global: the condition is a one-row table joined
+        -- first, since as a WHERE on enrollments SQLite scans them all to evaluate it, on every
+        -- TokenUpdate of a new device.
+        SELECT e.id FROM (SELECT 1 WHERE @all = 1 OR EXISTS (SELECT 1 FROM ddm_global_sets WHERE set_name IN (SELECT set_name FROM sets_hit)))
+          CROSS JOIN enrollments e
         UNION SELECT enrollment_id FROM ddm_enrollment_sets WHERE set_name IN (SELECT set_name FROM sets_hit)
         UNION SELECT value FROM json_each(@ids)
       )

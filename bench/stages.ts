@@ -1,0 +1,123 @@
+// Where figure 1's server CPU goes, stage by stage: each stage of a signed check-in is run alone in
+// the bench process, on the same kind of messages the loop sends (one Idle and one Acknowledged per
+// command, alternating as in a session), and its CPU time (process.cpuUsage, user + system) is
+// divided by the requests. Framework + reply is the baseline server's CPU per request (figure 1,
+// same run) less its own plist decode. What the stages do not explain is listed as "unattributed":
+// the HTTP route glue, promise scheduling, and whatever interference the machine adds.
+//
+// Same code, same bodies, same database settings as the server; not the same process, so caches
+// and JIT state differ a little: a breakdown to show the next step, not an exact invoice.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { pino } from 'pino';
+import { DeviceCertVerifier, deviceCaFromPem, IdentityVerifier, issueDeviceCertificate } from '../src/identity/index.ts';
+import { Metrics } from '../src/observability/metrics.ts';
+import { reportSchema } from '../src/protocol/messages.ts';
+import { resolveEnrollment } from '../src/protocol/enrollment-id.ts';
+import { decodePlistDict, decodePlistDictYielding } from '../src/protocol/plist.ts';
+import { handleReport } from '../src/service/command-loop.ts';
+import { SqliteStorage } from '../src/storage/sqlite/sqlite-storage.ts';
+import { MdmSigner } from '../test/helpers/mdm-signer.ts';
+import type { DeviceCaFiles } from './context.ts';
+import { seedDatabase } from './seed.ts';
+import { median } from './stats.ts';
+import { bodies, roundCommands, udids } from './workload.ts';
+
+export interface StageCosts {
+  /** CPU seconds per request, by stage. */
+  parse: number;
+  signature: number;
+  storage: number;
+  logging: number;
+  metrics: number;
+  /** The baseline server's own decode, to take out of its total (what is left is framework + reply). */
+  baselineParse: number;
+}
+
+const DEVICES = 200;
+const COMMANDS = 2;
+const REPEATS = 5;
+
+/** Runs `work` over every request `REPEATS` times; the median CPU seconds per request. */
+async function perRequest(requests: number, work: () => Promise<void> | void): Promise<number> {
+  await work(); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const before = process.cpuUsage();
+    await work();
+    const used = process.cpuUsage(before);
+    samples.push((used.user + used.system) / 1e6 / requests);
+  }
+  return median(samples);
+}
+
+export async function measureStages(deviceCa: DeviceCaFiles): Promise<StageCosts> {
+  const ids = udids(DEVICES);
+  const rounds = REPEATS + 2;
+  const commandsOf = (round: number) => roundCommands(1000 + round, COMMANDS);
+  // Per device a session: Idle, then one Acknowledged per command (the loop's shape).
+  const session = (round: number) =>
+    ids.flatMap((id) => [bodies.idle(id), ...commandsOf(round).map((uuid) => bodies.acknowledged(id, uuid))]);
+  const requests = DEVICES * (1 + COMMANDS);
+  const sample = session(0);
+
+  const dir = mkdtempSync(join(tmpdir(), 'aspen-bench-stages-'));
+  try {
+    const reportOptions = { onlyTopLevel: { except: ['ErrorChain', 'QueryResponses'] } };
+    const parse = await perRequest(requests, async () => {
+      for (const body of sample) {
+        const message = await decodePlistDictYielding(body, reportOptions);
+        reportSchema.parse(message);
+        resolveEnrollment(message);
+      }
+    });
+    const baselineParse = await perRequest(requests, () => {
+      for (const body of sample) decodePlistDict(body);
+    });
+
+    // One key for all (the server cannot tell), one certificate per device, as the fleet does.
+    const ca = deviceCaFromPem(deviceCa.certPem, deviceCa.keyPem);
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const signers = ids.map(() => new MdmSigner(issueDeviceCertificate(ca, { commonName: 'Aspen bench device', publicKey }).certPem, keyPem));
+    const signed = sample.map((body, i) => ({ body, header: signers[Math.floor(i / (1 + COMMANDS))]!.sign(body) }));
+    const verifier = new IdentityVerifier(new DeviceCertVerifier(deviceCa.certPem));
+    const signature = await perRequest(requests, () => {
+      for (const { body, header } of signed) verifier.fromMdmSignature(header, body);
+    });
+
+    const database = join(dir, 'aspen.db');
+    const allCommands = Array.from({ length: rounds }, (_, r) => commandsOf(r)).flat();
+    seedDatabase(database, ids, allCommands);
+    const storage = new SqliteStorage({ path: database, synchronous: 'FULL' });
+    let round = 0;
+    const storageCost = await perRequest(requests, async () => {
+      for (const body of session(round++)) {
+        const message = decodePlistDict(body, reportOptions);
+        const who = resolveEnrollment(message);
+        await handleReport(storage, { who, raw: body, message, params: {}, at: new Date().toISOString() }, async () => {});
+      }
+    });
+    await storage.close();
+
+    // As the server logs: pino to a file, a child logger per request, one line each.
+    const destination = pino.destination({ dest: join(dir, 'log'), sync: true });
+    const logger = pino({ level: 'info' }, destination);
+    const summary = { enrollmentId: ids[0], message: 'Acknowledged', commandUuid: commandsOf(0)[0], outcome: 'completed', nextCommandUuid: commandsOf(0)[1], nextRequestType: 'DeviceInformation' };
+    let reqId = 0;
+    const logging = await perRequest(requests, () => {
+      for (let i = 0; i < requests; i++) logger.child({ reqId: `req-${(reqId++).toString(36)}` }).info({ ...summary, status: 200, ms: 1.2 }, 'device request');
+    });
+    destination.end();
+
+    const metricsRegistry = new Metrics(async () => ({}) as never);
+    const metrics = await perRequest(requests, () => {
+      for (let i = 0; i < requests; i++) metricsRegistry.deviceRequest(summary, 200, 0.0012);
+    });
+    return { parse, signature, storage: storageCost, logging, metrics, baselineParse };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,23 @@
+// Libraries the default path never touches, loaded when first used rather than at start: each is
+// a few MB of code in memory (pkijs alone about 6), and a server that does not issue identities,
+// import a .p12 or talk SCEP's single DES never needs them. They are CommonJS packages whose ESM
+// import is the same module instance, so a synchronous `require` on first use keeps their callers
+// synchronous. The first call pays the load (tens of ms, once).
+import { createRequire } from 'node:module';
+import type * as Asn1js from 'asn1js';
+import type Forge from 'node-forge';
+import type * as Pkijs from 'pkijs';
+
+const require = createRequire(import.meta.url);
+
+/** The module named `name`, required on first property access. */
+function onFirstUse<T extends object>(name: string): T {
+  let loaded: T | undefined;
+  const target = (): T => (loaded ??= require(name) as T);
+  return new Proxy({} as T, { get: (_, property) => Reflect.get(target(), property) });
+}
+
+export const pkijs = onFirstUse<typeof Pkijs>('pkijs');
+export const asn1js = onFirstUse<typeof Asn1js>('asn1js');
+/** node-forge's default export (its CommonJS module.exports). */
+export const forge = onFirstUse<typeof Forge>('node-forge');
