@@ -10,6 +10,7 @@ import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
 import type { EventDraft, EventStore } from './events.ts';
 import type { IssuanceStore } from './issuance.ts';
 import type { DeclarationStore } from './declarations.ts';
+import type { FleetStore } from './fleet.ts';
 
 export const ENROLLMENT_STATES = ['authenticated', 'enrolled', 'checked-out'] as const;
 export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
@@ -480,5 +481,7 @@ export interface Storage extends EnrollmentStore, CommandStore, IdentityStore, P
   readonly issuance: IssuanceStore;
   /** Declarative Device Management (declarations.ts). */
   readonly declarations: DeclarationStore;
+  /** The fleet at a glance: counts and recently seen channels (fleet.ts). */
+  readonly fleet: FleetStore;
   close(): Promise<void>;
 }

@@ -72,6 +72,8 @@ import { inTransaction } from './transaction.ts';
 import { PostgresIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { PostgresDeclarationStore } from './declarations.ts';
+import type { FleetStore } from '../fleet.ts';
+import { PostgresFleet } from './fleet.ts';
 import { migrate } from './migrate.ts';
 
 export interface PostgresOptions {
@@ -105,11 +107,13 @@ export class PostgresStorage implements Storage {
   readonly events: PostgresEventStore;
   readonly issuance: PostgresIssuance;
   readonly declarations: DeclarationStore;
+  readonly fleet: FleetStore;
 
   private constructor(private readonly pool: Pool) {
     this.events = new PostgresEventStore(pool);
     this.issuance = new PostgresIssuance(pool);
     this.declarations = new PostgresDeclarationStore(pool);
+    this.fleet = new PostgresFleet(pool);
   }
 
   static async open(opts: PostgresOptions): Promise<PostgresStorage> {

@@ -46,6 +46,8 @@ import { SqliteEventStore } from './events.ts';
 import { SqliteIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { SqliteDeclarationStore } from './declarations.ts';
+import type { FleetStore } from '../fleet.ts';
+import { SqliteFleet } from './fleet.ts';
 import { migrate } from './migrate.ts';
 import {
   countsByState,
@@ -93,6 +95,7 @@ export class SqliteStorage implements Storage {
   readonly events: SqliteEventStore;
   readonly issuance: SqliteIssuance;
   readonly declarations: DeclarationStore;
+  readonly fleet: FleetStore;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
@@ -109,6 +112,7 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
     this.issuance = new SqliteIssuance(this.db);
     this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
+    this.fleet = new SqliteFleet(this.db, () => this.flushSeen());
   }
 
   /** Writes the event describing a change, in that change's transaction (see ../events.ts). */
