@@ -10,6 +10,9 @@ import { Webhooks } from './events/webhooks.ts';
 import { DeviceCertVerifier, deviceCaFromPem, IdentityVerifier } from './identity/index.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createApnsPusher } from './push/apns-pusher.ts';
+import { Access } from './service/access.ts';
+import { Accounts } from './service/accounts.ts';
+import { AuditLog } from './service/audit-log.ts';
 import { CommandQueue } from './service/command-queue.ts';
 import { DataAssets } from './service/data-assets.ts';
 import { DeclarationAdmin } from './service/declaration-admin.ts';
@@ -41,6 +44,12 @@ export interface Aspen {
   app: FastifyInstance;
   storage: Storage;
   apiKey: string;
+  /** Who is asking and what they may do: API credentials, console logins and sessions (service/access.ts). */
+  access: Access;
+  /** Admin accounts and their API tokens. */
+  accounts: Accounts;
+  /** The audit log; the admin API writes it for every change (also those the console makes through app.inject). */
+  audit: AuditLog;
   /** Aspen's issuing device CA (RSA), when Aspen has its own (DEVICE_CA unset, or PUBLIC_URL set). */
   deviceCa: { certPem: string; keyPem: string } | null;
   /** Runs the background jobs due now (tests use it to run them without waiting for a poll). */
@@ -191,6 +200,9 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         await sync.resultHook(...result);
       },
     );
+    const access = new Access(storage.accounts, { apiKey: apiKey.key });
+    const accounts = new Accounts(storage.accounts);
+    const audit = new AuditLog(storage.audit);
     const enrollment = enrollmentParts(config, storage, cas.own, pushService, logger);
     const identities = new IssuedIdentities(storage.issuance, config.enrollment, (fingerprint) => auth?.forget(fingerprint));
     jobs.register(RENEWAL_JOB, enrollment.renewal.job);
@@ -213,7 +225,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         pushCertificate: () => pushService.current(),
         metricsApiKey: config.metricsRequireApiKey ? apiKey.key : null,
       },
-      apiKey: apiKey.key,
+      access: { access, accounts, audit },
       tls: config.tls,
       deviceCertHeader: config.identity.certHeader,
       bodyLimit: config.bodyLimit,
@@ -230,6 +242,9 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
       app,
       storage,
       apiKey: apiKey.key,
+      access,
+      accounts,
+      audit,
       deviceCa: cas.own?.issuing ?? null,
       runDueJobs: () => jobs.runDue(),
       renewIdentities: () => enrollment.renewal.runOnce(),

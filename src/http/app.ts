@@ -11,6 +11,7 @@ import type { EnrollmentDirectory } from '../service/enrollment-directory.ts';
 import type { IssuedIdentities } from '../service/issued-identities.ts';
 import type { PushService } from '../service/push-service.ts';
 import type { MdmService } from '../service/mdm-service.ts';
+import type { AdminRoutesOptions } from './admin/admin-routes.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
 import { apiErrorHandler, sendApiError } from './admin/errors.ts';
 import { clientError, frameworkError, MAX_PATH_PARAMETER_LENGTH, MAX_REQUEST_HEAD_BYTES, refuseWhileClosing } from './framework-errors.ts';
@@ -29,7 +30,8 @@ export interface AppDeps {
   declarations: { admin: DeclarationAdmin; reads: DeclarationReads; assets: DataAssets };
   metrics: Metrics;
   operations: Omit<OperationsRoutesOptions, 'metrics'>;
-  apiKey: string;
+  /** Who may call the admin API, and its audit log. */
+  access: AdminRoutesOptions['access'];
   /** Serve HTTPS, asking (not requiring) each client for a certificate: device-auth decides. */
   tls: { certPem: string; keyPem: string } | null;
   deviceCertHeader: string | undefined;
@@ -71,7 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
   await app.register(enrollmentRoutes, deps.enrollment);
   await app.register(adminRoutes, {
-    apiKey: deps.apiKey,
+    access: deps.access,
     version: deps.version,
     commands: deps.commands,
     directory: deps.directory,

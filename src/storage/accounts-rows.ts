@@ -1,6 +1,6 @@
 // Row shapes of the account tables as either backend returns them, and their mapping to the
 // accounts contract's types; and the audit log's listing query, written once for both backends.
-import type { Account, ApiToken, Role, SessionRecord, StoredAccount } from './accounts.ts';
+import type { Account, ApiToken, LoginAttempt, Role, SessionRecord, StoredAccount } from './accounts.ts';
 import type { AuditEntry, AuditFilter, AuditOutcome } from './audit.ts';
 import { Where, type Placeholder, type Query } from './listing-queries.ts';
 import type { Json } from './rows.ts';
@@ -74,6 +74,12 @@ export function toSession(r: SessionRow): SessionRecord {
     lastSeenAt: r.last_seen_at,
     expiresAt: r.expires_at,
   };
+}
+
+/** When a failure at `at` stops counting for the limit: the window's length after it. */
+export function leavesWindow(at: string, attempt: Pick<LoginAttempt, 'at' | 'windowStart'>): string {
+  const length = Date.parse(attempt.at) - Date.parse(attempt.windowStart);
+  return new Date(Date.parse(at) + length).toISOString();
 }
 
 export interface AuditRow {

@@ -7,6 +7,8 @@
 // answers a device only after that), and holds across processes: several Aspen instances may
 // share one database, so no decision may rest on something one process remembers.
 import type { Channel, EnrollmentType } from '../protocol/enrollment-id.ts';
+import type { AccountStore } from './accounts.ts';
+import type { AuditStore } from './audit.ts';
 import type { EventDraft, EventStore } from './events.ts';
 import type { IssuanceStore } from './issuance.ts';
 import type { DeclarationStore } from './declarations.ts';
@@ -483,5 +485,9 @@ export interface Storage extends EnrollmentStore, CommandStore, IdentityStore, P
   readonly declarations: DeclarationStore;
   /** The fleet at a glance: counts and recently seen channels (fleet.ts). */
   readonly fleet: FleetStore;
+  /** Admin accounts, API tokens, console sessions, login failures (accounts.ts). */
+  readonly accounts: AccountStore;
+  /** The audit log of changes (audit.ts). */
+  readonly audit: AuditStore;
   close(): Promise<void>;
 }

@@ -214,6 +214,18 @@ describe('the published API description', () => {
       await receiver.close();
     }
 
+    // Accounts, their tokens, and the audit log the changes above wrote.
+    await call('POST', '/v1/accounts', '/v1/accounts', { json: { name: 'Ann', role: 'operator', password: 'correct horse battery staple' } });
+    await call('GET', '/v1/accounts', '/v1/accounts');
+    await call('PATCH', '/v1/accounts/{name}', '/v1/accounts/ann', { json: { role: 'admin' } });
+    const minted = await call('POST', '/v1/tokens', '/v1/tokens', { json: { name: 'doc', account: 'ann' } });
+    await call('GET', '/v1/tokens', '/v1/tokens?account=ann');
+    await call('DELETE', '/v1/tokens/{id}', `/v1/tokens/${minted.id}`);
+    await call('DELETE', '/v1/accounts/{name}', '/v1/accounts/ann');
+    const audit = await call('GET', '/v1/audit', '/v1/audit?limit=2');
+    assert.equal(audit.entries[0].action, 'account.remove', 'an entry is part of the checked body');
+    await call('GET', '/v1/audit', `/v1/audit?cursor=${audit.next_cursor}&action=command.queue&since=2000-01-01T00:00:00Z`);
+
     const documented = Object.entries(doc.paths as Json).flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`));
     assert.deepEqual([...called].sort(), documented.sort(), 'every documented route was called');
   });

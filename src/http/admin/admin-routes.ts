@@ -1,5 +1,6 @@
-// The admin API (v1): every route here requires the API key, except the API's own description
-// (/openapi.json, /docs), which holds nothing secret.
+// The admin API (v1): every route here requires a principal (the API key, an account's token or
+// password, a console session) holding the route's permission (access-hooks.ts), except the API's
+// own description (/openapi.json, /docs), which holds nothing secret.
 import type { FastifyInstance } from 'fastify';
 import type { CommandQueue } from '../../service/command-queue.ts';
 import type { DataAssets } from '../../service/data-assets.ts';
@@ -9,20 +10,25 @@ import type { EnrollmentDirectory } from '../../service/enrollment-directory.ts'
 import type { Webhooks } from '../../events/webhooks.ts';
 import type { PushService } from '../../service/push-service.ts';
 import { registerRoutes, type ApiRoute } from './api-route.ts';
-import { keyMatches, presentedKey } from './auth.ts';
+import type { Access } from '../../service/access.ts';
+import type { Accounts } from '../../service/accounts.ts';
+import type { AuditLog } from '../../service/audit-log.ts';
+import { accessHooks } from './access-hooks.ts';
+import { accountRoutes } from './account-routes.ts';
 import { commandRoutes } from './command-routes.ts';
 import { declarationRoutes } from './declaration-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
-import { apiErrorHandler, sendApiError } from './errors.ts';
+import { apiErrorHandler } from './errors.ts';
 import { docsPage } from './docs-page.ts';
 import { kmfddmRoutes } from './kmfddm-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { issuanceRoutes, type IssuanceRoutesDeps } from './issuance-routes.ts';
 import { pushRoutes } from './push-routes.ts';
+import { unlisted } from './route-permissions.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 
 export interface AdminRoutesOptions {
-  apiKey: string;
+  access: { access: Access; accounts: Accounts; audit: AuditLog };
   version: string;
   commands: CommandQueue;
   directory: EnrollmentDirectory;
@@ -41,7 +47,10 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
     ...issuanceRoutes(opts.issuance),
     ...kmfddmRoutes(opts.declarations),
     ...declarationRoutes(opts.declarations),
+    ...accountRoutes(opts.access),
   ];
+  const missing = unlisted(routes);
+  if (missing.length > 0) throw new Error(`admin routes without a permission in route-permissions.ts: ${missing.join(', ')}`);
 
   const document = openApiDocument(routes, opts.version);
   const docs = docsPage(routes, opts.version);
@@ -55,12 +64,7 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
   });
 
   await app.register(async (api) => {
-    api.addHook('onRequest', async (request, reply) => {
-      if (!keyMatches(presentedKey(request.headers.authorization), opts.apiKey)) {
-        reply.header('www-authenticate', 'Basic realm="aspen", Bearer');
-        return sendApiError(reply, 'unauthorized', 'a valid API key is required (Bearer token or Basic password)');
-      }
-    });
+    accessHooks(api, opts.access);
     api.setErrorHandler(apiErrorHandler);
     registerRoutes(api, routes);
   }, { prefix: '' });

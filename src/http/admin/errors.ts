@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 export type ApiErrorCode =
   | 'bad_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'request_timeout'
   | 'conflict'
@@ -12,6 +13,7 @@ export type ApiErrorCode =
   | 'uri_too_long'
   | 'unsupported_media_type'
   | 'unprocessable'
+  | 'too_many_requests'
   | 'header_fields_too_large'
   | 'internal'
   | 'service_unavailable';
@@ -19,6 +21,7 @@ export type ApiErrorCode =
 const STATUS: Record<ApiErrorCode, number> = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   request_timeout: 408,
   conflict: 409,
@@ -26,6 +29,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   uri_too_long: 414,
   unsupported_media_type: 415,
   unprocessable: 422,
+  too_many_requests: 429,
   header_fields_too_large: 431,
   internal: 500,
   service_unavailable: 503,

@@ -3,6 +3,8 @@
 // story (the same iPhone, Mac and command throughout); test/http/api-documentation.test.ts checks
 // that every route has one and that each fits the route's schemas.
 
+import { ACCOUNT_EXAMPLES } from './account-examples.ts';
+
 export interface RouteExample {
   /** The path with its query, e.g. `/v1/enrollments?state=enrolled&limit=2`. */
   path: string;
@@ -573,4 +575,5 @@ export const ROUTE_EXAMPLES: Readonly<Record<string, RouteExample>> = {
     status: 200,
     response: { deleted: true },
   },
+  ...ACCOUNT_EXAMPLES,
 };

@@ -66,6 +66,10 @@ import {
 } from '../rows.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import type { EventDraft } from '../events.ts';
+import type { AccountStore } from '../accounts.ts';
+import type { AuditStore } from '../audit.ts';
+import { PostgresAccountStore } from './accounts.ts';
+import { PostgresAuditStore } from './audit.ts';
 import { appendEvent, binder, eventCtes, PostgresEventStore } from './events.ts';
 import { lockIdentity } from './identity-locks.ts';
 import { inTransaction } from './transaction.ts';
@@ -108,12 +112,16 @@ export class PostgresStorage implements Storage {
   readonly issuance: PostgresIssuance;
   readonly declarations: DeclarationStore;
   readonly fleet: FleetStore;
+  readonly accounts: AccountStore;
+  readonly audit: AuditStore;
 
   private constructor(private readonly pool: Pool) {
     this.events = new PostgresEventStore(pool);
     this.issuance = new PostgresIssuance(pool);
     this.declarations = new PostgresDeclarationStore(pool);
     this.fleet = new PostgresFleet(pool);
+    this.accounts = new PostgresAccountStore(pool);
+    this.audit = new PostgresAuditStore(pool);
   }
 
   static async open(opts: PostgresOptions): Promise<PostgresStorage> {

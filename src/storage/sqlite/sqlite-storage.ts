@@ -43,6 +43,10 @@ import {
 import type { EventDraft } from '../events.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
 import { SqliteEventStore } from './events.ts';
+import { SqliteAccountStore } from './accounts.ts';
+import { SqliteAuditStore } from './audit.ts';
+import type { AccountStore } from '../accounts.ts';
+import type { AuditStore } from '../audit.ts';
 import { SqliteIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { SqliteDeclarationStore } from './declarations.ts';
@@ -96,6 +100,8 @@ export class SqliteStorage implements Storage {
   readonly issuance: SqliteIssuance;
   readonly declarations: DeclarationStore;
   readonly fleet: FleetStore;
+  readonly accounts: AccountStore;
+  readonly audit: AuditStore;
   private readonly stmt;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
@@ -113,6 +119,8 @@ export class SqliteStorage implements Storage {
     this.issuance = new SqliteIssuance(this.db);
     this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
     this.fleet = new SqliteFleet(this.db, () => this.flushSeen());
+    this.accounts = new SqliteAccountStore(this.db);
+    this.audit = new SqliteAuditStore(this.db);
   }
 
   /** Writes the event describing a change, in that change's transaction (see ../events.ts). */
