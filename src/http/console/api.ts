@@ -2,7 +2,7 @@
 // (Access.injectHeaders): the API's own validation, permission checks and audit log apply to
 // everything the console does, so the two can never disagree.
 import type { FastifyInstance } from 'fastify';
-import type { Access, Principal } from '../../service/access.ts';
+import { CSRF_HEADER, SESSION_COOKIE, type Access, type Principal } from '../../service/access.ts';
 
 export interface ApiAnswer<T = Record<string, unknown>> {
   status: number;
@@ -14,19 +14,32 @@ export interface ApiAnswer<T = Record<string, unknown>> {
   raw: Buffer;
 }
 
+/** The console session a call is made for. */
+export interface Caller {
+  principal: Principal;
+  sessionId: string;
+  csrfToken: string;
+}
+
 export type ApiCall = <T = Record<string, unknown>>(
-  principal: Principal,
+  caller: Caller,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   url: string,
   body?: unknown,
 ) => Promise<ApiAnswer<T>>;
 
 export function apiCaller(app: () => FastifyInstance, access: Access): ApiCall {
-  return async (principal, method, url, body) => {
+  return async (caller, method, url, body) => {
     const response = await app().inject({
       method,
       url,
-      headers: { ...access.injectHeaders(principal), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...access.injectHeaders(caller.principal),
+        // The API asks a session's changes for its CSRF token, as it would of a script in the page.
+        cookie: `${SESSION_COOKIE}=${encodeURIComponent(caller.sessionId)}`,
+        [CSRF_HEADER]: caller.csrfToken,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
     });
     const raw = response.rawPayload;

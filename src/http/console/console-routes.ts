@@ -113,9 +113,9 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     const v = viewer(request);
     const [summary, pushCert, renewals, failing] = await Promise.all([
       fleet.summary(new Date().toISOString()),
-      api(v.principal, 'GET', '/v1/pushcert'),
-      api<{ renewals: Record<string, unknown>[] }>(v.principal, 'GET', '/v1/identity-renewals'),
-      api<{ commands: Record<string, unknown>[] }>(v.principal, 'GET', '/v1/commands?state=error&limit=10'),
+      api(v, 'GET', '/v1/pushcert'),
+      api<{ renewals: Record<string, unknown>[] }>(v, 'GET', '/v1/identity-renewals'),
+      api<{ commands: Record<string, unknown>[] }>(v, 'GET', '/v1/commands?state=error&limit=10'),
     ]);
     return sendPage(
       reply,
@@ -145,10 +145,10 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     const v = viewer(request);
     const cursor = (request.query as Record<string, unknown>).cursor;
     const [device, queue, history, declarations] = await Promise.all([
-      api(v.principal, 'GET', devicePath(id)),
-      api<{ commands: Record<string, unknown>[] }>(v.principal, 'GET', `${devicePath(id)}/queue`),
-      api<{ commands: Record<string, unknown>[]; next_cursor: string | null }>(v.principal, 'GET', `${devicePath(id)}/commands${query({ limit: 20, cursor: typeof cursor === 'string' ? cursor : undefined })}`),
-      api(v.principal, 'GET', `${devicePath(id)}/declarations`),
+      api(v, 'GET', devicePath(id)),
+      api<{ commands: Record<string, unknown>[] }>(v, 'GET', `${devicePath(id)}/queue`),
+      api<{ commands: Record<string, unknown>[]; next_cursor: string | null }>(v, 'GET', `${devicePath(id)}/commands${query({ limit: 20, cursor: typeof cursor === 'string' ? cursor : undefined })}`),
+      api(v, 'GET', `${devicePath(id)}/declarations`),
     ]);
     if (!device.ok) return apiFailure(reply, v, device);
     const view = {
@@ -169,7 +169,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
 
   app.post('/ui/devices/:id/queue/:uuid/cancel', async (request, reply) => {
     const { id, uuid } = request.params as { id: string; uuid: string };
-    const answer = await api(viewer(request).principal, 'DELETE', `${devicePath(id)}/queue/${encodeURIComponent(uuid)}`);
+    const answer = await api(viewer(request), 'DELETE', `${devicePath(id)}/queue/${encodeURIComponent(uuid)}`);
     if (!answer.ok) return showDevice(request, reply, id, notice('error', `Not cancelled: ${answer.error?.message ?? answer.status}`), answer.status);
     return reply.redirect(`/ui/devices/${encodeURIComponent(id)}?done=cancelled`, 303);
   });
@@ -223,7 +223,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     if (isDestructive(definition.requestType) && field(body, 'confirm') !== String(ids.length)) {
       return sendPage(reply, confirmPage(v, targets, definition.requestType, ids.length, body));
     }
-    const answer = await api(v.principal, 'POST', '/v1/commands', { targets: ids, command: built.command, push: fields(body, 'push').length > 0 });
+    const answer = await api(v, 'POST', '/v1/commands', { targets: ids, command: built.command, push: fields(body, 'push').length > 0 });
     if (!answer.ok) return again(answer.status === 403 ? notice('error', `Refused: ${answer.error?.message ?? 'your role may not send this command'}`) : apiProblems(answer.error), answer.status);
     return sendPage(reply, sentPage(v, answer.body), 201);
   });
@@ -233,7 +233,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     const q = request.query as Record<string, unknown>;
     const filter = { request_type: typeof q.request_type === 'string' ? q.request_type : '', state: typeof q.state === 'string' ? q.state : '' };
     const answer = await api<{ commands: Record<string, unknown>[]; next_cursor: string | null }>(
-      v.principal,
+      v,
       'GET',
       `/v1/commands${query({ ...filter, cursor: typeof q.cursor === 'string' ? q.cursor : undefined, limit: 50 })}`,
     );
@@ -244,7 +244,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     const v = viewer(request);
     const { uuid } = request.params as { uuid: string };
     const cursor = (request.query as Record<string, unknown>).cursor;
-    const answer = await api<Record<string, unknown> & { next_cursor?: string | null }>(v.principal, 'GET', `/v1/commands/${encodeURIComponent(uuid)}${query({ cursor: typeof cursor === 'string' ? cursor : undefined })}`);
+    const answer = await api<Record<string, unknown> & { next_cursor?: string | null }>(v, 'GET', `/v1/commands/${encodeURIComponent(uuid)}${query({ cursor: typeof cursor === 'string' ? cursor : undefined })}`);
     if (!answer.ok) return apiFailure(reply, v, answer);
     return sendPage(reply, commandPage(v, answer.body, answer.body.next_cursor ?? null));
   });
@@ -252,7 +252,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
   async function showInvites(request: FastifyRequest, reply: FastifyReply, created: Record<string, unknown> | null, problem: string | null, status: number) {
     const v = viewer(request);
     const cursor = (request.query as Record<string, unknown>).cursor;
-    const answer = await api<{ invites: Record<string, unknown>[]; next_cursor: string | null }>(v.principal, 'GET', `/v1/enrollment-invites${query({ cursor: typeof cursor === 'string' ? cursor : undefined })}`);
+    const answer = await api<{ invites: Record<string, unknown>[]; next_cursor: string | null }>(v, 'GET', `/v1/enrollment-invites${query({ cursor: typeof cursor === 'string' ? cursor : undefined })}`);
     if (!answer.ok) return apiFailure(reply, v, answer);
     return sendPage(reply, invitesPage(v, answer.body.invites, answer.body.next_cursor, created, problem), status);
   }
@@ -267,30 +267,30 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
       max_uses: Number(field(body, 'max_uses') || '1'),
       expires_at: Number.isFinite(days) ? new Date(Date.now() + days * 86_400_000).toISOString() : field(body, 'days'),
     };
-    const answer = await api(viewer(request).principal, 'POST', '/v1/enrollment-invites', invite);
+    const answer = await api(viewer(request), 'POST', '/v1/enrollment-invites', invite);
     if (!answer.ok) return showInvites(request, reply, null, `Not created: ${answer.error?.message ?? answer.status}`, answer.status);
     return showInvites(request, reply, answer.body, null, 201);
   });
 
   app.post('/ui/enrollment/:id/revoke', async (request, reply) => {
     const { id } = request.params as { id: string };
-    const answer = await api(viewer(request).principal, 'DELETE', `/v1/enrollment-invites/${encodeURIComponent(id)}`);
+    const answer = await api(viewer(request), 'DELETE', `/v1/enrollment-invites/${encodeURIComponent(id)}`);
     if (!answer.ok) return showInvites(request, reply, null, `Not revoked: ${answer.error?.message ?? answer.status}`, answer.status);
     return reply.redirect('/ui/enrollment', 303);
   });
 
   app.get('/ui/webhooks', async (request, reply) => {
     const v = viewer(request);
-    const answer = await api<{ endpoints: Record<string, unknown>[] }>(v.principal, 'GET', '/v1/webhooks');
+    const answer = await api<{ webhooks: Record<string, unknown>[] }>(v, 'GET', '/v1/webhooks');
     if (!answer.ok) return apiFailure(reply, v, answer);
-    return sendPage(reply, webhooksPage(v, answer.body.endpoints));
+    return sendPage(reply, webhooksPage(v, answer.body.webhooks));
   });
 
   app.get('/ui/webhooks/:id', async (request, reply) => {
     const v = viewer(request);
     const { id } = request.params as { id: string };
     const cursor = (request.query as Record<string, unknown>).cursor;
-    const answer = await api<{ deliveries: Record<string, unknown>[]; next_cursor: string | null }>(v.principal, 'GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries${query({ cursor: typeof cursor === 'string' ? cursor : undefined })}`);
+    const answer = await api<{ deliveries: Record<string, unknown>[]; next_cursor: string | null }>(v, 'GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries${query({ cursor: typeof cursor === 'string' ? cursor : undefined })}`);
     if (!answer.ok) return apiFailure(reply, v, answer);
     return sendPage(reply, deliveriesPage(v, id, answer.body.deliveries, answer.body.next_cursor));
   });
@@ -299,7 +299,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     const v = viewer(request);
     const q = request.query as Record<string, unknown>;
     const filter = Object.fromEntries(['actor', 'action', 'target'].map((k) => [k, typeof q[k] === 'string' ? (q[k] as string) : '']));
-    const answer = await api<{ entries: Record<string, unknown>[]; next_cursor: string | null }>(v.principal, 'GET', `/v1/audit${query({ ...filter, cursor: typeof q.cursor === 'string' ? q.cursor : undefined, limit: 50 })}`);
+    const answer = await api<{ entries: Record<string, unknown>[]; next_cursor: string | null }>(v, 'GET', `/v1/audit${query({ ...filter, cursor: typeof q.cursor === 'string' ? q.cursor : undefined, limit: 50 })}`);
     if (!answer.ok && answer.status === 403) return apiFailure(reply, v, answer);
     return sendPage(reply, auditPage(v, filter, answer.ok ? answer.body.entries : [], answer.ok ? answer.body.next_cursor : null, answer.ok ? null : (answer.error?.message ?? 'failed')), answer.ok ? 200 : answer.status);
   });
