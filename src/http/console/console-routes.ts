@@ -13,7 +13,7 @@ import { notice, page, securityHeaders, sendPage, type Viewer } from './layout.t
 import { LiveFeed } from './live.ts';
 import { auditPage, deliveriesPage, invitesPage, loginPage, webhooksPage } from './pages/admin.ts';
 import { apiProblems, commandPage, commandsPage, confirmPage, sendPage as sendCommandPage, sentPage, type Targets } from './pages/commands.ts';
-import { devicePage, devicesPage, filterFrom, filterQuery, PAGE_SIZE, searchOf, type DeviceFilter } from './pages/devices.ts';
+import { devicePage, devicesPage, filterFrom, filterQuery, PAGE_SIZE, searchOf } from './pages/devices.ts';
 import { overviewPage } from './pages/overview.ts';
 import { field, fields, isSecure, loginCsrf, loginCsrfMatches, parseForm, presentedCsrf, viewerOf, type FormBody } from './session.ts';
 

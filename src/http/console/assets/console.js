@@ -2,6 +2,7 @@
 // - choosing a RequestType shows its fields at once (the form is submitted for you);
 // - check-ins stream in (server-sent events from /ui/live): device rows update, the overview's
 //   feed grows, and a device's or command's page refreshes its live parts when its device speaks.
+/* global document, location, fetch, DOMParser, HTMLSelectElement, CSS, EventSource */
 'use strict';
 
 document.addEventListener('change', (event) => {
