@@ -60,6 +60,7 @@ export function page(title: string, body: Html, viewer: Viewer | null, current =
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Aspen</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/assets/console.css">
 <script src="/ui/assets/console.js" defer></script>
 </head>
