@@ -24,7 +24,7 @@ export function overviewPage(viewer: Viewer, data: OverviewData): Html {
   const s = data.summary;
   const days = data.pushCert?.not_after ? Math.floor((Date.parse(data.pushCert.not_after) - data.now) / 86_400_000) : null;
   const body = html`<div class="cards">
-<section class="card" aria-labelledby="h-devices"><h2 id="h-devices">${s.devices} devices</h2>
+<section class="card" aria-labelledby="h-devices"><h2 id="h-devices">${s.devices} device${s.devices === 1 ? '' : 's'}</h2>
 ${countTable('by-platform', 'By platform', s.byPlatform, (k) => `/ui/devices?platform=${encodeURIComponent(k === 'unknown' ? '' : k)}`)}
 ${countTable('by-state', 'By state', s.byState, (k) => `/ui/devices?state=${encodeURIComponent(k)}`)}
 ${countTable('by-seen', 'Last seen', s.lastSeen, (k) => `/ui/devices?seen=${SEEN_LINK[k] ?? ''}`)}
