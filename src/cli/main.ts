@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from './args.ts';
 import type { CliCommand } from './command.ts';
+import { audit } from './commands/audit.ts';
 import { backup, restore } from './commands/backup.ts';
 import { commands } from './commands/commands.ts';
 import { webhooksAdd, webhooksDeliveries, webhooksEnable, webhooksList, webhooksRemove, webhooksReplay, webhooksTest } from './commands/webhooks.ts';
@@ -16,6 +17,8 @@ import { push } from './commands/push.ts';
 import { pushcertShow, pushcertUpload } from './commands/pushcert.ts';
 import { queue } from './commands/queue.ts';
 import { result, send } from './commands/send.ts';
+import { TOKEN_COMMANDS } from './commands/tokens.ts';
+import { USER_COMMANDS } from './commands/users.ts';
 import { commandDefinition } from './command-input.ts';
 import { CliError, UsageError } from './errors.ts';
 import { print, warn } from './output.ts';
@@ -48,6 +51,9 @@ const COMMANDS: readonly CliCommand[] = [
   webhooksDeliveries,
   webhooksReplay,
   ...DDM_COMMANDS,
+  ...USER_COMMANDS,
+  ...TOKEN_COMMANDS,
+  audit,
   configCheck,
   backup,
   restore,

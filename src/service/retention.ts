@@ -2,6 +2,7 @@
 // pruned by a periodic job (one instance at a time, see job-runner.ts). SQLite reuses the pages
 // they free, so the file stops growing.
 import type { Logger } from 'pino';
+import type { AccountStore } from '../storage/accounts.ts';
 import type { EventStore } from '../storage/events.ts';
 import type { MaintenanceStore, PruneCounts } from '../storage/storage.ts';
 import type { JobHandler, JobRunner } from './job-runner.ts';
@@ -24,20 +25,22 @@ export const PRUNE_JOB = 'prune';
 
 export class Retention {
   constructor(
-    private readonly storage: MaintenanceStore & { events: Pick<EventStore, 'prune'> },
+    private readonly storage: MaintenanceStore & { events: Pick<EventStore, 'prune'>; accounts: Pick<AccountStore, 'prune'> },
     private readonly options: RetentionOptions,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async runOnce(): Promise<PruneCounts & { events: number }> {
+  async runOnce(): Promise<PruneCounts & { events: number; sessions: number; loginFailures: number }> {
     const cutoff = (days: number) => (days > 0 ? new Date(this.now().getTime() - days * DAY_MS).toISOString() : null);
     const counts = await this.storage.prune({
       resultsBefore: cutoff(this.options.resultDays),
       checkedOutBefore: cutoff(this.options.checkedOutDays),
     });
     const events = await this.storage.events.prune(cutoff(this.options.eventDays)!);
-    const pruned = { ...counts, events };
+    // Ended sessions and login failures older than a day (the login limit counts one minute).
+    const accounts = await this.storage.accounts.prune({ at: this.now().toISOString(), failuresBefore: cutoff(1)! });
+    const pruned = { ...counts, events, ...accounts };
     if (Object.values(pruned).some((n) => n > 0)) this.log.info({ pruned }, 'retention: pruned old data');
     return pruned;
   }
