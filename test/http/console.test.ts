@@ -168,6 +168,56 @@ describe('web console over HTTP', () => {
     assert.match(mainOf(confirm), /<strong>2 devices<\/strong>/);
   });
 
+  it('sends to the devices ticked on the devices page', async () => {
+    const list = await admin.get('/ui/devices?q=f17console');
+    assert.match(list.text, /name="target" value="CONSOLE-UDID-1"/);
+    const form = await admin.get('/ui/send?target=CONSOLE-UDID-1&target=CONSOLE-UDID-2&request_type=DeviceInformation');
+    assert.match(mainOf(form), /To: 2 selected devices/);
+    const sent = await admin.post('/ui/send', { _csrf: form.csrf(), target: ['CONSOLE-UDID-1', 'CONSOLE-UDID-2'], request_type: 'DeviceInformation', 'k.Queries': 'OSVersion' });
+    assert.equal(sent.status, 201);
+    assert.equal(await queuedCount(server, 'CONSOLE-UDID-1'), 1);
+    assert.equal(await queuedCount(server, 'CONSOLE-UDID-2'), 1);
+    await server.aspen.storage.cancelPending('CONSOLE-UDID-1', null, new Date().toISOString());
+    await server.aspen.storage.cancelPending('CONSOLE-UDID-2', null, new Date().toISOString());
+  });
+
+  it('lets an admin add an account, change its role and remove it; others never see the page', async () => {
+    const page = await admin.get('/ui/accounts');
+    assert.equal(page.status, 200);
+    const added = await admin.post('/ui/accounts', { _csrf: page.csrf(), name: 'newbie', role: 'viewer', password: 'newbie-password-1' });
+    assert.equal(added.status, 201, mainOf(added));
+    assert.match(mainOf(added), /Account newbie added/);
+    const short = await admin.post('/ui/accounts', { _csrf: page.csrf(), name: 'shorty', role: 'viewer', password: 'short' });
+    assert.equal(short.status, 400);
+    assert.match(mainOf(short), /Refused/);
+    const promoted = await admin.post('/ui/accounts/newbie/role', { _csrf: page.csrf(), role: 'operator' });
+    assert.match(mainOf(promoted), /newbie is now operator/);
+    assert.equal((await server.aspen.accounts.list()).find((a) => a.name === 'newbie')?.role, 'operator');
+    const removed = await admin.post('/ui/accounts/newbie/remove', { _csrf: page.csrf() });
+    assert.match(mainOf(removed), /Account newbie removed/);
+    assert.equal((await server.aspen.accounts.list()).some((a) => a.name === 'newbie'), false);
+    const operator = await ConsoleClient.loggedIn(server, 'otto', 'operator');
+    assert.equal((await operator.get('/ui/accounts')).status, 403);
+    assert.doesNotMatch((await operator.get('/ui')).text, /href="\/ui\/accounts"/);
+  });
+
+  it('lists webhook endpoints and their deliveries', async () => {
+    const created = await fetch(`${server.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/hook' }),
+    });
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    const list = await admin.get('/ui/webhooks');
+    assert.match(list.text, /http:\/\/127\.0\.0\.1:9\/hook/);
+    assert.match(list.text, new RegExp(`href="/ui/webhooks/${id}"`));
+    const deliveries = await admin.get(`/ui/webhooks/${id}`);
+    assert.equal(deliveries.status, 200);
+    assert.match(deliveries.text, /Deliveries, newest first/);
+    assert.equal((await admin.get('/ui/webhooks/no-such-endpoint')).status, 404);
+  });
+
   it('creates an enrollment invite with its profile link and a QR code', async () => {
     const page = await admin.get('/ui/enrollment');
     const created = await admin.post('/ui/enrollment', { _csrf: page.csrf(), label: 'Lab iPads <b>', max_uses: '3', days: '2' });

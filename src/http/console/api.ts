@@ -23,7 +23,7 @@ export interface Caller {
 
 export type ApiCall = <T = Record<string, unknown>>(
   caller: Caller,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   body?: unknown,
 ) => Promise<ApiAnswer<T>>;

@@ -11,7 +11,7 @@ import { commandFromForm, definitionOf, isDestructive } from './command-form.ts'
 import { html, type Html } from './html.ts';
 import { notice, page, securityHeaders, sendPage, type Viewer } from './layout.ts';
 import { LiveFeed } from './live.ts';
-import { auditPage, deliveriesPage, invitesPage, loginPage, webhooksPage } from './pages/admin.ts';
+import { accountsPage, auditPage, deliveriesPage, invitesPage, loginPage, webhooksPage } from './pages/admin.ts';
 import { apiProblems, commandPage, commandsPage, confirmPage, sendPage as sendCommandPage, sentPage, type Targets } from './pages/commands.ts';
 import { devicePage, devicesPage, filterFrom, filterQuery, PAGE_SIZE, searchOf } from './pages/devices.ts';
 import { overviewPage } from './pages/overview.ts';
@@ -293,6 +293,39 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     const answer = await api<{ deliveries: Record<string, unknown>[]; next_cursor: string | null }>(v, 'GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries${query({ cursor: typeof cursor === 'string' ? cursor : undefined })}`);
     if (!answer.ok) return apiFailure(reply, v, answer);
     return sendPage(reply, deliveriesPage(v, id, answer.body.deliveries, answer.body.next_cursor));
+  });
+
+  async function showAccounts(request: FastifyRequest, reply: FastifyReply, message: Html | null, status: number) {
+    const v = viewer(request);
+    const answer = await api<{ accounts: Record<string, unknown>[] }>(v, 'GET', '/v1/accounts');
+    if (!answer.ok) return apiFailure(reply, v, answer);
+    return sendPage(reply, accountsPage(v, answer.body.accounts, message), status);
+  }
+
+  /** Accounts are changed through the API like everything else; its refusal is shown above the list. */
+  async function changeAccount(request: FastifyRequest, reply: FastifyReply, method: 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, done: string) {
+    const answer = await api(viewer(request), method, path, body);
+    if (!answer.ok) return showAccounts(request, reply, notice('error', `Refused: ${answer.error?.message ?? answer.status}`), answer.status);
+    return showAccounts(request, reply, notice('ok', done), method === 'POST' ? 201 : 200);
+  }
+
+  app.get('/ui/accounts', async (request, reply) => showAccounts(request, reply, null, 200));
+
+  app.post('/ui/accounts', async (request, reply) => {
+    const body = request.body as FormBody;
+    const name = field(body, 'name');
+    return changeAccount(request, reply, 'POST', '/v1/accounts', { name, role: field(body, 'role'), password: field(body, 'password') }, `Account ${name} added.`);
+  });
+
+  app.post('/ui/accounts/:name/role', async (request, reply) => {
+    const { name } = request.params as { name: string };
+    const role = field(request.body as FormBody, 'role');
+    return changeAccount(request, reply, 'PATCH', `/v1/accounts/${encodeURIComponent(name)}`, { role }, `${name} is now ${role}.`);
+  });
+
+  app.post('/ui/accounts/:name/remove', async (request, reply) => {
+    const { name } = request.params as { name: string };
+    return changeAccount(request, reply, 'DELETE', `/v1/accounts/${encodeURIComponent(name)}`, undefined, `Account ${name} removed.`);
   });
 
   app.get('/ui/audit', async (request, reply) => {

@@ -28,6 +28,7 @@ const NAV: { href: string; label: string; admin?: boolean }[] = [
   { href: '/ui/commands', label: 'Commands' },
   { href: '/ui/enrollment', label: 'Enrollment' },
   { href: '/ui/webhooks', label: 'Webhooks' },
+  { href: '/ui/accounts', label: 'Accounts', admin: true },
   { href: '/ui/audit', label: 'Audit', admin: true },
 ];
 

@@ -77,3 +77,26 @@ ${entries.map((e) => html`<tr><td>${time(str(e.at))}</td><td>${str(e.actor)} <sm
 ${pager(next, `/ui/audit${qs ? `?${qs}` : ''}`)}`;
   return page('Audit log', body, viewer, '/ui/audit');
 }
+
+const ROLES = ['viewer', 'operator', 'admin'] as const;
+
+export function accountsPage(viewer: Viewer, accounts: Record<string, unknown>[], message: Html | null): Html {
+  const body = html`${message ?? ''}
+<form method="post" action="/ui/accounts" class="invite">${csrfField(viewer)}
+<fieldset><legend>New account</legend>
+<div class="field"><label for="new-name">Name</label><input id="new-name" name="name" required maxlength="64" autocomplete="off"></div>
+<div class="field"><label for="new-role">Role</label><select id="new-role" name="role">${ROLES.map((r) => html`<option value="${r}">${r}</option>`)}</select></div>
+<div class="field"><label for="new-password">Password</label><input id="new-password" name="password" type="password" required minlength="8" autocomplete="new-password" aria-describedby="new-password-hint"><small id="new-password-hint">8 to 1000 characters</small></div>
+<button type="submit">Add account</button></fieldset></form>
+<div class="scroll"><table><caption>Accounts</caption><thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Password changed</th><th scope="col"><span class="sr-only">Remove</span></th></tr></thead><tbody>
+${accounts.map((a) => {
+  const name = str(a.name);
+  return html`<tr><td>${name}</td>
+<td><form method="post" action="/ui/accounts/${encodeURIComponent(name)}/role" class="inline">${csrfField(viewer)}<label class="sr-only" for="role-${name}">Role of ${name}</label><select id="role-${name}" name="role">${ROLES.map((r) => html`<option value="${r}"${r === a.role ? html` selected` : ''}>${r}</option>`)}</select> <button type="submit">Change role</button></form></td>
+<td>${time(str(a.password_changed_at))}</td>
+<td>${name === viewer.principal.actor ? '' : html`<form method="post" action="/ui/accounts/${encodeURIComponent(name)}/remove">${csrfField(viewer)}<button type="submit" class="danger" aria-label="Remove account ${name}">Remove</button></form>`}</td></tr>`;
+})}
+</tbody></table></div>
+<p class="muted">API tokens: <code>aspen tokens create NAME</code> or <code>POST /v1/tokens</code>.</p>`;
+  return page('Accounts', body, viewer, '/ui/accounts');
+}
