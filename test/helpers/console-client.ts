@@ -12,6 +12,8 @@ export interface Page {
 
 export class ConsoleClient {
   private readonly cookies = new Map<string, string>();
+  /** The CSRF token of the last page that had a form. */
+  csrfSeen = '';
 
   constructor(readonly server: Pick<TestServer, 'url'>) {}
 
@@ -55,6 +57,7 @@ export class ConsoleClient {
       else this.cookies.set(name, value);
     }
     const text = await response.text();
+    this.csrfSeen = /name="_csrf" value="([^"]+)"/.exec(text)?.[1] ?? this.csrfSeen;
     return {
       status: response.status,
       headers: response.headers,

@@ -101,6 +101,9 @@ describe('web console over HTTP', () => {
     assert.match(missing.text, /security token/);
     const wrong = await admin.post('/ui/send', { ...fields, _csrf: 'x'.repeat(43) });
     assert.equal(wrong.status, 403);
+    // Only forms are taken: a JSON body is refused before anything reads it.
+    const json = await admin.request('POST', '/ui/send', JSON.stringify({ ...fields, _csrf: admin.csrfSeen }), { 'content-type': 'application/json' });
+    assert.equal(json.status, 415);
     // Without its own token the login form is refused too.
     assert.equal((await new ConsoleClient(server).post('/ui/login', { name: 'ada', password: 'ada-password-123' })).status, 403);
     assert.equal(await snapshotStorage(server.aspen.storage), snapshot);

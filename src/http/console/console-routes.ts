@@ -53,6 +53,8 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     await live.close();
   });
 
+  // Forms are all the console takes: any other body (JSON included) is a 415, never half-read.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, parseForm(body as string)));
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
