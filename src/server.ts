@@ -200,9 +200,9 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         await sync.resultHook(...result);
       },
     );
-    const access = new Access(storage.accounts, { apiKey: apiKey.key });
-    const accounts = new Accounts(storage.accounts);
     const audit = new AuditLog(storage.audit);
+    const access = new Access(storage.accounts, { apiKey: apiKey.key, audit });
+    const accounts = new Accounts(storage.accounts);
     const enrollment = enrollmentParts(config, storage, cas.own, pushService, logger);
     const identities = new IssuedIdentities(storage.issuance, config.enrollment, (fingerprint) => auth?.forget(fingerprint));
     jobs.register(RENEWAL_JOB, enrollment.renewal.job);

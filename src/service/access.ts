@@ -9,6 +9,7 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Account, AccountStore, Role } from '../storage/accounts.ts';
+import type { AuditLog } from './audit-log.ts';
 import { dummyHash, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 import { roleHolds, type Permission } from './permissions.ts';
 
@@ -56,6 +57,8 @@ export interface AccessOptions {
   /** Failed logins per account name, and per client address, within the window before 429. */
   loginLimit?: number;
   loginWindowMs?: number;
+  /** Where console logins and logouts are recorded (API changes are recorded by the API). */
+  audit?: AuditLog;
   now?: () => Date;
 }
 
@@ -78,8 +81,9 @@ export function normalizeName(name: string): string {
 }
 
 export class Access {
-  private readonly opts: Required<Omit<AccessOptions, 'now'>>;
+  private readonly opts: Required<Omit<AccessOptions, 'now' | 'audit'>>;
   private readonly now: () => Date;
+  private readonly audit: AuditLog | undefined;
   /** Signs principals of in-process requests; never leaves the process. */
   private readonly injectKey = randomBytes(32);
 
@@ -87,9 +91,10 @@ export class Access {
     private readonly store: AccountStore,
     options: AccessOptions,
   ) {
-    const { now, ...rest } = options;
+    const { now, audit, ...rest } = options;
     this.opts = { ...DEFAULTS, ...rest };
     this.now = now ?? (() => new Date());
+    this.audit = audit;
   }
 
   can(principal: Principal, permission: Permission): boolean {
@@ -97,14 +102,22 @@ export class Access {
   }
 
   /** Checks a name and password (rate limited per name and per address) and opens a session. */
+  /** Logins are audited (`session.login`), failed ones too; those the limit refuses are not, so a
+   *  flood of guesses cannot flood the log. */
   async login(name: string, password: string, address: string | null): Promise<LoginResult> {
     const checked = await this.checkPassword(name, password, address);
-    if ('refused' in checked) return { ok: false, reason: checked.refused === 'rate-limited' ? 'rate-limited' : 'invalid' };
+    if ('refused' in checked) {
+      if (checked.refused === 'rate-limited') return { ok: false, reason: 'rate-limited' };
+      await this.audit?.record({ actor: normalizeName(name), via: 'session' }, { action: 'session.login', status: 401, clientAddress: address });
+      return { ok: false, reason: 'invalid' };
+    }
     const sessionId = secret();
     const at = this.now();
     const expiresAt = new Date(at.getTime() + this.opts.sessionMaxMs);
     await this.store.createSession({ tokenHash: sha256(sessionId), accountId: checked.id, createdAt: at.toISOString(), expiresAt: expiresAt.toISOString(), clientAddress: address });
-    return { ok: true, sessionId, session: { principal: accountPrincipal(checked, 'session'), csrfToken: csrfToken(sessionId), expiresAt } };
+    const principal = accountPrincipal(checked, 'session');
+    await this.audit?.record(principal, { action: 'session.login', status: 200, targets: [{ kind: 'account', id: checked.name }], clientAddress: address });
+    return { ok: true, sessionId, session: { principal, csrfToken: csrfToken(sessionId), expiresAt } };
   }
 
   /** The live session with this id (refreshing its last use), or null. */
@@ -121,7 +134,10 @@ export class Access {
   }
 
   async logout(sessionId: string): Promise<void> {
+    const session = await this.session(sessionId);
+    if (session === null) return;
     await this.store.removeSession(sha256(sessionId));
+    await this.audit?.record(session.principal, { action: 'session.logout', status: 200, targets: [{ kind: 'account', id: session.principal.actor }] });
   }
 
   /** Whether the CSRF token presented (form field or header) is the session's. */
@@ -239,10 +255,19 @@ export function sameSecret(presented: string, expected: string): boolean {
 
 /** The session id in a Cookie header, if any. */
 export function sessionIdFromCookie(cookie: string | undefined): string | undefined {
+  return cookieValue(cookie, SESSION_COOKIE);
+}
+
+function cookieValue(cookie: string | undefined, name: string): string | undefined {
   if (cookie === undefined) return undefined;
   for (const part of cookie.split(';')) {
     const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -250,6 +275,24 @@ export function sessionIdFromCookie(cookie: string | undefined): string | undefi
 /** The Set-Cookie value that carries a session: HttpOnly, SameSite=Strict, Secure over TLS, ending with it. */
 export function sessionCookie(sessionId: string, session: Pick<ConsoleSession, 'expiresAt'>, opts: { secure: boolean }): string {
   return [`${SESSION_COOKIE}=${encodeURIComponent(sessionId)}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Expires=${session.expiresAt.toUTCString()}`, ...(opts.secure ? ['Secure'] : [])].join('; ');
+}
+
+/**
+ * The login form has no session to tie a CSRF token to: it uses a double-submit cookie instead.
+ * Serve the form with `loginCsrfCookie(value)` set and `value` (from `secret()`) in a hidden field;
+ * accept the POST only when `loginCsrfMatches(cookie header, field)`. A SameSite=Strict cookie
+ * another site cannot read or set, so only the form Aspen served can pass. No server state, so
+ * any instance accepts the form another served.
+ */
+export const LOGIN_CSRF_COOKIE = 'aspen_login_csrf';
+
+export function loginCsrfCookie(value: string, opts: { secure: boolean }): string {
+  return [`${LOGIN_CSRF_COOKIE}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', 'Max-Age=3600', ...(opts.secure ? ['Secure'] : [])].join('; ');
+}
+
+export function loginCsrfMatches(cookieHeader: string | undefined, field: string | undefined): boolean {
+  const cookie = cookieValue(cookieHeader, LOGIN_CSRF_COOKIE);
+  return cookie !== undefined && cookie !== '' && field !== undefined && sameSecret(field, cookie);
 }
 
 /** The Set-Cookie value that removes the session cookie (logout). */

@@ -2,7 +2,6 @@
 // an entry for every change request it answers (http/admin/access-hooks.ts), and `aspen users`
 // for the changes it makes on the server's machine; reads are not logged.
 import type { AuditEntry, AuditFilter, AuditStore, AuditTarget } from '../storage/audit.ts';
-import type { Principal } from './access.ts';
 
 export interface AuditRecord {
   action: string;
@@ -14,10 +13,13 @@ export interface AuditRecord {
   clientAddress?: string | null;
 }
 
-/** Who acts when no Principal does: the CLI on the server's machine. */
-export interface LocalActor {
+/** Who acted: a Principal, or someone without one (the CLI's operating system user, via `cli`;
+ *  a failed console login, by the name it tried). */
+export interface Actor {
   actor: string;
-  via: 'cli';
+  via: string;
+  accountId?: string | null;
+  credential?: string;
 }
 
 export function outcomeOf(status: number): 'ok' | 'refused' | 'error' {
@@ -30,14 +32,13 @@ export class AuditLog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  record(who: Principal | LocalActor, entry: AuditRecord): Promise<number> {
-    const principal = 'role' in who ? who : undefined;
+  record(who: Actor, entry: AuditRecord): Promise<number> {
     return this.store.append({
       at: this.now().toISOString(),
       actor: who.actor,
       via: who.via,
-      accountId: principal?.accountId ?? null,
-      credential: principal?.credential ?? null,
+      accountId: who.accountId ?? null,
+      credential: who.credential ?? null,
       action: entry.action,
       method: entry.method ?? null,
       path: entry.path ?? null,

@@ -159,6 +159,10 @@ describe('accounts, roles and the audit log', () => {
     assert.equal(await server.aspen.access.session(login.sessionId), null);
     assert.equal((await api(server, 'GET', '/v1/enrollments', cookie)).status, 401);
     assert.deepEqual(await server.aspen.access.login('operator-ann', 'wrong password', '192.0.2.50'), { ok: false, reason: 'invalid' });
+    const logins = (await api(server, 'GET', '/v1/audit?action=session.login&limit=1', as.admin)).json.entries;
+    assert.deepEqual([logins[0].actor, logins[0].status, logins[0].outcome, logins[0].client_address], ['operator-ann', 401, 'refused', '192.0.2.50'], 'a failed console login is audited');
+    const logouts = (await api(server, 'GET', '/v1/audit?action=session.logout&actor=operator-ann', as.admin)).json.entries;
+    assert.equal(logouts.length, 1);
   });
 
   it('lets in-process code (the console) call the API as a principal through app.inject, and refuses that header from the network', async () => {
