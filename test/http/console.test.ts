@@ -135,6 +135,7 @@ describe('web console over HTTP', () => {
     assert.match(main, /ada/);
     assert.match(main, /DELETE \/v1\/enrollments\/CONSOLE-UDID-1\/queue\//);
     assert.match(main, /POST \/v1\/commands/);
+    assert.match(main, /session\.login/);
   });
 
   it('shows the API’s refusal of a bad command key by key, queueing nothing', async () => {

@@ -15,7 +15,7 @@ import { accountsPage, auditPage, deliveriesPage, invitesPage, loginPage, webhoo
 import { apiProblems, commandPage, commandsPage, confirmPage, sendPage as sendCommandPage, sentPage, type Targets } from './pages/commands.ts';
 import { devicePage, devicesPage, filterFrom, filterQuery, PAGE_SIZE, searchOf } from './pages/devices.ts';
 import { overviewPage } from './pages/overview.ts';
-import { field, fields, isSecure, loginCsrf, loginCsrfMatches, parseForm, presentedCsrf, viewerOf, type FormBody } from './session.ts';
+import { field, fields, isSecure, loginCsrf, loginFormMatches, parseForm, presentedCsrf, viewerOf, type FormBody } from './session.ts';
 
 export interface ConsoleOptions {
   access: Access;
@@ -67,7 +67,7 @@ export async function consoleRoutes(app: FastifyInstance, opts: ConsoleOptions):
     const path = request.url.split('?')[0]!.replace(/\/$/, '') || '/ui';
     if (path.startsWith('/ui/assets/')) return;
     if (PUBLIC.has(path)) {
-      if (request.method === 'POST' && !loginCsrfMatches(request)) return refuseCsrf(reply, null);
+      if (request.method === 'POST' && !loginFormMatches(request)) return refuseCsrf(reply, null);
       return;
     }
     const viewer = await viewerOf(access, request);

@@ -2,12 +2,9 @@
 // serves it). Every POST must carry the session's CSRF token (form field `_csrf`, or the
 // x-csrf-token header from a script); the login form, which has no session yet, carries a token
 // matching a cookie of its own (double submit), so a cross-site form cannot log anyone in either.
-import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CSRF_HEADER, sameSecret, sessionIdFromCookie, type Access } from '../../service/access.ts';
+import { CSRF_HEADER, loginCsrfCookie, loginCsrfMatches, secret, sessionIdFromCookie, type Access } from '../../service/access.ts';
 import type { Viewer } from './layout.ts';
-
-export const LOGIN_CSRF_COOKIE = 'aspen_login_csrf';
 
 export type FormBody = Record<string, string | string[]>;
 
@@ -53,25 +50,13 @@ export function presentedCsrf(request: FastifyRequest): string | undefined {
   return value === '' ? undefined : value;
 }
 
-/** The login form's token, set as a cookie (SameSite=Strict, HttpOnly) the form must match. */
+/** The login form's token: a fresh one with each form, in a cookie (SameSite=Strict, HttpOnly) the form must match. */
 export function loginCsrf(request: FastifyRequest, reply: FastifyReply): string {
-  const existing = cookie(request, LOGIN_CSRF_COOKIE);
-  if (existing !== undefined && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
-  const token = randomBytes(32).toString('base64url');
-  reply.header('set-cookie', [`${LOGIN_CSRF_COOKIE}=${token}`, 'Path=/ui', 'HttpOnly', 'SameSite=Strict', ...(isSecure(request) ? ['Secure'] : [])].join('; '));
+  const token = secret();
+  reply.header('set-cookie', loginCsrfCookie(token, { secure: isSecure(request) }));
   return token;
 }
 
-export function loginCsrfMatches(request: FastifyRequest): boolean {
-  const expected = cookie(request, LOGIN_CSRF_COOKIE);
-  const presented = presentedCsrf(request);
-  return expected !== undefined && presented !== undefined && sameSecret(presented, expected);
-}
-
-function cookie(request: FastifyRequest, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+export function loginFormMatches(request: FastifyRequest): boolean {
+  return loginCsrfMatches(request.headers.cookie, presentedCsrf(request));
 }
