@@ -226,6 +226,7 @@ export async function createAspen(config: Config, logger: Logger = createLogger(
         metricsApiKey: config.metricsRequireApiKey ? apiKey.key : null,
       },
       access: { access, accounts, audit },
+      console: { fleet: storage.fleet },
       tls: config.tls,
       deviceCertHeader: config.identity.certHeader,
       bodyLimit: config.bodyLimit,

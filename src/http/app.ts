@@ -13,6 +13,8 @@ import type { PushService } from '../service/push-service.ts';
 import type { MdmService } from '../service/mdm-service.ts';
 import type { AdminRoutesOptions } from './admin/admin-routes.ts';
 import { adminRoutes } from './admin/admin-routes.ts';
+import { consoleRoutes } from './console/console-routes.ts';
+import type { FleetStore } from '../storage/fleet.ts';
 import { apiErrorHandler, sendApiError } from './admin/errors.ts';
 import { clientError, frameworkError, MAX_PATH_PARAMETER_LENGTH, MAX_REQUEST_HEAD_BYTES, refuseWhileClosing } from './framework-errors.ts';
 import { deviceRoutes } from './device-routes.ts';
@@ -30,6 +32,8 @@ export interface AppDeps {
   declarations: { admin: DeclarationAdmin; reads: DeclarationReads; assets: DataAssets };
   metrics: Metrics;
   operations: Omit<OperationsRoutesOptions, 'metrics'>;
+  /** What the web console reads directly (its summary and device search); the rest it asks the API. */
+  console: { fleet: FleetStore };
   /** Who may call the admin API, and its audit log. */
   access: AdminRoutesOptions['access'];
   /** Serve HTTPS, asking (not requiring) each client for a certificate: device-auth decides. */
@@ -82,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     issuance: { invites: deps.enrollment.invites, identities: deps.identities },
     declarations: deps.declarations,
   });
+  await app.register(consoleRoutes, { access: deps.access.access, fleet: deps.console.fleet, root: () => app });
   app.get('/version', async () => ({ version: deps.version }));
   // Unknown paths are a plain 404 for everyone: behind the admin API's key check they would be a
   // 401, and a device that gets a 401 removes its MDM profile.

@@ -12,6 +12,7 @@ import type { AuditStore } from './audit.ts';
 import type { EventDraft, EventStore } from './events.ts';
 import type { IssuanceStore } from './issuance.ts';
 import type { DeclarationStore } from './declarations.ts';
+import type { FleetStore } from './fleet.ts';
 
 export const ENROLLMENT_STATES = ['authenticated', 'enrolled', 'checked-out'] as const;
 export type EnrollmentState = (typeof ENROLLMENT_STATES)[number];
@@ -482,6 +483,8 @@ export interface Storage extends EnrollmentStore, CommandStore, IdentityStore, P
   readonly issuance: IssuanceStore;
   /** Declarative Device Management (declarations.ts). */
   readonly declarations: DeclarationStore;
+  /** The fleet at a glance: counts and recently seen channels (fleet.ts). */
+  readonly fleet: FleetStore;
   /** Admin accounts, API tokens, console sessions, login failures (accounts.ts). */
   readonly accounts: AccountStore;
   /** The audit log of changes (audit.ts). */

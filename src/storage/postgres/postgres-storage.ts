@@ -76,6 +76,8 @@ import { inTransaction } from './transaction.ts';
 import { PostgresIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { PostgresDeclarationStore } from './declarations.ts';
+import type { FleetStore } from '../fleet.ts';
+import { PostgresFleet } from './fleet.ts';
 import { migrate } from './migrate.ts';
 
 export interface PostgresOptions {
@@ -109,6 +111,7 @@ export class PostgresStorage implements Storage {
   readonly events: PostgresEventStore;
   readonly issuance: PostgresIssuance;
   readonly declarations: DeclarationStore;
+  readonly fleet: FleetStore;
   readonly accounts: AccountStore;
   readonly audit: AuditStore;
 
@@ -116,6 +119,7 @@ export class PostgresStorage implements Storage {
     this.events = new PostgresEventStore(pool);
     this.issuance = new PostgresIssuance(pool);
     this.declarations = new PostgresDeclarationStore(pool);
+    this.fleet = new PostgresFleet(pool);
     this.accounts = new PostgresAccountStore(pool);
     this.audit = new PostgresAuditStore(pool);
   }

@@ -50,6 +50,8 @@ import type { AuditStore } from '../audit.ts';
 import { SqliteIssuance } from './issuance.ts';
 import type { DeclarationStore } from '../declarations.ts';
 import { SqliteDeclarationStore } from './declarations.ts';
+import type { FleetStore } from '../fleet.ts';
+import { SqliteFleet } from './fleet.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LARGE_RESULT_BYTES, LargeResultWriter } from './large-result-writer.ts';
 import { migrate } from './migrate.ts';
@@ -102,6 +104,7 @@ export class SqliteStorage implements Storage {
   readonly events: SqliteEventStore;
   readonly issuance: SqliteIssuance;
   readonly declarations: DeclarationStore;
+  readonly fleet: FleetStore;
   readonly accounts: AccountStore;
   readonly audit: AuditStore;
   private readonly stmt;
@@ -126,6 +129,7 @@ export class SqliteStorage implements Storage {
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
     this.issuance = new SqliteIssuance(this.db, (draft) => this.events.append(draft));
     this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
+    this.fleet = new SqliteFleet(this.db, () => this.flushSeen());
     this.accounts = new SqliteAccountStore(this.db);
     this.audit = new SqliteAuditStore(this.db);
   }
