@@ -53,6 +53,19 @@ describe('aspen invite, profile and identities', () => {
     assert.equal((await aspen(['invite', 'create', '--days', '0'], { server })).code, 2);
   });
 
+  it('leaves no live invite behind when the profile cannot be made (no push certificate yet)', async (t) => {
+    const port = await freePort();
+    const bare = await startAspen({ API_KEY: 'cli-enrollment-bare-key-0123456789', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
+    t.after(() => bare.close());
+    const file = join(tempDir(t), 'nothing.mobileconfig');
+    const failed = await aspen(['profile', file, '--label', 'Too early'], { server: bare });
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /no push certificate/);
+    assert.equal(existsSync(file), false);
+    const invites = json(await aspen(['invite', 'list', '--json'], { server: bare })).invites as { label: string; state: string }[];
+    assert.deepEqual(invites.map((i) => [i.label, i.state]), [['Too early', 'revoked']], 'the invite it made is revoked, not left live');
+  });
+
   it('writes the profile a device enrolls with, then lists, reports and revokes its identity', async (t) => {
     const dir = tempDir(t);
     const file = join(dir, 'enroll.mobileconfig');

@@ -33,7 +33,15 @@ export const profile: CliCommand = {
       created = await api.post<CreatedInviteJson>('/v1/enrollment-invites', inviteRequest(args));
       token = created.token;
     }
-    const bytes = await api.download(token === undefined ? '/mdm/enroll' : `/enroll/${segment(token)}`);
+    let bytes: Buffer;
+    try {
+      bytes = await api.download(token === undefined ? '/mdm/enroll' : `/enroll/${segment(token)}`);
+    } catch (err) {
+      // The new invite's link and challenge were never shown: left live, it would only be a
+      // stray use nobody can hand out. Revoke it and report why the profile could not be made.
+      if (created) await api.delete(`/v1/enrollment-invites/${segment(created.id)}`).catch(() => undefined);
+      throw err;
+    }
     writeFileSync(target, bytes);
     if (args.values.json) return printJson({ file: target, bytes: bytes.length, ...(created && { invite: created }) });
     print(`wrote ${target} (${bytes.length} bytes)${created ? `\n${createdInviteFacts(created)}` : ''}`);

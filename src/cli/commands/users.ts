@@ -19,7 +19,7 @@ function roleOption(value: string | undefined): Role {
 export const usersAdd: CliCommand = {
   name: 'users add',
   usage: ['users add <name> --role viewer|operator|admin [--password-stdin]'],
-  summary: 'add an admin account (the password is asked for, or read from stdin with --password-stdin)',
+  summary: 'add an account with a role (the password is asked for, or read from stdin with --password-stdin)',
   options: { role: 'string', 'password-stdin': 'boolean' },
   async run(args) {
     const [name] = expectPositionals(args, ['<name>']);

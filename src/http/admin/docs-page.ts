@@ -143,8 +143,9 @@ export function docsPage(routes: ApiRoute[], version: string): string {
 code{background:#f4f4f4;padding:0 .2em}pre{background:#f7f7f7;padding:.6em;overflow:auto;max-height:30em}p{margin:.3em 0;color:#444}
 section{border-top:2px solid #ccc;margin-top:1.5em}table.fields{font-size:14px;margin:.3em 0}details{margin:.3em 0}th{text-align:left}</style></head><body>
 <h1>Aspen admin API <small>${escape(version)}</small></h1>
-<p>Machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Every <code>/v1</code> route needs the API key:
-<code>Authorization: Bearer &lt;API key&gt;</code>, or HTTP Basic with any user name and the key as password. JSON in and out, snake_case;
+<p>Machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Every <code>/v1</code> route needs a credential:
+<code>Authorization: Bearer &lt;API key or account token&gt;</code>, HTTP Basic with an account's name and password, or HTTP Basic
+with any user name and the API key as password; each route names the permission it needs (viewer, operator, admin). JSON in and out, snake_case;
 times are ISO 8601 UTC. Lists are paged: pass <code>next_cursor</code> back as <code>cursor</code> until it is null.</p>
 <h2>Admin API</h2><table>${index}</table>
 ${routes.map(routeSection).join('\n')}

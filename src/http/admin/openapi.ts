@@ -103,7 +103,8 @@ export function openApiDocument(routes: ApiRoute[], version: string): Json {
       version,
       description:
         'Queue MDM commands as JSON, read enrollments, queues and results. Authenticate with ' +
-        '`Authorization: Bearer <API key>` or HTTP Basic with any user name and the key as password. ' +
+        '`Authorization: Bearer <API key or account token>`, HTTP Basic with an account name and password, ' +
+        'or HTTP Basic with any user name and the API key as password; a role without the permission a route needs gets 403. ' +
         'The `command` object of POST /v1/commands is `#/components/schemas/Command`: the schema of its RequestType. ' +
         'A readable version with examples is at /docs.',
     },
