@@ -22,6 +22,14 @@ export interface Actor {
   credential?: string;
 }
 
+/**
+ * Targets kept per entry. A command to 100,000 devices would otherwise write 100,000 target rows
+ * with its entry (and double the cost of the fan-out); past this many, the entry keeps the first
+ * ones and says how many there were (`details.targets_total`): the command's own targets, through
+ * GET /v1/commands/{uuid}, hold the rest.
+ */
+export const MAX_AUDIT_TARGETS = 1_000;
+
 export function outcomeOf(status: number): 'ok' | 'refused' | 'error' {
   return status >= 500 ? 'error' : status >= 400 ? 'refused' : 'ok';
 }
@@ -33,6 +41,11 @@ export class AuditLog {
   ) {}
 
   record(who: Actor, entry: AuditRecord): Promise<number> {
+    const targets = entry.targets ?? [];
+    const capped = targets.length > MAX_AUDIT_TARGETS;
+    // The ids a change named last (the command it created) are kept whatever the cap.
+    const kept = capped ? [...targets.slice(0, MAX_AUDIT_TARGETS - 1), targets.at(-1)!] : targets;
+    const details = capped ? { ...entry.details, targets_total: targets.length } : (entry.details ?? null);
     return this.store.append({
       at: this.now().toISOString(),
       actor: who.actor,
@@ -44,8 +57,8 @@ export class AuditLog {
       path: entry.path ?? null,
       status: entry.status,
       outcome: outcomeOf(entry.status),
-      targets: entry.targets ?? [],
-      details: entry.details ?? null,
+      targets: kept,
+      details,
       clientAddress: entry.clientAddress ?? null,
     });
   }

@@ -217,6 +217,17 @@ describe('accounts, roles and the audit log', () => {
     assert.equal((await api(server, 'GET', '/v1/audit?since=yesterday', as.admin)).status, 400);
     assert.equal((await api(server, 'GET', '/v1/audit?cursor=nonsense', as.admin)).status, 400);
   });
+
+  it('keeps the first 1,000 targets of a large fan-out and the command it made, saying how many there were', async () => {
+    const targets = ['PHONE-1', ...Array.from({ length: 1_500 }, (_, i) => `NOBODY-${i}`)];
+    const queued = await api(server, 'POST', '/v1/commands', as.operator, { targets, command: { RequestType: 'ProfileList' }, command_uuid: 'audit-fan-out', push: false });
+    assert.equal(queued.status, 201);
+    const [entry] = (await api(server, 'GET', '/v1/audit?target=audit-fan-out', as.admin)).json.entries;
+    assert.equal(entry.targets.length, 1_000);
+    assert.deepEqual(entry.targets[0], { kind: 'enrollment', id: 'PHONE-1' });
+    assert.deepEqual(entry.targets.at(-1), { kind: 'command', id: 'audit-fan-out' });
+    assert.equal(entry.details.targets_total, 1_502);
+  });
 });
 
 describe('the login limit', () => {
