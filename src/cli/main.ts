@@ -86,6 +86,15 @@ function findCommand(argv: readonly string[]): CliCommand | undefined {
   return COMMANDS.find((c) => c.name.split(' ').every((word, i) => argv[i] === word));
 }
 
+/** The commands named `<name> <subcommand>` (`users add`, `users list`, ...). */
+function familyOf(name: string): CliCommand[] {
+  return COMMANDS.filter((c) => c.name.split(' ')[0] === name && c.name.includes(' '));
+}
+
+function familyUsage(family: readonly CliCommand[]): string {
+  return family.flatMap((c) => [...c.usage.map((u) => `aspen ${u}`), `    ${c.summary}`]).join('\n');
+}
+
 /** `aspen help`, `aspen help <command>`, `aspen help <RequestType>`. */
 async function help(topic: readonly string[]): Promise<number> {
   if (topic.length === 0) {
@@ -98,9 +107,9 @@ async function help(topic: readonly string[]): Promise<number> {
     return 0;
   }
   // A family of commands (`aspen help ddm`): each of them.
-  const family = topic.length === 1 ? COMMANDS.filter((c) => c.name.split(' ')[0] === topic[0] && c.name.includes(' ')) : [];
+  const family = topic.length === 1 ? familyOf(topic[0]!) : [];
   if (family.length > 0) {
-    print(family.flatMap((c) => [...c.usage.map((u) => `aspen ${u}`), `    ${c.summary}`]).join('\n'));
+    print(familyUsage(family));
     return 0;
   }
   // Loaded on use, like the schema behind it.
@@ -121,6 +130,17 @@ async function main(argv: readonly string[]): Promise<number> {
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') return help(argv.slice(1));
   const command = findCommand(argv);
   if (command === undefined) {
+    // `aspen users --help` is help on the family; `aspen users` alone lacks its subcommand.
+    const family = familyOf(first);
+    const rest = argv.slice(1);
+    if (family.length > 0 && rest.every((a) => a === '--help' || a === '-h')) {
+      if (rest.length > 0) {
+        print(familyUsage(family));
+        return 0;
+      }
+      warn(`aspen: ${first} needs a subcommand:\n\n${familyUsage(family)}`);
+      return 2;
+    }
     const hint = didYouMean(argv.slice(0, 2).join(' '), COMMANDS.map((c) => c.name), (n) => `aspen ${n}`) || didYouMean(first, COMMANDS.map((c) => c.name.split(' ')[0]!), (n) => `aspen ${n}`);
     warn(`aspen: unknown command ${argv.join(' ')}${hint && ` (${hint})`}\n\n${usage()}`);
     return 2;

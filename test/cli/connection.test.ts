@@ -39,6 +39,14 @@ describe('aspen: connection and help', () => {
     assert.match(one.stdout, /^usage: aspen queue <id>\nusage: aspen queue <id> --cancel <uuid>/);
     assert.equal((await aspen(['help', 'config', 'check'])).stdout.split('\n')[0], 'usage: aspen config check');
 
+    const family = await aspen(['users', '--help']);
+    assert.equal(family.code, 0, family.stderr);
+    assert.match(family.stdout, /^aspen users add <name>/m);
+    assert.match(family.stdout, /^aspen users list/m);
+    const bare = await aspen(['users']);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^aspen: users needs a subcommand:\n\naspen users add/);
+
     const unknown = await aspen(['frobnicate']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /^aspen: unknown command frobnicate\n/);

@@ -36,7 +36,7 @@ export const usersAdd: CliCommand = {
 export const usersList: CliCommand = {
   name: 'users list',
   usage: ['users list [--json]'],
-  summary: 'admin accounts and their roles',
+  summary: 'the accounts and their roles',
   options: { json: 'boolean' },
   async run(args) {
     expectPositionals(args, []);
