@@ -90,6 +90,8 @@ export class GroupCommit {
       this.waitingSince = null;
       return this.tryBegin();
     }
+    // db.pragma compiles each time, and must: SQLite applies busy_timeout while compiling the
+    // PRAGMA, so a statement prepared once would change nothing when run again.
     this.db.pragma('busy_timeout = 0');
     try {
       const ok = this.tryBegin();
