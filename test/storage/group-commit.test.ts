@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { GroupCommit } from '../../src/storage/sqlite/group-commit.ts';
+import { WalSync } from '../../src/storage/sqlite/wal-sync.ts';
 
 it('a write that aborts the shared transaction fails alone; the writes before and after it are committed', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'aspen-group-commit-'));
@@ -78,4 +79,48 @@ it('a batch that finds the write lock taken tries again, and commits once it is 
   other.exec('COMMIT');
   assert.equal(await write, 1);
   assert.deepEqual(db.prepare('SELECT n FROM t ORDER BY n').pluck().all(), [1, 2]);
+});
+
+it('with synchronous=FULL, a batch settles only through the WAL sync: when it fails, every write then fails, and the connection keeps FULL', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aspen-group-commit-'));
+  const db = new BetterSqlite3(join(dir, 'g.db'));
+  // /dev/full refuses fdatasync (EINVAL): a disk that cannot make the batch durable.
+  const wal = new WalSync('/dev/full');
+  t.after(async () => {
+    await wal.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+  const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+  const writes = new GroupCommit(db, wal);
+  const first = await Promise.allSettled([writes.run(() => insert.run(1)), writes.run(() => insert.run(2))]);
+  assert.deepEqual(first.map((s) => s.status), ['rejected', 'rejected'], 'nobody is told a write was kept');
+  assert.match(String((first[0] as PromiseRejectedResult).reason), /fdatasync of the SQLite WAL failed/);
+  await assert.rejects(writes.run(() => insert.run(3)), /fdatasync/, 'a later sync proves nothing: later writes fail too');
+  assert.equal(db.pragma('synchronous', { simple: true }), 2, 'the connection is back at FULL for every other transaction');
+});
+
+it('with a WAL sync, a batch is answered once synced, and the connection keeps FULL between batches', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aspen-group-commit-'));
+  const path = join(dir, 'g.db');
+  const db = new BetterSqlite3(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+  const wal = new WalSync(`${path}-wal`);
+  t.after(async () => {
+    await wal.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+  const writes = new GroupCommit(db, wal);
+  // Batches committed while a sync is in flight wait for the next one, which covers them.
+  const results = await Promise.all(Array.from({ length: 50 }, (_, n) => (n % 10 === 0 ? new Promise((r) => setImmediate(r)) : Promise.resolve()).then(() => writes.run(() => insert.run(n).changes))));
+  assert.deepEqual(results, Array(50).fill(1));
+  assert.equal(db.prepare('SELECT count(*) FROM t').pluck().get(), 50);
+  assert.equal(db.pragma('synchronous', { simple: true }), 2);
 });

@@ -15,9 +15,14 @@
 // would sleep on this thread (and every request of the process with it), so the batch tries again
 // a millisecond later while the event loop goes on, and what arrives meanwhile joins it.
 //
+// With synchronous=FULL the batch's fsync is not run on this thread either: the batch commits with
+// synchronous=NORMAL and its callers are answered once WalSync has synced the WAL (wal-sync.ts),
+// so requests keep being served, and join the next batch, while the disk works.
+//
 // The cost: a write waits for the rest of its turn (the requests being handled at the same time)
-// before its commit, instead of committing at once.
+// and for the fdatasync before its promise settles, instead of committing at once.
 import type { Database } from 'better-sqlite3';
+import type { WalSync } from './wal-sync.ts';
 
 interface PendingWrite {
   work: () => unknown;
@@ -39,12 +44,23 @@ export class GroupCommit {
   private readonly begin;
   private readonly commit;
   private readonly rollback;
+  private readonly savepoint;
+  private readonly release;
+  private readonly rollbackTo;
 
-  constructor(private readonly db: Database) {
+  /** `wal`: when given, commits skip SQLite's own fsync and wait for `wal.durable()` instead; the
+   *  connection must be at synchronous=FULL, which every other transaction on it keeps. */
+  constructor(
+    private readonly db: Database,
+    private readonly wal: WalSync | null = null,
+  ) {
     this.busyTimeoutMs = db.pragma('busy_timeout', { simple: true }) as number;
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT group_commit_write');
+    this.release = db.prepare('RELEASE group_commit_write');
+    this.rollbackTo = db.prepare('ROLLBACK TO group_commit_write');
   }
 
   /** Runs `work` in a write transaction shared with the writes of this turn; resolves with its
@@ -65,7 +81,9 @@ export class GroupCommit {
       for (const write of this.pending.splice(0)) write.reject(new TypeError('The database connection is not open'));
       return;
     }
+    this.deferSync(true);
     if (!this.locked()) {
+      this.deferSync(false);
       // Another process (WORKERS, a second instance) is writing. SQLite's busy handler would
       // sleep on this thread, and every request of this process with it; instead the event loop
       // keeps serving, and what arrives meanwhile joins the batch.
@@ -75,11 +93,19 @@ export class GroupCommit {
     }
     const batch = this.pending.splice(0);
     const outcomes = this.together(batch);
+    this.deferSync(false);
     if (outcomes === null) {
       for (const write of batch) settle(write, this.alone(write));
       return;
     }
-    batch.forEach((write, i) => settle(write, outcomes[i]!));
+    if (this.wal === null) {
+      batch.forEach((write, i) => settle(write, outcomes[i]!));
+      return;
+    }
+    this.wal.durable().then(
+      () => batch.forEach((write, i) => settle(write, outcomes[i]!)),
+      (error: unknown) => batch.forEach((write) => write.reject(error)),
+    );
   }
 
   /** BEGIN IMMEDIATE without waiting; false when the write lock is taken. After the connection's
@@ -121,12 +147,7 @@ export class GroupCommit {
     const outcomes: Outcome[] = [];
     try {
       for (const write of batch) {
-        try {
-          // A transaction function called inside a transaction runs in a savepoint.
-          outcomes.push({ ok: true, value: this.db.transaction(write.work)() });
-        } catch (error) {
-          outcomes.push({ ok: false, error });
-        }
+        outcomes.push(this.inSavepoint(write));
         // Some errors (SQLITE_FULL, SQLITE_IOERR) end the whole transaction, not just the
         // savepoint: what ran before is gone, so the batch must not be reported committed.
         if (!this.db.inTransaction) return null;
@@ -139,6 +160,31 @@ export class GroupCommit {
     }
   }
 
+  /** One write of the batch; if it throws, what it did is undone and the batch goes on. (Prepared
+   *  savepoint statements: better-sqlite3's db.transaction() builds four wrappers per call.) */
+  private inSavepoint(write: PendingWrite): Outcome {
+    this.savepoint.run();
+    try {
+      const value = write.work();
+      this.release.run();
+      return { ok: true, value };
+    } catch (error) {
+      // Unless the error ended the whole transaction (see together()).
+      if (this.db.inTransaction) {
+        this.rollbackTo.run();
+        this.release.run();
+      }
+      return { ok: false, error };
+    }
+  }
+
+  /** With a WalSync, the batch commits without SQLite's fsync (its callers wait for WalSync's).
+   *  SQLite refuses to change this inside a transaction, so it brackets BEGIN…COMMIT. */
+  private deferSync(defer: boolean): void {
+    if (this.wal !== null) this.db.pragma(`synchronous = ${defer ? 'NORMAL' : 'FULL'}`);
+  }
+
+  /** A write alone commits with the connection's own fsync: it is the rare path. */
   private alone(write: PendingWrite): Outcome {
     try {
       return { ok: true, value: this.db.transaction(write.work).immediate() };

@@ -53,6 +53,7 @@ import { SqliteDeclarationStore } from './declarations.ts';
 import type { FleetStore } from '../fleet.ts';
 import { SqliteFleet } from './fleet.ts';
 import { GroupCommit } from './group-commit.ts';
+import { WalSync } from './wal-sync.ts';
 import { LARGE_RESULT_BYTES, LargeResultWriter } from './large-result-writer.ts';
 import { migrate } from './migrate.ts';
 import {
@@ -110,6 +111,7 @@ export class SqliteStorage implements Storage {
   private readonly stmt;
   /** Device-request writes: committed together per event-loop turn (group-commit.ts). */
   private readonly writes: GroupCommit;
+  private readonly walSync: WalSync | null;
   private readonly largeWriter: LargeResultWriter | null;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
@@ -123,7 +125,10 @@ export class SqliteStorage implements Storage {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.stmt = prepareStatements(this.db);
-    this.writes = new GroupCommit(this.db);
+    // Group commit syncs the WAL off the event loop's thread when every commit must be durable.
+    const synced = opts.path !== ':memory:' && (opts.synchronous ?? 'FULL') === 'FULL';
+    this.walSync = synced ? new WalSync(`${opts.path}-wal`) : null;
+    this.writes = new GroupCommit(this.db, this.walSync);
     const inPlace = opts.path === ':memory:' || opts.largeResults === 'in-place';
     this.largeWriter = inPlace ? null : new LargeResultWriter({ path: opts.path, synchronous: opts.synchronous ?? 'FULL' });
     this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
@@ -366,10 +371,8 @@ export class SqliteStorage implements Storage {
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
     if (this.largeWriter !== null && rec.raw.byteLength >= LARGE_RESULT_BYTES) return this.largeWriter.recordResult(rec);
-    return this.writes.run((): RecordedResult => {
-      if (this.stmt.touch.run({ id: rec.enrollmentId, status: rec.status, at: rec.at }).changes === 0) {
-        return { outcome: 'unknown-enrollment', requestType: null };
-      }
+    const recorded = await this.writes.run((): RecordedResult => {
+      if (this.stmt.enrollmentExists.get(rec.enrollmentId) === undefined) return { outcome: 'unknown-enrollment', requestType: null };
       const target = this.stmt.getTargetState.get(rec.enrollmentId, rec.commandUuid) as
         | { seq: number; state: string; request_type: string }
         | undefined;
@@ -397,6 +400,10 @@ export class SqliteStorage implements Storage {
       this.event(rec.event);
       return outcome('completed');
     });
+    // As for Idle (startSession): the result is durable, its "last seen" is bookkeeping, and
+    // leaving it out of the commit spares the enrollment's row and last-seen index pages.
+    if (recorded.outcome !== 'unknown-enrollment') this.bufferSeen(rec.enrollmentId, rec.status, rec.at);
+    return recorded;
   }
 
   async startSession(id: string, at: string, event?: EventDraft): Promise<boolean> {
@@ -563,6 +570,7 @@ export class SqliteStorage implements Storage {
     await this.largeWriter?.close();
     this.flushSeen();
     this.events.close();
+    await this.walSync?.close();
     if (this.db.open) this.db.close();
   }
 }
