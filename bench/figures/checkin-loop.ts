@@ -19,7 +19,7 @@ export async function checkinLoop(ctx: BenchContext, loops: LoopBench): Promise<
       figure: FIGURE,
       metric: 'server CPU per request',
       measured: cpuText(aspen),
-      baseline: `${cpuText(baseline)} (Fastify + plist only)`,
+      baseline: `${cpuText(baseline)} (Fastify + the plist package only)`,
       ratio: aspen.cpuPerRequest / baseline.cpuPerRequest,
       target: `≤ ${MAX_CPU_RATIO}×`,
       verdict: verdict(aspen.cpuPerRequest / baseline.cpuPerRequest <= MAX_CPU_RATIO),
