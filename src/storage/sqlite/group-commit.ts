@@ -116,15 +116,16 @@ export class GroupCommit {
       this.waitingSince = null;
       return this.tryBegin();
     }
-    // db.pragma compiles each time, and must: SQLite applies busy_timeout while compiling the
-    // PRAGMA, so a statement prepared once would change nothing when run again.
-    this.db.pragma('busy_timeout = 0');
+    // db.exec compiles each time, and must: SQLite applies busy_timeout while compiling the
+    // PRAGMA, so a statement prepared once would change nothing when run again. (exec, not
+    // db.pragma: that builds a statement object and reads its result rows, 2.5 µs against 0.5.)
+    this.db.exec('PRAGMA busy_timeout = 0');
     try {
       const ok = this.tryBegin();
       this.waitingSince = ok ? null : (this.waitingSince ?? Date.now());
       return ok;
     } finally {
-      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
     }
   }
 
@@ -181,7 +182,7 @@ export class GroupCommit {
   /** With a WalSync, the batch commits without SQLite's fsync (its callers wait for WalSync's).
    *  SQLite refuses to change this inside a transaction, so it brackets BEGIN…COMMIT. */
   private deferSync(defer: boolean): void {
-    if (this.wal !== null) this.db.pragma(`synchronous = ${defer ? 'NORMAL' : 'FULL'}`);
+    if (this.wal !== null) this.db.exec(`PRAGMA synchronous = ${defer ? 'NORMAL' : 'FULL'}`);
   }
 
   /** A write alone commits with the connection's own fsync: it is the rare path. */
