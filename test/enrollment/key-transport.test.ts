@@ -42,6 +42,8 @@ test('every kind of bad padding gives a random key of the expected length instea
     'no zero before the key': rawEncrypt(encodedMessage(key, (em) => (em[K - key.length - 1] = 0x55))),
     'a key of another length': wrapContentKey(randomBytes(24), publicKey),
     'ciphertext of the wrong length': wrapContentKey(key, publicKey).subarray(1),
+    // The same number, one byte short: OpenSSL alone would decrypt it to the real key.
+    'a leading zero byte left out': withLeadingZero(() => wrapContentKey(key, publicKey)).subarray(1),
     'ciphertext not below the modulus': Buffer.alloc(K, 0xff),
   };
   for (const [name, encrypted] of Object.entries(bad)) {
@@ -60,3 +62,12 @@ test('a key transport key too small for the content key is a configuration error
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   assert.throws(() => unwrapContentKey(Buffer.alloc(64), ec.privateKey, 16), /needs an RSA key/);
 });
+
+/** One of `wrap`'s (random) ciphertexts that starts with a zero byte: about one in 256 does. */
+function withLeadingZero(wrap: () => Buffer): Buffer {
+  for (let attempt = 0; attempt < 10_000; attempt++) {
+    const encrypted = wrap();
+    if (encrypted[0] === 0) return encrypted;
+  }
+  throw new Error('no ciphertext with a leading zero in 10,000 tries');
+}
