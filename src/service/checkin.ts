@@ -78,10 +78,7 @@ const handlers: Record<string, Handler> = {
   async TokenUpdate(ctx) {
     const msg = parse(tokenUpdateSchema, ctx.message);
     const who = ctx.who;
-    // The first TokenUpdate after Authenticate (or of a new user channel) makes the channel
-    // reachable, with none of its declarations on the device yet.
-    const before = await ctx.storage.getEnrollment(who.id);
-    const known = await ctx.storage.tokenUpdate({
+    const outcome = await ctx.storage.tokenUpdate({
       ...who,
       userId: msg.UserID ?? msg.EnrollmentUserID ?? null,
       userShortName: msg.UserShortName ?? null,
@@ -94,8 +91,10 @@ const handlers: Record<string, Handler> = {
       at: ctx.at,
       event: checkinEvent(ctx.device),
     });
-    if (!known) throw unknownEnrollment(who, 'TokenUpdate');
-    if (before?.state !== 'enrolled') await ctx.declarative.enrolled(who.id);
+    if (outcome === 'unknown') throw unknownEnrollment(who, 'TokenUpdate');
+    // The first TokenUpdate after Authenticate (or of a new user channel) makes the channel
+    // reachable, with none of its declarations on the device yet.
+    if (outcome === 'newly-enrolled') await ctx.declarative.enrolled(who.id);
     return emptyReply({ enrollmentId: who.id, message: 'TokenUpdate', outcome: 'enrolled' });
   },
 

@@ -120,6 +120,8 @@ export class DeviceAuth {
     };
     const decision = await this.storage.admitIdentity(binding, (facts) => this.decide(facts, identity, who.deviceId, authenticate, at));
     if ('refusal' in decision) throw this.refuse(decision.refusal, decision.kind, who);
+    // The device's next request (a TokenUpdate right after Authenticate) need not read it back.
+    this.bindings.set(fingerprint, who.deviceId, now);
     return {
       authorization: decision.authorization,
       undo: async () => {

@@ -59,7 +59,7 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
 
     async function enrolled(id: string): Promise<void> {
       await s.authenticate({ id, type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: { Model: 'x' }, topic: 't', keepPendingCommands: false, at: AT });
-      assert.equal(await s.tokenUpdate(tokenUpdate(id)), true);
+      assert.equal(await s.tokenUpdate(tokenUpdate(id)), 'newly-enrolled');
     }
     const cmd = (uuid: string) => ({ uuid, requestType: 'ProfileList', payload: bytes(`<${uuid}>`) });
 
@@ -73,7 +73,7 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(e?.osVersion, '18.0');
       assert.deepEqual(e?.facts, { Model: 'iPad' });
       assert.equal(e?.firstSeenAt, AT);
-      assert.equal(await s.tokenUpdate(tokenUpdate('D1', { unlockToken: bytes('unlock'), at: LATER })), true);
+      assert.equal(await s.tokenUpdate(tokenUpdate('D1', { unlockToken: bytes('unlock'), at: LATER })), 'newly-enrolled');
       e = await s.getEnrollment('D1');
       assert.equal(e?.state, 'enrolled');
       assert.equal(e?.pushMagic, 'magic');
@@ -84,23 +84,24 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
     });
 
     it('never erases an UnlockToken with a TokenUpdate that has none', async () => {
-      await s.tokenUpdate(tokenUpdate('D1', { pushMagic: 'magic-2' }));
+      assert.equal(await s.tokenUpdate(tokenUpdate('D1', { pushMagic: 'magic-2' })), 'already-enrolled');
       const e = await s.getEnrollment('D1');
       assert.equal(e?.hasUnlockToken, true);
       assert.equal(e?.pushMagic, 'magic-2');
     });
 
     it('refuses a TokenUpdate for an unknown device, and a user channel of one', async () => {
-      assert.equal(await s.tokenUpdate(tokenUpdate('NOPE')), false);
+      assert.equal(await s.tokenUpdate(tokenUpdate('NOPE')), 'unknown');
       const user = tokenUpdate('NOPE:U', { deviceId: 'NOPE', channel: 'user', type: 'user', userId: 'U' });
-      assert.equal(await s.tokenUpdate(user), false);
+      assert.equal(await s.tokenUpdate(user), 'unknown');
       assert.equal(await s.getEnrollment('NOPE:U'), undefined);
     });
 
     it('creates user channels at their TokenUpdate and checks them out with the device', async () => {
       await enrolled('D2');
       const user = tokenUpdate('D2:U', { deviceId: 'D2', channel: 'user', type: 'user', userId: 'U', userShortName: 'u' });
-      assert.equal(await s.tokenUpdate(user), true);
+      assert.equal(await s.tokenUpdate(user), 'newly-enrolled');
+      assert.equal(await s.tokenUpdate(user), 'already-enrolled');
       assert.equal((await s.getEnrollment('D2:U'))?.state, 'enrolled');
       assert.equal(await s.checkOut('D2', LATER), true);
       assert.equal((await s.getEnrollment('D2'))?.state, 'checked-out');
@@ -443,7 +444,7 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
         assert.equal(await s.checkOut('EV-2', LATER, checkout), true);
         assert.ok(await s.events.getEvent(checkout.id));
         const tokens = draft('mdm.TokenUpdate', 'EV-2');
-        assert.equal(await s.tokenUpdate(tokenUpdate('EV-2', { event: tokens })), true);
+        assert.equal(await s.tokenUpdate(tokenUpdate('EV-2', { event: tokens })), 'newly-enrolled');
         assert.ok(await s.events.getEvent(tokens.id));
       });
 

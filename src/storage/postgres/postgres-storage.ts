@@ -38,6 +38,7 @@ import {
   type StorageStats,
   type StoredPushCertificate,
   type TargetState,
+  type TokenUpdateOutcome,
   type TokenUpdateRecord,
 } from '../storage.ts';
 import {
@@ -191,22 +192,26 @@ export class PostgresStorage implements Storage {
     return { created: row!.created };
   }
 
-  async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
+  async tokenUpdate(rec: TokenUpdateRecord): Promise<TokenUpdateOutcome> {
+    // `was`: the channel's state before this statement (a subquery sees the statement's snapshot,
+    // not its own change); NULL for a user channel it creates.
+    const outcome = (rows: { was: string | null }[]): TokenUpdateOutcome =>
+      rows.length === 0 ? 'unknown' : rows[0]!.was === 'enrolled' ? 'already-enrolled' : 'newly-enrolled';
     if (rec.channel === 'device') {
-      const rows = await this.change(
+      const rows = await this.change<{ was: string | null }>(
         `UPDATE enrollments SET topic = $2, push_token = $3, push_magic = $4,
           unlock_token = COALESCE($5, unlock_token), awaiting_configuration = $6,
           state = 'enrolled', token_updated_at = $7, checked_out_at = NULL, push_token_invalid = false, apns_sandbox = false,
           last_seen_at = $7, last_status = 'TokenUpdate'
-        WHERE id = $1 AND channel = 'device' RETURNING 1`,
+        WHERE id = $1 AND channel = 'device' RETURNING (SELECT state FROM enrollments WHERE id = $1) AS was`,
         [rec.id, rec.topic, rec.pushToken, rec.pushMagic, rec.unlockToken, rec.awaitingConfiguration, rec.at],
         rec.event,
         'device-token-update',
       );
-      return rows.length === 1;
+      return outcome(rows);
     }
     // A user channel is created by its first TokenUpdate, provided its device channel exists.
-    const rows = await this.change(
+    const rows = await this.change<{ was: string | null }>(
       `INSERT INTO enrollments (id, device_id, channel, type, state, user_id, user_short_name,
         user_long_name, topic, push_token, push_magic, awaiting_configuration,
         first_seen_at, last_seen_at, last_status, token_updated_at)
@@ -219,12 +224,12 @@ export class PostgresStorage implements Storage {
         awaiting_configuration = excluded.awaiting_configuration,
         token_updated_at = excluded.token_updated_at, checked_out_at = NULL, push_token_invalid = false, apns_sandbox = false,
         last_seen_at = excluded.last_seen_at, last_status = 'TokenUpdate'
-      RETURNING 1`,
+      RETURNING (SELECT state FROM enrollments WHERE id = $1) AS was`,
       [rec.id, rec.deviceId, rec.type, rec.userId, rec.userShortName, rec.userLongName, rec.topic, rec.pushToken, rec.pushMagic, rec.awaitingConfiguration, rec.at],
       rec.event,
       'user-token-update',
     );
-    return rows.length === 1;
+    return outcome(rows);
   }
 
   async checkOut(id: string, at: string, event?: EventDraft): Promise<boolean> {

@@ -38,6 +38,7 @@ import {
   type Storage,
   type StorageStats,
   type TargetState,
+  type TokenUpdateOutcome,
   type TokenUpdateRecord,
 } from '../storage.ts';
 import type { EventDraft } from '../events.ts';
@@ -159,7 +160,7 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
+  async tokenUpdate(rec: TokenUpdateRecord): Promise<TokenUpdateOutcome> {
     const params = {
       id: rec.id,
       deviceId: rec.deviceId,
@@ -174,15 +175,16 @@ export class SqliteStorage implements Storage {
       awaiting: rec.awaitingConfiguration ? 1 : 0,
       at: rec.at,
     };
-    return this.writes.run(() => {
+    return this.writes.run((): TokenUpdateOutcome => {
+      const before = this.stmt.enrollmentState.get(rec.id) as string | undefined;
       if (rec.channel === 'device') {
-        if (this.stmt.deviceTokenUpdate.run(params).changes === 0) return false;
+        if (before === undefined || this.stmt.deviceTokenUpdate.run(params).changes === 0) return 'unknown';
       } else {
-        if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
+        if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return 'unknown';
         this.stmt.upsertUserTokenUpdate.run(params);
       }
       this.event(rec.event);
-      return true;
+      return before === 'enrolled' ? 'already-enrolled' : 'newly-enrolled';
     });
   }
 
@@ -603,6 +605,7 @@ function prepareStatements(db: Database) {
       UPDATE command_targets SET state = 'cancelled', updated_at = @at
       WHERE ${PENDING} AND enrollment_id IN (SELECT id FROM enrollments WHERE device_id = @deviceId)`),
     enrollmentExists: db.prepare('SELECT 1 FROM enrollments WHERE id = ?'),
+    enrollmentState: db.prepare('SELECT state FROM enrollments WHERE id = ?').pluck(),
     deviceTokenUpdate: db.prepare(`
       UPDATE enrollments SET topic = @topic, push_token = @token, push_magic = @magic,
         unlock_token = COALESCE(@unlock, unlock_token), awaiting_configuration = @awaiting,
