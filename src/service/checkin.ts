@@ -18,7 +18,7 @@ import {
 } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
 import { checkinEvent, type DeviceMessage } from '../events/drafts.ts';
-import type { EnrollmentStore } from '../storage/storage.ts';
+import type { AuthenticateRecord, EnrollmentStore } from '../storage/storage.ts';
 import type { Authorization } from './device-auth.ts';
 import { DeviceRequestError, emptyReply, plistReply, unknownEnrollment, type DeviceReply } from './device-reply.ts';
 
@@ -46,10 +46,19 @@ interface CheckinContext {
   declarative: DeclarativeCheckin;
   message: PlistDict;
   who: ResolvedEnrollment;
-  /** How the request's certificate was admitted; null when identity checks are off. */
-  authorization: Authorization | null;
+  /** Stores an Authenticate (see `Authenticate`). */
+  authenticate: Authenticate;
   at: string;
 }
+
+/**
+ * Stores the Authenticate `write` makes of how the request's certificate is admitted (null when
+ * identity checks are off), the admission decided and applied in the same storage step; throws a
+ * 403, having stored nothing, when the certificate may not speak for the device.
+ */
+export type Authenticate = (
+  write: (authorization: Authorization | null) => AuthenticateRecord,
+) => Promise<{ created: boolean; authorization: Authorization | null }>;
 
 export type Handler = (ctx: CheckinContext) => Promise<DeviceReply>;
 
@@ -58,7 +67,7 @@ const handlers: Record<string, Handler> = {
     const msg = parse(authenticateSchema, ctx.message);
     const who = deviceChannelOnly(ctx, 'Authenticate');
     const { MessageType: _type, ...facts } = plistToJson(ctx.message) as Record<string, unknown>;
-    const { created } = await ctx.storage.authenticate({
+    const { created, authorization } = await ctx.authenticate((authorization) => ({
       id: who.id,
       type: who.type,
       serialNumber: msg.SerialNumber ?? null,
@@ -67,11 +76,11 @@ const handlers: Record<string, Handler> = {
       facts,
       topic: msg.Topic ?? null,
       // A profile replacement re-enrolls a managed device: what the admin queued still applies.
-      keepPendingCommands: ctx.authorization === 'renewal',
+      keepPendingCommands: authorization === 'renewal',
       at: ctx.at,
       event: checkinEvent(ctx.device),
-    });
-    const outcome = created ? 'new enrollment' : ctx.authorization === 'renewal' ? 're-enrolled with a renewed identity' : 'enrollment reset';
+    }));
+    const outcome = created ? 'new enrollment' : authorization === 'renewal' ? 're-enrolled with a renewed identity' : 'enrollment reset';
     return emptyReply({ enrollmentId: who.id, message: 'Authenticate', outcome });
   },
 

@@ -425,6 +425,18 @@ export interface IdentityStore {
    * issued also records the device on it (IssuedIdentity.deviceId). Returns what `decide` returned.
    */
   admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D>;
+  /**
+   * admitIdentity for an Authenticate: when the decision admits the certificate, the Authenticate
+   * `record` makes of it is written in the same atomic step (as EnrollmentStore.authenticate
+   * writes it), so enrolling with a new certificate costs one commit, not two. `record` returns
+   * null for a refusal, which writes nothing. Returns the decision, with whether the enrollment
+   * is new when it was written.
+   */
+  admitAuthenticate<D extends AdmissionChange>(
+    binding: IdentityBinding,
+    decide: (facts: AdmissionFacts) => D,
+    record: (decision: D) => AuthenticateRecord | null,
+  ): Promise<{ decision: D; created?: boolean }>;
   listIdentityBindings(deviceId: string): Promise<IdentityBinding[]>;
   /** Opens (until a time) or closes (null) the window for a new certificate at Authenticate. */
   setIdentityRenewal(deviceId: string, until: string | null): Promise<void>;

@@ -141,23 +141,26 @@ export class SqliteStorage implements Storage {
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
-    return this.writes.run(() => {
-      const created = this.stmt.enrollmentExists.get(rec.id) === undefined;
-      this.stmt.upsertAuthenticate.run({
-        id: rec.id,
-        type: rec.type,
-        serial: rec.serialNumber,
-        platform: rec.platform,
-        osVersion: rec.osVersion,
-        facts: JSON.stringify(rec.facts),
-        topic: rec.topic,
-        at: rec.at,
-      });
-      this.stmt.resetUserChannels.run({ deviceId: rec.id });
-      if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
-      this.event(rec.event);
-      return { created };
+    return this.writes.run(() => this.authenticated(rec));
+  }
+
+  /** authenticate's writes, inside the caller's transaction. */
+  private authenticated(rec: AuthenticateRecord): { created: boolean } {
+    const created = this.stmt.enrollmentExists.get(rec.id) === undefined;
+    this.stmt.upsertAuthenticate.run({
+      id: rec.id,
+      type: rec.type,
+      serial: rec.serialNumber,
+      platform: rec.platform,
+      osVersion: rec.osVersion,
+      facts: JSON.stringify(rec.facts),
+      topic: rec.topic,
+      at: rec.at,
     });
+    this.stmt.resetUserChannels.run({ deviceId: rec.id });
+    if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
+    this.event(rec.event);
+    return { created };
   }
 
   async tokenUpdate(rec: TokenUpdateRecord): Promise<TokenUpdateOutcome> {
@@ -235,22 +238,37 @@ export class SqliteStorage implements Storage {
   }
 
   async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
+    return this.writes.run(() => this.admitted(binding, decide));
+  }
+
+  async admitAuthenticate<D extends AdmissionChange>(
+    binding: IdentityBinding,
+    decide: (facts: AdmissionFacts) => D,
+    record: (decision: D) => AuthenticateRecord | null,
+  ): Promise<{ decision: D; created?: boolean }> {
     return this.writes.run(() => {
-      const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
-      const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
-      const decision = decide({
-        boundTo: bound?.device_id,
-        deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
-        device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
-        revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
-      });
-      if (decision.bind) {
-        this.stmt.bindIdentity.run(binding);
-        this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
-      }
-      if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
-      return decision;
+      const decision = this.admitted(binding, decide);
+      const rec = record(decision);
+      return rec === null ? { decision } : { decision, ...this.authenticated(rec) };
     });
+  }
+
+  /** admitIdentity's reads and writes, inside the caller's transaction. */
+  private admitted<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): D {
+    const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
+    const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
+    const decision = decide({
+      boundTo: bound?.device_id,
+      deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
+      device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
+      revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
+    });
+    if (decision.bind) {
+      this.stmt.bindIdentity.run(binding);
+      this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
+    }
+    if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
+    return decision;
   }
 
   async identityAnchors(): Promise<{ anchor: string | null; devices: number }[]> {
