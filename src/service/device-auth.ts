@@ -115,7 +115,9 @@ export class DeviceAuth {
    * written nothing) when the certificate may not speak for the device.
    */
   async authenticate(identity: DeviceIdentity, who: ResolvedEnrollment, now: Date, write: AuthenticateWrite): Promise<{ admission: Admission; created: boolean }> {
-    if (await this.isBound(identity, who, now)) return { admission: BOUND, ...(await this.storage.authenticate(write('bound'))) };
+    if (this.bindings.get(identity.fingerprint, now) === who.deviceId) return { admission: BOUND, ...(await this.storage.authenticate(write('bound'))) };
+    // No read of the binding first: an Authenticate writes anyway, and the admission's own reads
+    // find a bound certificate as well.
     const binding = bindingOf(identity, who, now);
     const { decision, created } = await this.storage.admitAuthenticate(
       binding,
@@ -164,7 +166,7 @@ export class DeviceAuth {
     // A certificate Aspen revoked is refused like one it never issued (its binding went with it).
     if (facts.revoked) return refusal('certificate was revoked', 'revoked');
     if (facts.boundTo === deviceId) return admit('bound');
-    if (facts.boundTo !== undefined) return refusal(`certificate was just bound to another enrollment (${facts.boundTo})`, 'bound-elsewhere');
+    if (facts.boundTo !== undefined) return refusal(`certificate is bound to another enrollment (${facts.boundTo})`, 'bound-elsewhere');
     if (facts.deviceBindings.length === 0) return admit('first-use');
     const device = facts.device;
     if (authenticate) {
