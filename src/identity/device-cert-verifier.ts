@@ -71,7 +71,7 @@ export class DeviceCertVerifier {
 
   /** SHA-256 (lowercase hex) of every trusted CA certificate: what a DeviceIdentity's `anchor` can be. */
   anchors(): string[] {
-    return this.#authorities.map(fingerprintOf);
+    return this.#authorities.map((ca) => factsOf(ca).fingerprint);
   }
 
   /**
@@ -129,27 +129,28 @@ export class DeviceCertVerifier {
       const carried = presented.length === 0 ? '' : ` (nor do the ${presented.length} certificates the request carries lead to one)`;
       return { failure: 'unknown-ca', message: `no trusted device CA issued "${oneLine(leaf.issuer)}"${carried}` };
     }
-    const tooLong = chain.findIndex((ca, below) => pathLengthOf(ca) < below);
+    const tooLong = chain.findIndex((ca, below) => factsOf(ca).pathLength < below);
     if (tooLong !== -1) {
       return { failure: 'unknown-ca', message: `"${oneLine(chain[tooLong]!.subject)}" allows fewer intermediate CAs below it than the path has` };
     }
 
-    const certificates = [leaf, ...chain];
+    const notBefore = new Date(leaf.validFrom);
+    const notAfter = new Date(leaf.validTo);
     const identity: DeviceIdentity = Object.freeze({
       fingerprint,
       subject: leaf.subject,
       issuer: leaf.issuer,
       serialNumber: leaf.serialNumber,
-      notBefore: new Date(leaf.validFrom),
-      notAfter: new Date(leaf.validTo),
+      notBefore,
+      notAfter,
       certDer,
       publicKey,
-      anchor: fingerprintOf(chain.at(-1)!),
+      anchor: factsOf(chain.at(-1)!).fingerprint,
     });
     return {
       identity,
-      validFrom: Math.max(...certificates.map((c) => Date.parse(c.validFrom))),
-      validUntil: Math.min(...certificates.map((c) => Date.parse(c.validTo))),
+      validFrom: Math.max(notBefore.getTime(), ...chain.map((ca) => factsOf(ca).validFrom)),
+      validUntil: Math.min(notAfter.getTime(), ...chain.map((ca) => factsOf(ca).validUntil)),
     };
   }
 
@@ -191,16 +192,38 @@ export class DeviceCertVerifier {
 
 /** Whether `ca` is a CA certificate that issued and signed `certificate`. */
 function issued(ca: X509Certificate, certificate: X509Certificate): boolean {
-  return ca !== certificate && ca.ca && certificate.checkIssued(ca) && certificate.verify(publicKeyOf(ca));
+  return ca !== certificate && ca.ca && certificate.checkIssued(ca) && certificate.verify(factsOf(ca).publicKey);
 }
 
-/** Each read of X509Certificate.publicKey parses the key anew: the CAs' keys are kept instead. */
-const publicKeys = new WeakMap<X509Certificate, KeyObject>();
+/** What verifying a certificate below a CA reads of the CA. */
+interface CaFacts {
+  publicKey: KeyObject;
+  /** How many intermediate CAs may follow it in a path (basicConstraints pathLenConstraint). */
+  pathLength: number;
+  /** SHA-256 of its DER, lowercase hex (what a DeviceIdentity's `anchor` is). */
+  fingerprint: string;
+  validFrom: number;
+  validUntil: number;
+}
 
-function publicKeyOf(ca: X509Certificate): KeyObject {
-  let key = publicKeys.get(ca);
-  if (key === undefined) publicKeys.set(ca, (key = ca.publicKey));
-  return key;
+/** Facts of CAs already read. Each read of an X509Certificate property asks OpenSSL again (the
+ *  public key is parsed anew each time); the trusted CAs live as long as the verifier, so a new
+ *  device certificate reads none of them again. */
+const caFacts = new WeakMap<X509Certificate, CaFacts>();
+
+function factsOf(ca: X509Certificate): CaFacts {
+  let facts = caFacts.get(ca);
+  if (facts === undefined) {
+    facts = {
+      publicKey: ca.publicKey,
+      pathLength: pathLengthLimit(ca.raw),
+      fingerprint: ca.fingerprint256.replaceAll(':', '').toLowerCase(),
+      validFrom: Date.parse(ca.validFrom),
+      validUntil: Date.parse(ca.validTo),
+    };
+    caFacts.set(ca, facts);
+  }
+  return facts;
 }
 
 /** A presented certificate that could be an intermediate, or nothing (unparseable, not a CA). */
@@ -213,23 +236,8 @@ function parseCa(der: Uint8Array): X509Certificate[] {
   }
 }
 
-/** Path length limits of CAs already read: the trusted ones live as long as the verifier, so a
- *  new device certificate costs no re-reading of them. */
-const pathLengths = new WeakMap<X509Certificate, number>();
-
-/** How many intermediate CAs may follow this CA in a path (basicConstraints pathLenConstraint). */
-function pathLengthOf(ca: X509Certificate): number {
-  let limit = pathLengths.get(ca);
-  if (limit === undefined) pathLengths.set(ca, (limit = pathLengthLimit(ca.raw)));
-  return limit;
-}
-
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function fingerprintOf(certificate: X509Certificate): string {
-  return certificate.fingerprint256.replaceAll(':', '').toLowerCase();
 }
 
 function oneLine(distinguishedName: string): string {

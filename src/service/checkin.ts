@@ -18,7 +18,7 @@ import {
 } from '../protocol/messages.ts';
 import { plistToJson, type PlistDict } from '../protocol/plist.ts';
 import { checkinEvent, type DeviceMessage } from '../events/drafts.ts';
-import type { EnrollmentStore } from '../storage/storage.ts';
+import type { AuthenticateRecord, EnrollmentStore } from '../storage/storage.ts';
 import type { Authorization } from './device-auth.ts';
 import { DeviceRequestError, emptyReply, plistReply, unknownEnrollment, type DeviceReply } from './device-reply.ts';
 
@@ -46,10 +46,19 @@ interface CheckinContext {
   declarative: DeclarativeCheckin;
   message: PlistDict;
   who: ResolvedEnrollment;
-  /** How the request's certificate was admitted; null when identity checks are off. */
-  authorization: Authorization | null;
+  /** Stores an Authenticate (see `Authenticate`). */
+  authenticate: Authenticate;
   at: string;
 }
+
+/**
+ * Stores the Authenticate `write` makes of how the request's certificate is admitted (null when
+ * identity checks are off), the admission decided and applied in the same storage step; throws a
+ * 403, having stored nothing, when the certificate may not speak for the device.
+ */
+export type Authenticate = (
+  write: (authorization: Authorization | null) => AuthenticateRecord,
+) => Promise<{ created: boolean; authorization: Authorization | null }>;
 
 export type Handler = (ctx: CheckinContext) => Promise<DeviceReply>;
 
@@ -58,7 +67,7 @@ const handlers: Record<string, Handler> = {
     const msg = parse(authenticateSchema, ctx.message);
     const who = deviceChannelOnly(ctx, 'Authenticate');
     const { MessageType: _type, ...facts } = plistToJson(ctx.message) as Record<string, unknown>;
-    const { created } = await ctx.storage.authenticate({
+    const { created, authorization } = await ctx.authenticate((authorization) => ({
       id: who.id,
       type: who.type,
       serialNumber: msg.SerialNumber ?? null,
@@ -67,21 +76,18 @@ const handlers: Record<string, Handler> = {
       facts,
       topic: msg.Topic ?? null,
       // A profile replacement re-enrolls a managed device: what the admin queued still applies.
-      keepPendingCommands: ctx.authorization === 'renewal',
+      keepPendingCommands: authorization === 'renewal',
       at: ctx.at,
       event: checkinEvent(ctx.device),
-    });
-    const outcome = created ? 'new enrollment' : ctx.authorization === 'renewal' ? 're-enrolled with a renewed identity' : 'enrollment reset';
+    }));
+    const outcome = created ? 'new enrollment' : authorization === 'renewal' ? 're-enrolled with a renewed identity' : 'enrollment reset';
     return emptyReply({ enrollmentId: who.id, message: 'Authenticate', outcome });
   },
 
   async TokenUpdate(ctx) {
     const msg = parse(tokenUpdateSchema, ctx.message);
     const who = ctx.who;
-    // The first TokenUpdate after Authenticate (or of a new user channel) makes the channel
-    // reachable, with none of its declarations on the device yet.
-    const before = await ctx.storage.getEnrollment(who.id);
-    const known = await ctx.storage.tokenUpdate({
+    const outcome = await ctx.storage.tokenUpdate({
       ...who,
       userId: msg.UserID ?? msg.EnrollmentUserID ?? null,
       userShortName: msg.UserShortName ?? null,
@@ -94,8 +100,10 @@ const handlers: Record<string, Handler> = {
       at: ctx.at,
       event: checkinEvent(ctx.device),
     });
-    if (!known) throw unknownEnrollment(who, 'TokenUpdate');
-    if (before?.state !== 'enrolled') await ctx.declarative.enrolled(who.id);
+    if (outcome === 'unknown') throw unknownEnrollment(who, 'TokenUpdate');
+    // The first TokenUpdate after Authenticate (or of a new user channel) makes the channel
+    // reachable, with none of its declarations on the device yet.
+    if (outcome === 'newly-enrolled') await ctx.declarative.enrolled(who.id);
     return emptyReply({ enrollmentId: who.id, message: 'TokenUpdate', outcome: 'enrolled' });
   },
 

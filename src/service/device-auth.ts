@@ -18,7 +18,7 @@
 // and then revoked is refused in every case.
 import { IdentityError, subjectCommonNames, type DeviceIdentity, type IdentityVerifier } from '../identity/index.ts';
 import type { ResolvedEnrollment } from '../protocol/enrollment-id.ts';
-import type { AdmissionChange, AdmissionFacts, IdentityStore } from '../storage/storage.ts';
+import type { AdmissionChange, AdmissionFacts, AuthenticateRecord, EnrollmentStore, IdentityBinding, IdentityStore } from '../storage/storage.ts';
 import { BindingCache } from './binding-cache.ts';
 import { DeviceRequestError, type IdentityRefusal } from './device-reply.ts';
 
@@ -53,6 +53,9 @@ export interface Admission {
 
 const BOUND: Admission = { authorization: 'bound', undo: async () => {} };
 
+/** The Authenticate an admission writes, made once its authorization is known (checkin.ts). */
+export type AuthenticateWrite = (authorization: Authorization) => AuthenticateRecord;
+
 /** An admission decision: `authorization` when admitted, `refusal` (and its kind) when not. */
 type Decision = AdmissionChange &
   ({ authorization: Authorization; renewalBefore: string | null } | { refusal: string; kind: IdentityRefusal });
@@ -66,7 +69,7 @@ export class DeviceAuth {
 
   constructor(
     private readonly verifier: IdentityVerifier,
-    private readonly storage: IdentityStore,
+    private readonly storage: IdentityStore & Pick<EnrollmentStore, 'authenticate'>,
     private readonly options: DeviceAuthOptions,
   ) {
     this.bindings = new BindingCache(options.bindingCacheMs);
@@ -96,30 +99,52 @@ export class DeviceAuth {
    * Step 2, once the body says which enrollment it speaks for: may this certificate speak for it?
    * Binds a new certificate when one of the cases above holds, deciding and binding in one atomic
    * storage step; throws a 403 when it may not. The returned admission undoes what it changed if
-   * the request then fails.
+   * the request then fails. For every message but Authenticate (see `authenticate`).
    */
-  async admit(identity: DeviceIdentity, who: ResolvedEnrollment, authenticate: boolean, now: Date): Promise<Admission> {
-    const { fingerprint } = identity;
-    // Nearly every request comes from a certificate bound long ago: a cached or plain read.
-    if (this.bindings.get(fingerprint, now) === who.deviceId) return BOUND;
+  async admit(identity: DeviceIdentity, who: ResolvedEnrollment, now: Date): Promise<Admission> {
+    if (await this.isBound(identity, who, now)) return BOUND;
+    const binding = bindingOf(identity, who, now);
+    const decision = await this.storage.admitIdentity(binding, (facts) => this.decide(facts, identity, who.deviceId, false, binding.boundAt));
+    return this.admitted(decision, identity.fingerprint, who, now);
+  }
+
+  /**
+   * Step 2 for an Authenticate, together with its write: as `admit`, but a certificate still to
+   * be bound is decided, bound and the Authenticate `write` makes of its authorization stored in
+   * one storage step, so enrolling with a new certificate costs one commit. Throws a 403 (having
+   * written nothing) when the certificate may not speak for the device.
+   */
+  async authenticate(identity: DeviceIdentity, who: ResolvedEnrollment, now: Date, write: AuthenticateWrite): Promise<{ admission: Admission; created: boolean }> {
+    if (this.bindings.get(identity.fingerprint, now) === who.deviceId) return { admission: BOUND, ...(await this.storage.authenticate(write('bound'))) };
+    // No read of the binding first: an Authenticate writes anyway, and the admission's own reads
+    // find a bound certificate as well.
+    const binding = bindingOf(identity, who, now);
+    const { decision, created } = await this.storage.admitAuthenticate(
+      binding,
+      (facts) => this.decide(facts, identity, who.deviceId, true, binding.boundAt),
+      (d) => ('refusal' in d ? null : write(d.authorization)),
+    );
+    return { admission: this.admitted(decision, identity.fingerprint, who, now), created: created! };
+  }
+
+  /** Whether the certificate is already bound to this device (nearly every request: a cached or
+   *  plain read); throws a 403 when it is bound to another. */
+  private async isBound({ fingerprint }: DeviceIdentity, who: ResolvedEnrollment, now: Date): Promise<boolean> {
+    if (this.bindings.get(fingerprint, now) === who.deviceId) return true;
     const bound = await this.storage.getIdentityBinding(fingerprint);
     if (bound?.deviceId === who.deviceId) {
       this.bindings.set(fingerprint, who.deviceId, now);
-      return BOUND;
+      return true;
     }
     if (bound !== undefined) throw this.refuse(`certificate is bound to another enrollment (${bound.deviceId})`, 'bound-elsewhere', who);
+    return false;
+  }
 
-    const at = now.toISOString();
-    const binding = {
-      fingerprint,
-      deviceId: who.deviceId,
-      subject: identity.subject,
-      notAfter: identity.notAfter.toISOString(),
-      boundAt: at,
-      anchor: identity.anchor,
-    };
-    const decision = await this.storage.admitIdentity(binding, (facts) => this.decide(facts, identity, who.deviceId, authenticate, at));
+  /** The admission a stored decision makes, or its refusal (thrown). */
+  private admitted(decision: Decision, fingerprint: string, who: ResolvedEnrollment, now: Date): Admission {
     if ('refusal' in decision) throw this.refuse(decision.refusal, decision.kind, who);
+    // The device's next request (a TokenUpdate right after Authenticate) need not read it back.
+    this.bindings.set(fingerprint, who.deviceId, now);
     return {
       authorization: decision.authorization,
       undo: async () => {
@@ -141,7 +166,7 @@ export class DeviceAuth {
     // A certificate Aspen revoked is refused like one it never issued (its binding went with it).
     if (facts.revoked) return refusal('certificate was revoked', 'revoked');
     if (facts.boundTo === deviceId) return admit('bound');
-    if (facts.boundTo !== undefined) return refusal(`certificate was just bound to another enrollment (${facts.boundTo})`, 'bound-elsewhere');
+    if (facts.boundTo !== undefined) return refusal(`certificate is bound to another enrollment (${facts.boundTo})`, 'bound-elsewhere');
     if (facts.deviceBindings.length === 0) return admit('first-use');
     const device = facts.device;
     if (authenticate) {
@@ -192,4 +217,16 @@ export class DeviceAuth {
   private refuse(reason: string, refusal: IdentityRefusal, who: ResolvedEnrollment): DeviceRequestError {
     return new DeviceRequestError(403, `device identity refused: ${reason}`, { enrollmentId: who.id, refusal });
   }
+}
+
+/** The binding a new certificate would get (bound now). */
+function bindingOf(identity: DeviceIdentity, who: ResolvedEnrollment, now: Date): IdentityBinding {
+  return {
+    fingerprint: identity.fingerprint,
+    deviceId: who.deviceId,
+    subject: identity.subject,
+    notAfter: identity.notAfter.toISOString(),
+    boundAt: now.toISOString(),
+    anchor: identity.anchor,
+  };
 }

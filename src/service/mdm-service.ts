@@ -4,7 +4,9 @@
 // Order matters: the identity is checked on the raw bytes before anything is parsed, and whether
 // it may speak for the enrollment is decided before anything is changed, so a refused request
 // changes nothing. A newly admitted certificate is bound before the request runs and unbound if it
-// fails, so no crash can leave the request's effect without the binding that admitted it.
+// fails, so no crash can leave the request's effect without the binding that admitted it; at
+// Authenticate (where new certificates normally arrive) the binding and the Authenticate are one
+// storage step, committed together.
 //
 // The service takes the storage roles it uses: check-ins and the command loop.
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
@@ -13,12 +15,15 @@ import { decodePlistDictYielding, PlistError, type PlistDict } from '../protocol
 import { identityRefused, type DeviceMessage } from '../events/drafts.ts';
 import type { EventStore } from '../storage/events.ts';
 import type { CommandStore, EnrollmentStore } from '../storage/storage.ts';
-import { checkinHandler, type CheckinOptions, type DeclarativeCheckin } from './checkin.ts';
+import { checkinHandler, type Authenticate, type CheckinOptions, type DeclarativeCheckin } from './checkin.ts';
 import { handleReport, type ResultHook } from './command-loop.ts';
-import type { Authorization, DeviceAuth, DeviceCredentials } from './device-auth.ts';
+import type { Admission, DeviceAuth, DeviceCredentials } from './device-auth.ts';
 import { DeviceRequestError, type DeviceReply } from './device-reply.ts';
 
 export type MdmServiceOptions = CheckinOptions;
+
+/** An Authenticate not yet admitted: nothing to undo. */
+const NOTHING_ADMITTED: Admission = { authorization: 'bound', undo: async () => {} };
 
 /** Asks for a channel to be pushed again later (see command-loop.ts on NotNow). */
 export type RepushScheduler = (enrollmentId: string) => Promise<void>;
@@ -41,9 +46,9 @@ export class MdmService {
 
   /** A check-in (MessageType) message. */
   async checkin(body: Uint8Array, credentials: DeviceCredentials, params: UrlParams = {}): Promise<DeviceReply> {
-    return this.handle(body, credentials, params, 'checkin', async (device, authorization) => {
+    return this.handle(body, credentials, params, 'checkin', async (device, authenticate) => {
       const handler = checkinHandler(device.message);
-      return handler({ storage: this.storage, options: this.options, declarative: this.declarative, device, message: device.message, who: device.who, authorization, at: device.at });
+      return handler({ storage: this.storage, options: this.options, declarative: this.declarative, device, message: device.message, who: device.who, authenticate, at: device.at });
     });
   }
 
@@ -61,7 +66,7 @@ export class MdmService {
     credentials: DeviceCredentials,
     params: UrlParams,
     kind: 'checkin' | 'report',
-    run: (device: DeviceMessage, authorization: Authorization | null) => Promise<DeviceReply>,
+    run: (device: DeviceMessage, authenticate: Authenticate) => Promise<DeviceReply>,
   ): Promise<DeviceReply> {
     const now = this.now();
     const at = now.toISOString();
@@ -71,12 +76,22 @@ export class MdmService {
     checkKind(message, kind);
     const who = resolve(message);
     const device: DeviceMessage = { who, raw: body, message, params, at };
-    if (auth === null || identity === null) return run(device, null);
+    if (auth === null || identity === null) {
+      return run(device, async (write) => ({ ...(await this.storage.authenticate(write(null))), authorization: null }));
+    }
 
-    const admission = await this.refusalsRecorded(who, at, () => auth.admit(identity, who, message.MessageType === 'Authenticate', now));
+    // An Authenticate is admitted in its own write (one commit for both, see device-auth.ts);
+    // every other message before it runs.
+    let admission: Admission = NOTHING_ADMITTED;
+    if (message.MessageType !== 'Authenticate') admission = await this.refusalsRecorded(who, at, () => auth.admit(identity, who, now));
+    const authenticate: Authenticate = async (write) => {
+      const done = await this.refusalsRecorded(who, at, () => auth.authenticate(identity, who, now, write));
+      admission = done.admission;
+      return { created: done.created, authorization: admission.authorization };
+    };
     let reply: DeviceReply;
     try {
-      reply = await run(device, admission.authorization);
+      reply = await run(device, authenticate);
     } catch (err) {
       await admission.undo();
       throw err;

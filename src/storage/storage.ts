@@ -150,6 +150,10 @@ export interface TokenUpdateRecord {
   event?: EventDraft;
 }
 
+/** What a TokenUpdate found: the channel newly enrolled (its first TokenUpdate since
+ *  Authenticate, or a new user channel), already enrolled (a token refresh), or unknown. */
+export type TokenUpdateOutcome = 'newly-enrolled' | 'already-enrolled' | 'unknown';
+
 /** Command states: the first two are pending (in the queue), the rest are final. `notnow` means
  *  deferred by the device in its current session; the next session (Idle) re-queues it. */
 export const TARGET_STATES = ['queued', 'notnow', 'acknowledged', 'error', 'commandformaterror', 'cancelled'] as const;
@@ -353,8 +357,9 @@ export interface EnrollmentStore {
    *  Says whether the enrollment is new. */
   authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }>;
   /** Stores push credentials and marks the channel enrolled. A user channel is created here.
-   *  Returns false when the device channel is unknown. */
-  tokenUpdate(rec: TokenUpdateRecord): Promise<boolean>;
+   *  Says whether the channel was enrolled before it (read in the same step, so the caller need
+   *  not read the enrollment first); `unknown` when the device channel is unknown. */
+  tokenUpdate(rec: TokenUpdateRecord): Promise<TokenUpdateOutcome>;
   /** Marks the channel checked out (for the device channel, its user channels too). */
   checkOut(id: string, at: string, event?: EventDraft): Promise<boolean>;
   /** Escrows (or with null, deletes) the device's bootstrap token. */
@@ -420,6 +425,18 @@ export interface IdentityStore {
    * issued also records the device on it (IssuedIdentity.deviceId). Returns what `decide` returned.
    */
   admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D>;
+  /**
+   * admitIdentity for an Authenticate: when the decision admits the certificate, the Authenticate
+   * `record` makes of it is written in the same atomic step (as EnrollmentStore.authenticate
+   * writes it), so enrolling with a new certificate costs one commit, not two. `record` returns
+   * null for a refusal, which writes nothing. Returns the decision, with whether the enrollment
+   * is new when it was written.
+   */
+  admitAuthenticate<D extends AdmissionChange>(
+    binding: IdentityBinding,
+    decide: (facts: AdmissionFacts) => D,
+    record: (decision: D) => AuthenticateRecord | null,
+  ): Promise<{ decision: D; created?: boolean }>;
   listIdentityBindings(deviceId: string): Promise<IdentityBinding[]>;
   /** Opens (until a time) or closes (null) the window for a new certificate at Authenticate. */
   setIdentityRenewal(deviceId: string, until: string | null): Promise<void>;

@@ -120,6 +120,11 @@ describe('device identity', () => {
         /not bound to this enrollment/,
       ],
       [
+        "another device's bound certificate sending an Authenticate for this UDID",
+        () => signed({ MessageType: 'Authenticate', UDID: 'UDID-A', Topic: TOPIC }, certs.b),
+        /bound to another enrollment/,
+      ],
+      [
         'a fresh certificate sending a TokenUpdate for a bound UDID',
         () => signed(tokenUpdate({ UDID: 'UDID-A' }, { PushMagic: 'HIJACKED' }), certs.fresh),
         /not bound to this enrollment/,
@@ -141,6 +146,13 @@ describe('device identity', () => {
         await server.aspen.storage.cancelPending('UDID-A', null, new Date().toISOString());
       });
     }
+
+    it('binds nothing for a new certificate whose Authenticate is refused as bad input', async () => {
+      const before = await snapshot();
+      const res = await signed({ MessageType: 'Authenticate', UDID: 'UDID-NEW-BAD', UserID: 'USER-X', Topic: TOPIC }, certs.fresh2);
+      assert.equal(res.status, 400, res.text());
+      assert.equal(await snapshot(), before);
+    });
 
     it("lets a user channel speak with its device's certificate", async () => {
       const res = await signed(tokenUpdate({ UDID: 'UDID-A', UserID: 'USER-A', UserLongName: 'A', UserShortName: 'a' }), certs.a);

@@ -6,6 +6,7 @@ import type { EventDraft, WebhookEndpoint } from '../../src/storage/events.ts';
 import {
   DuplicateCommandError,
   type AdmissionFacts,
+  type AuthenticateRecord,
   type IdentityBinding,
   type Storage,
   type TokenUpdateRecord,
@@ -59,7 +60,7 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
 
     async function enrolled(id: string): Promise<void> {
       await s.authenticate({ id, type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: { Model: 'x' }, topic: 't', keepPendingCommands: false, at: AT });
-      assert.equal(await s.tokenUpdate(tokenUpdate(id)), true);
+      assert.equal(await s.tokenUpdate(tokenUpdate(id)), 'newly-enrolled');
     }
     const cmd = (uuid: string) => ({ uuid, requestType: 'ProfileList', payload: bytes(`<${uuid}>`) });
 
@@ -73,7 +74,7 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal(e?.osVersion, '18.0');
       assert.deepEqual(e?.facts, { Model: 'iPad' });
       assert.equal(e?.firstSeenAt, AT);
-      assert.equal(await s.tokenUpdate(tokenUpdate('D1', { unlockToken: bytes('unlock'), at: LATER })), true);
+      assert.equal(await s.tokenUpdate(tokenUpdate('D1', { unlockToken: bytes('unlock'), at: LATER })), 'newly-enrolled');
       e = await s.getEnrollment('D1');
       assert.equal(e?.state, 'enrolled');
       assert.equal(e?.pushMagic, 'magic');
@@ -84,23 +85,24 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
     });
 
     it('never erases an UnlockToken with a TokenUpdate that has none', async () => {
-      await s.tokenUpdate(tokenUpdate('D1', { pushMagic: 'magic-2' }));
+      assert.equal(await s.tokenUpdate(tokenUpdate('D1', { pushMagic: 'magic-2' })), 'already-enrolled');
       const e = await s.getEnrollment('D1');
       assert.equal(e?.hasUnlockToken, true);
       assert.equal(e?.pushMagic, 'magic-2');
     });
 
     it('refuses a TokenUpdate for an unknown device, and a user channel of one', async () => {
-      assert.equal(await s.tokenUpdate(tokenUpdate('NOPE')), false);
+      assert.equal(await s.tokenUpdate(tokenUpdate('NOPE')), 'unknown');
       const user = tokenUpdate('NOPE:U', { deviceId: 'NOPE', channel: 'user', type: 'user', userId: 'U' });
-      assert.equal(await s.tokenUpdate(user), false);
+      assert.equal(await s.tokenUpdate(user), 'unknown');
       assert.equal(await s.getEnrollment('NOPE:U'), undefined);
     });
 
     it('creates user channels at their TokenUpdate and checks them out with the device', async () => {
       await enrolled('D2');
       const user = tokenUpdate('D2:U', { deviceId: 'D2', channel: 'user', type: 'user', userId: 'U', userShortName: 'u' });
-      assert.equal(await s.tokenUpdate(user), true);
+      assert.equal(await s.tokenUpdate(user), 'newly-enrolled');
+      assert.equal(await s.tokenUpdate(user), 'already-enrolled');
       assert.equal((await s.getEnrollment('D2:U'))?.state, 'enrolled');
       assert.equal(await s.checkOut('D2', LATER), true);
       assert.equal((await s.getEnrollment('D2'))?.state, 'checked-out');
@@ -329,6 +331,35 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.equal((await s.getIdentityBinding('f1'))?.deviceId, 'OTHER', 'free again');
     });
 
+    it('admits a new certificate and writes its Authenticate in one step, and writes neither when refused', async () => {
+      const binding: IdentityBinding = { fingerprint: 'aa-1', deviceId: 'AA-1', subject: 'CN=x', notAfter: LATER, boundAt: AT, anchor: 'ca-1' };
+      const record = (keep: boolean): AuthenticateRecord => ({ id: 'AA-1', type: 'device', serialNumber: 'SN-AA', platform: 'iOS', osVersion: '18.0', facts: {}, topic: 't', keepPendingCommands: keep, at: AT });
+      const seen: AdmissionFacts[] = [];
+      const admitted = await s.admitAuthenticate(binding, (f) => (seen.push(f), { ...firstUse(f), label: 'mine' }), (d) => (d.bind ? record(false) : null));
+      assert.deepEqual(admitted, { decision: { bind: true, consumeRenewal: false, label: 'mine' }, created: true });
+      assert.equal(seen[0]!.device, undefined, 'decided before the enrollment existed');
+      assert.deepEqual(await s.getIdentityBinding('aa-1'), binding);
+      assert.equal((await s.getEnrollment('AA-1'))?.serialNumber, 'SN-AA');
+
+      // A second certificate for the enrolled device is refused: no binding, no Authenticate.
+      await s.tokenUpdate(tokenUpdate('AA-1'));
+      const refused = await s.admitAuthenticate({ ...binding, fingerprint: 'aa-2' }, firstUse, (d) => (d.bind ? record(false) : null));
+      assert.deepEqual(refused, { decision: { bind: false, consumeRenewal: false } });
+      assert.equal(await s.getIdentityBinding('aa-2'), undefined);
+      assert.equal((await s.getEnrollment('AA-1'))?.state, 'enrolled', 'the enrollment is not reset');
+
+      // A renewal: bound, the window used up, and the Authenticate written with it.
+      await s.enqueue(cmd('aa-cmd'), ['AA-1'], AT);
+      await s.setIdentityRenewal('AA-1', LATER);
+      const renewal = (f: AdmissionFacts) => ({ bind: true, consumeRenewal: f.device?.identityRenewalUntil === LATER });
+      const renewed = await s.admitAuthenticate({ ...binding, fingerprint: 'aa-3' }, renewal, (d) => record(d.consumeRenewal));
+      assert.deepEqual(renewed, { decision: { bind: true, consumeRenewal: true }, created: false });
+      const reset = await s.getEnrollment('AA-1');
+      assert.equal(reset?.state, 'authenticated');
+      assert.equal(reset?.identityRenewalUntil, null);
+      assert.equal((await s.nextCommand('AA-1'))?.uuid, 'aa-cmd', 'kept, as the record asked');
+    });
+
     it('schedules, claims, coalesces and finishes background jobs', async () => {
       const at = (minutes: number) => new Date(Date.parse(AT) + minutes * 60_000).toISOString();
       await s.scheduleJob({ key: 'j:a', kind: 'a', payload: { n: 1 }, runAt: at(10) });
@@ -443,7 +474,7 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
         assert.equal(await s.checkOut('EV-2', LATER, checkout), true);
         assert.ok(await s.events.getEvent(checkout.id));
         const tokens = draft('mdm.TokenUpdate', 'EV-2');
-        assert.equal(await s.tokenUpdate(tokenUpdate('EV-2', { event: tokens })), true);
+        assert.equal(await s.tokenUpdate(tokenUpdate('EV-2', { event: tokens })), 'newly-enrolled');
         assert.ok(await s.events.getEvent(tokens.id));
       });
 
@@ -534,6 +565,22 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
           const both = await Promise.all([s.admitIdentity(binding('a'), firstUse), t.admitIdentity(binding('b'), firstUse)]);
           assert.equal(both.filter((d) => d.bind).length, 1, `round ${i}: ${JSON.stringify(both)}`);
           assert.equal((await s.listIdentityBindings(device)).length, 1);
+        }
+      });
+
+      it('two first Authenticates with different certificates, each with its write: one binds and authenticates', async () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          const device = `RACE-AA-${i}`;
+          const binding = (f: string): IdentityBinding => ({ fingerprint: `${device}-${f}`, deviceId: device, subject: 'CN=x', notAfter: LATER, boundAt: AT, anchor: null });
+          const record = (serial: string): AuthenticateRecord => ({ id: device, type: 'device', serialNumber: serial, platform: null, osVersion: null, facts: {}, topic: null, keepPendingCommands: false, at: AT });
+          const both = await Promise.all([
+            s.admitAuthenticate(binding('a'), firstUse, (d) => (d.bind ? record('a') : null)),
+            t.admitAuthenticate(binding('b'), firstUse, (d) => (d.bind ? record('b') : null)),
+          ]);
+          const winners = both.filter((r) => r.decision.bind);
+          assert.equal(winners.length, 1, `round ${i}: ${JSON.stringify(both)}`);
+          const [bound] = await s.listIdentityBindings(device);
+          assert.equal((await s.getEnrollment(device))?.serialNumber, bound!.fingerprint.slice(-1), 'the Authenticate written is the one admitted');
         }
       });
 

@@ -65,7 +65,7 @@ export function issuanceContract(name: string, open: () => Promise<BackendUnderT
 
     async function enrolled(id: string): Promise<void> {
       await s.authenticate({ id, type: 'device', serialNumber: null, platform: 'iOS', osVersion: '18.1', facts: {}, topic: 't', keepPendingCommands: false, at: AT });
-      assert.equal(await s.tokenUpdate(tokenUpdate(id, { at: AT })), true);
+      assert.equal(await s.tokenUpdate(tokenUpdate(id, { at: AT })), 'newly-enrolled');
     }
 
     /** An identity issued through a fresh invite and bound to `deviceId` (as its Authenticate would). */

@@ -38,6 +38,7 @@ import {
   type StorageStats,
   type StoredPushCertificate,
   type TargetState,
+  type TokenUpdateOutcome,
   type TokenUpdateRecord,
 } from '../storage.ts';
 import {
@@ -163,12 +164,17 @@ export class PostgresStorage implements Storage {
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
+    return this.authenticated(this.pool, rec);
+  }
+
+  /** authenticate's statement, on the pool or inside a transaction. */
+  private async authenticated(db: Pool | PoolClient, rec: AuthenticateRecord): Promise<{ created: boolean }> {
     // One statement: the upsert (xmax = 0 marks a row it inserted), the user channels' reset and,
     // unless kept, the cancelling of every pending command of the device and its users.
     const values: unknown[] = [rec.id, rec.type, rec.serialNumber, rec.platform, rec.osVersion, JSON.stringify(rec.facts), rec.topic, rec.at, rec.keepPendingCommands];
     const event = rec.event ? `, ${eventCtes(rec.event, binder(values))}` : '';
-    const row = await this.one<{ created: boolean }>(
-      `WITH up AS (
+    const result = await db.query<{ created: boolean }>({
+      text: `WITH up AS (
         INSERT INTO enrollments (id, device_id, channel, type, state, serial_number, platform, os_version,
           facts, topic, first_seen_at, last_seen_at, last_status, authenticated_at)
         VALUES ($1, $1, 'device', $2, 'authenticated', $3, $4, $5, $6, $7, $8, $8, 'Authenticate', $8)
@@ -186,27 +192,31 @@ export class PostgresStorage implements Storage {
       )${event}
       SELECT created FROM up`,
       values,
-      rec.event ? 'authenticate+event' : 'authenticate',
-    );
-    return { created: row!.created };
+      name: rec.event ? 'authenticate+event' : 'authenticate',
+    });
+    return { created: result.rows[0]!.created };
   }
 
-  async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
+  async tokenUpdate(rec: TokenUpdateRecord): Promise<TokenUpdateOutcome> {
+    // `was`: the channel's state before this statement (a subquery sees the statement's snapshot,
+    // not its own change); NULL for a user channel it creates.
+    const outcome = (rows: { was: string | null }[]): TokenUpdateOutcome =>
+      rows.length === 0 ? 'unknown' : rows[0]!.was === 'enrolled' ? 'already-enrolled' : 'newly-enrolled';
     if (rec.channel === 'device') {
-      const rows = await this.change(
+      const rows = await this.change<{ was: string | null }>(
         `UPDATE enrollments SET topic = $2, push_token = $3, push_magic = $4,
           unlock_token = COALESCE($5, unlock_token), awaiting_configuration = $6,
           state = 'enrolled', token_updated_at = $7, checked_out_at = NULL, push_token_invalid = false, apns_sandbox = false,
           last_seen_at = $7, last_status = 'TokenUpdate'
-        WHERE id = $1 AND channel = 'device' RETURNING 1`,
+        WHERE id = $1 AND channel = 'device' RETURNING (SELECT state FROM enrollments WHERE id = $1) AS was`,
         [rec.id, rec.topic, rec.pushToken, rec.pushMagic, rec.unlockToken, rec.awaitingConfiguration, rec.at],
         rec.event,
         'device-token-update',
       );
-      return rows.length === 1;
+      return outcome(rows);
     }
     // A user channel is created by its first TokenUpdate, provided its device channel exists.
-    const rows = await this.change(
+    const rows = await this.change<{ was: string | null }>(
       `INSERT INTO enrollments (id, device_id, channel, type, state, user_id, user_short_name,
         user_long_name, topic, push_token, push_magic, awaiting_configuration,
         first_seen_at, last_seen_at, last_status, token_updated_at)
@@ -219,12 +229,12 @@ export class PostgresStorage implements Storage {
         awaiting_configuration = excluded.awaiting_configuration,
         token_updated_at = excluded.token_updated_at, checked_out_at = NULL, push_token_invalid = false, apns_sandbox = false,
         last_seen_at = excluded.last_seen_at, last_status = 'TokenUpdate'
-      RETURNING 1`,
+      RETURNING (SELECT state FROM enrollments WHERE id = $1) AS was`,
       [rec.id, rec.deviceId, rec.type, rec.userId, rec.userShortName, rec.userLongName, rec.topic, rec.pushToken, rec.pushMagic, rec.awaitingConfiguration, rec.at],
       rec.event,
       'user-token-update',
     );
-    return rows.length === 1;
+    return outcome(rows);
   }
 
   async checkOut(id: string, at: string, event?: EventDraft): Promise<boolean> {
@@ -493,33 +503,48 @@ export class PostgresStorage implements Storage {
   }
 
   async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
+    return this.transaction((c) => this.admitted(c, binding, decide));
+  }
+
+  async admitAuthenticate<D extends AdmissionChange>(
+    binding: IdentityBinding,
+    decide: (facts: AdmissionFacts) => D,
+    record: (decision: D) => AuthenticateRecord | null,
+  ): Promise<{ decision: D; created?: boolean }> {
     return this.transaction(async (c) => {
-      await lockIdentity(c, binding.fingerprint, binding.deviceId);
-      const bound = await c.query<{ device_id: string }>('SELECT device_id FROM device_identities WHERE fingerprint = $1', [binding.fingerprint]);
-      const bindings = await c.query<IdentityRow>('SELECT * FROM device_identities WHERE device_id = $1 ORDER BY bound_at', [binding.deviceId]);
-      const device = await c.query<Pick<EnrollmentRow, 'state' | 'serial_number' | 'identity_renewal_until'>>(
-        'SELECT state, serial_number, identity_renewal_until FROM enrollments WHERE id = $1',
-        [binding.deviceId],
-      );
-      const revoked = await c.query('SELECT 1 FROM issued_identities WHERE fingerprint = $1 AND revoked_at IS NOT NULL', [binding.fingerprint]);
-      const d = device.rows[0];
-      const decision = decide({
-        boundTo: bound.rows[0]?.device_id,
-        deviceBindings: bindings.rows.map(toIdentityBinding),
-        device: d && { state: d.state, serialNumber: d.serial_number, identityRenewalUntil: d.identity_renewal_until },
-        revoked: revoked.rows.length > 0,
-      });
-      if (decision.bind) {
-        await c.query(
-          `INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at, anchor) VALUES ($1, $2, $3, $4, $5, $6)
-          ON CONFLICT (fingerprint) DO NOTHING`,
-          [binding.fingerprint, binding.deviceId, binding.subject, binding.notAfter, binding.boundAt, binding.anchor],
-        );
-        await c.query('UPDATE issued_identities SET device_id = $2 WHERE fingerprint = $1', [binding.fingerprint, binding.deviceId]);
-      }
-      if (decision.consumeRenewal) await c.query(`UPDATE enrollments SET identity_renewal_until = NULL WHERE id = $1`, [binding.deviceId]);
-      return decision;
+      const decision = await this.admitted(c, binding, decide);
+      const rec = record(decision);
+      return rec === null ? { decision } : { decision, ...(await this.authenticated(c, rec)) };
     });
+  }
+
+  /** admitIdentity's locks, reads and writes, inside the caller's transaction. */
+  private async admitted<D extends AdmissionChange>(c: PoolClient, binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
+    await lockIdentity(c, binding.fingerprint, binding.deviceId);
+    const bound = await c.query<{ device_id: string }>('SELECT device_id FROM device_identities WHERE fingerprint = $1', [binding.fingerprint]);
+    const bindings = await c.query<IdentityRow>('SELECT * FROM device_identities WHERE device_id = $1 ORDER BY bound_at', [binding.deviceId]);
+    const device = await c.query<Pick<EnrollmentRow, 'state' | 'serial_number' | 'identity_renewal_until'>>(
+      'SELECT state, serial_number, identity_renewal_until FROM enrollments WHERE id = $1',
+      [binding.deviceId],
+    );
+    const revoked = await c.query('SELECT 1 FROM issued_identities WHERE fingerprint = $1 AND revoked_at IS NOT NULL', [binding.fingerprint]);
+    const d = device.rows[0];
+    const decision = decide({
+      boundTo: bound.rows[0]?.device_id,
+      deviceBindings: bindings.rows.map(toIdentityBinding),
+      device: d && { state: d.state, serialNumber: d.serial_number, identityRenewalUntil: d.identity_renewal_until },
+      revoked: revoked.rows.length > 0,
+    });
+    if (decision.bind) {
+      await c.query(
+        `INSERT INTO device_identities (fingerprint, device_id, subject, not_after, bound_at, anchor) VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (fingerprint) DO NOTHING`,
+        [binding.fingerprint, binding.deviceId, binding.subject, binding.notAfter, binding.boundAt, binding.anchor],
+      );
+      await c.query('UPDATE issued_identities SET device_id = $2 WHERE fingerprint = $1', [binding.fingerprint, binding.deviceId]);
+    }
+    if (decision.consumeRenewal) await c.query(`UPDATE enrollments SET identity_renewal_until = NULL WHERE id = $1`, [binding.deviceId]);
+    return decision;
   }
 
   async listIdentityBindings(deviceId: string): Promise<IdentityBinding[]> {

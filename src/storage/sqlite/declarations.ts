@@ -325,7 +325,9 @@ function prepareStatements(db: Database) {
       )
       SELECT e.id, (SELECT json_group_array(set_name) FROM ddm_enrollment_sets WHERE enrollment_id = e.id) AS sets,
         s.status_items, s.declarations_token
-      FROM targets t JOIN enrollments e ON e.id = t.id LEFT JOIN ddm_enrollments s ON s.enrollment_id = e.id
+      -- CROSS JOIN keeps the targets outermost: with a plain JOIN SQLite scans every enrollment
+      -- and probes the targets, on every TokenUpdate of a new device.
+      FROM targets t CROSS JOIN enrollments e ON e.id = t.id LEFT JOIN ddm_enrollments s ON s.enrollment_id = e.id
       WHERE e.state = 'enrolled' AND e.awaiting_configuration = 0
       ORDER BY e.id`),
     enrollmentExists: db.prepare('SELECT 1 FROM enrollments WHERE id = ?'),

@@ -38,6 +38,7 @@ import {
   type Storage,
   type StorageStats,
   type TargetState,
+  type TokenUpdateOutcome,
   type TokenUpdateRecord,
 } from '../storage.ts';
 import type { EventDraft } from '../events.ts';
@@ -145,26 +146,29 @@ export class SqliteStorage implements Storage {
   }
 
   async authenticate(rec: AuthenticateRecord): Promise<{ created: boolean }> {
-    return this.writes.run(() => {
-      const created = this.stmt.enrollmentExists.get(rec.id) === undefined;
-      this.stmt.upsertAuthenticate.run({
-        id: rec.id,
-        type: rec.type,
-        serial: rec.serialNumber,
-        platform: rec.platform,
-        osVersion: rec.osVersion,
-        facts: JSON.stringify(rec.facts),
-        topic: rec.topic,
-        at: rec.at,
-      });
-      this.stmt.resetUserChannels.run({ deviceId: rec.id });
-      if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
-      this.event(rec.event);
-      return { created };
-    });
+    return this.writes.run(() => this.authenticated(rec));
   }
 
-  async tokenUpdate(rec: TokenUpdateRecord): Promise<boolean> {
+  /** authenticate's writes, inside the caller's transaction. */
+  private authenticated(rec: AuthenticateRecord): { created: boolean } {
+    const created = this.stmt.enrollmentExists.get(rec.id) === undefined;
+    this.stmt.upsertAuthenticate.run({
+      id: rec.id,
+      type: rec.type,
+      serial: rec.serialNumber,
+      platform: rec.platform,
+      osVersion: rec.osVersion,
+      facts: JSON.stringify(rec.facts),
+      topic: rec.topic,
+      at: rec.at,
+    });
+    this.stmt.resetUserChannels.run({ deviceId: rec.id });
+    if (!rec.keepPendingCommands) this.stmt.cancelPendingOfDevice.run({ deviceId: rec.id, at: rec.at });
+    this.event(rec.event);
+    return { created };
+  }
+
+  async tokenUpdate(rec: TokenUpdateRecord): Promise<TokenUpdateOutcome> {
     const params = {
       id: rec.id,
       deviceId: rec.deviceId,
@@ -179,15 +183,16 @@ export class SqliteStorage implements Storage {
       awaiting: rec.awaitingConfiguration ? 1 : 0,
       at: rec.at,
     };
-    return this.writes.run(() => {
+    return this.writes.run((): TokenUpdateOutcome => {
+      const before = this.stmt.enrollmentState.get(rec.id) as string | undefined;
       if (rec.channel === 'device') {
-        if (this.stmt.deviceTokenUpdate.run(params).changes === 0) return false;
+        if (before === undefined || this.stmt.deviceTokenUpdate.run(params).changes === 0) return 'unknown';
       } else {
-        if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return false;
+        if (this.stmt.enrollmentExists.get(rec.deviceId) === undefined) return 'unknown';
         this.stmt.upsertUserTokenUpdate.run(params);
       }
       this.event(rec.event);
-      return true;
+      return before === 'enrolled' ? 'already-enrolled' : 'newly-enrolled';
     });
   }
 
@@ -238,22 +243,37 @@ export class SqliteStorage implements Storage {
   }
 
   async admitIdentity<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): Promise<D> {
+    return this.writes.run(() => this.admitted(binding, decide));
+  }
+
+  async admitAuthenticate<D extends AdmissionChange>(
+    binding: IdentityBinding,
+    decide: (facts: AdmissionFacts) => D,
+    record: (decision: D) => AuthenticateRecord | null,
+  ): Promise<{ decision: D; created?: boolean }> {
     return this.writes.run(() => {
-      const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
-      const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
-      const decision = decide({
-        boundTo: bound?.device_id,
-        deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
-        device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
-        revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
-      });
-      if (decision.bind) {
-        this.stmt.bindIdentity.run(binding);
-        this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
-      }
-      if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
-      return decision;
+      const decision = this.admitted(binding, decide);
+      const rec = record(decision);
+      return rec === null ? { decision } : { decision, ...this.authenticated(rec) };
     });
+  }
+
+  /** admitIdentity's reads and writes, inside the caller's transaction. */
+  private admitted<D extends AdmissionChange>(binding: IdentityBinding, decide: (facts: AdmissionFacts) => D): D {
+    const bound = this.stmt.getIdentity.get(binding.fingerprint) as IdentityRow | undefined;
+    const device = this.stmt.getEnrollment.get(binding.deviceId) as EnrollmentRow | undefined;
+    const decision = decide({
+      boundTo: bound?.device_id,
+      deviceBindings: (this.stmt.listIdentities.all(binding.deviceId) as IdentityRow[]).map(toIdentityBinding),
+      device: device && { state: device.state, serialNumber: device.serial_number, identityRenewalUntil: device.identity_renewal_until },
+      revoked: this.stmt.issuedRevoked.get(binding.fingerprint) !== undefined,
+    });
+    if (decision.bind) {
+      this.stmt.bindIdentity.run(binding);
+      this.stmt.issuedBoundTo.run({ fingerprint: binding.fingerprint, deviceId: binding.deviceId });
+    }
+    if (decision.consumeRenewal) this.stmt.setRenewal.run({ id: binding.deviceId, until: null });
+    return decision;
   }
 
   async identityAnchors(): Promise<{ anchor: string | null; devices: number }[]> {
@@ -611,6 +631,7 @@ function prepareStatements(db: Database) {
       UPDATE command_targets SET state = 'cancelled', updated_at = @at
       WHERE ${PENDING} AND enrollment_id IN (SELECT id FROM enrollments WHERE device_id = @deviceId)`),
     enrollmentExists: db.prepare('SELECT 1 FROM enrollments WHERE id = ?'),
+    enrollmentState: db.prepare('SELECT state FROM enrollments WHERE id = ?').pluck(),
     deviceTokenUpdate: db.prepare(`
       UPDATE enrollments SET topic = @topic, push_token = @token, push_magic = @magic,
         unlock_token = COALESCE(@unlock, unlock_token), awaiting_configuration = @awaiting,
