@@ -1,0 +1,13 @@
+// The decoder thread of plist-decoder.ts: reads the bodies it is sent, one answer per body.
+import { decodePlistDict, PlistError } from '../protocol/plist.ts';
+import type { DecodeAnswer, DecodeRequest } from './plist-decoder.ts';
+import { answerRequests } from './request-worker.ts';
+
+answerRequests<DecodeRequest, DecodeAnswer>(({ body, options }) => {
+  try {
+    return { dict: decodePlistDict(body, options) };
+  } catch (err) {
+    if (err instanceof PlistError) return { refused: { reason: err.reason, ...(err.keyPath === undefined ? {} : { keyPath: err.keyPath }) } };
+    throw err;
+  }
+});
