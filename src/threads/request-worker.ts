@@ -4,6 +4,8 @@
 // on the first request and kept while the server runs; it holds the process open only while it
 // has work. A worker that fails fails what it was given (the caller answers 5xx); the next request
 // starts a new one.
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 
 interface Request<T> {
@@ -91,4 +93,24 @@ export function answerRequests<Req, Res>(handle: (body: Req) => Res | Promise<Re
         },
       );
   });
+}
+
+/** How much lower than the process a background thread runs (nice levels; 19 is the lowest). */
+const BACKGROUND_NICE = 10;
+
+/**
+ * In a worker module: lowers this thread's CPU priority, so that when the CPUs are busy the event
+ * loop's thread (every other device's request) goes first and this work takes what is left; on
+ * idle CPUs it runs at full speed. Only for threads that hold no lock the event loop's thread can
+ * wait on (a SQLite writer must not: the event loop would wait on a thread it starves). Linux
+ * only, where a thread id names one thread for setpriority(2); elsewhere, or if the system
+ * refuses, the thread keeps the process's priority.
+ */
+export function runInBackground(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    setPriority(tid, Math.min(19, getPriority(tid) + BACKGROUND_NICE));
+  } catch {
+    // Not Linux (no /proc/thread-self), or not allowed: nothing to undo.
+  }
 }
