@@ -10,13 +10,6 @@ import type { Phase, RunResult, RunSpec } from './protocol.ts';
 
 const MAX_ERROR_SAMPLES = 5;
 
-const makers = new WeakMap<Device, LargeResultMaker>();
-function makerFor(device: Device): LargeResultMaker {
-  let maker = makers.get(device);
-  if (maker === undefined) makers.set(device, (maker = new LargeResultMaker(device.credentials)));
-  return maker;
-}
-
 interface Answer {
   status: number;
   body: Buffer;
@@ -99,9 +92,8 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   const uploadLarge = async (device: Device, large: NonNullable<RunSpec['largeResults']>): Promise<void> => {
     const url = servers[0]!;
     // Each result is made while the one before is in flight, so that the next goes as soon as
-    // the last is answered. The maker's thread is the device's for the whole run: started in the
-    // warm-up round, not in a timed one.
-    const maker = makerFor(device);
+    // the last is answered.
+    const maker = new LargeResultMaker(device.credentials);
     const make = (uuid: string | undefined) => (uuid === undefined ? undefined : maker.make({ id: device.id, uuid, bytes: large.bytes, keys: large.keys }));
     let next = make(large.commands[0]);
     try {
@@ -115,8 +107,9 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
       }
       throw new Error(`${device.id}: its ${large.commands.length} commands ran out before the phase ended; queue more`);
     } finally {
-      // The one made for after the phase is not sent.
+      // A result made for nothing (the phase ended) fails as its thread stops: no one waits for it.
       next?.catch(() => undefined);
+      await maker.close();
     }
   };
   const uploading = (largeSender && spec.largeResults ? uploadLarge(largeSender, spec.largeResults) : Promise.resolve()).catch((err: unknown) => {

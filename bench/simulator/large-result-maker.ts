@@ -28,4 +28,8 @@ export class LargeResultMaker {
     const made = await this.#thread.request(request);
     return { body: Buffer.from(made.body.buffer, made.body.byteOffset, made.body.byteLength), signature: made.signature };
   }
+
+  close(): Promise<void> {
+    return this.#thread.close();
+  }
 }
