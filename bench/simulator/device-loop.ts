@@ -3,8 +3,7 @@
 // device uploads large results alongside, until the phase is done.
 import http from 'node:http';
 import { quantile } from '../stats.ts';
-import { CHECKIN_CONTENT_TYPE, commandPlist, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
-import { LargeResultMaker } from './large-result-maker.ts';
+import { CHECKIN_CONTENT_TYPE, commandPlist, largeResult, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
 import type { Device, SignedBody } from './fleet.ts';
 import type { Phase, RunResult, RunSpec } from './protocol.ts';
 
@@ -91,26 +90,14 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   /** Large results back to back, each answered by the next command, until the lanes are done. */
   const uploadLarge = async (device: Device, large: NonNullable<RunSpec['largeResults']>): Promise<void> => {
     const url = servers[0]!;
-    // Each result is made while the one before is in flight, so that the next goes as soon as
-    // the last is answered.
-    const maker = new LargeResultMaker(device.credentials);
-    const make = (uuid: string | undefined) => (uuid === undefined ? undefined : maker.make({ id: device.id, uuid, bytes: large.bytes, keys: large.keys }));
-    let next = make(large.commands[0]);
-    try {
-      let answer = await send(url, device.idle, REPORT_CONTENT_TYPE, largeLatencies);
-      for (const [i, uuid] of large.commands.entries()) {
-        expect(answer, uuid, `${device.id} large result ${i}`);
-        if (lanesDone) return;
-        const made = await next!;
-        next = make(large.commands[i + 1]);
-        answer = await send(url, made, REPORT_CONTENT_TYPE, largeLatencies);
-      }
-      throw new Error(`${device.id}: its ${large.commands.length} commands ran out before the phase ended; queue more`);
-    } finally {
-      // A result made for nothing (the phase ended) fails as its thread stops: no one waits for it.
-      next?.catch(() => undefined);
-      await maker.close();
+    let answer = await send(url, device.idle, REPORT_CONTENT_TYPE, largeLatencies);
+    for (const [i, uuid] of large.commands.entries()) {
+      expect(answer, uuid, `${device.id} large result ${i}`);
+      if (lanesDone) return;
+      const body = largeResult(device.id, uuid, large.bytes, large.keys);
+      answer = await send(url, { body, signature: device.sign(body) }, REPORT_CONTENT_TYPE, largeLatencies);
     }
+    throw new Error(`${device.id}: its ${large.commands.length} commands ran out before the phase ended; queue more`);
   };
   const uploading = (largeSender && spec.largeResults ? uploadLarge(largeSender, spec.largeResults) : Promise.resolve()).catch((err: unknown) => {
     errors += 1;

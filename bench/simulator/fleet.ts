@@ -26,9 +26,8 @@ export interface Device {
   idle: SignedBody;
   /** Keyed by command UUID. */
   acknowledged: Map<string, SignedBody>;
-  /** The certificate and key it signs with, for bodies made during a run (large results, made
-   *  on a thread of their own: large-result-maker.ts); undefined for an unsigned fleet. */
-  credentials: { certPem: string; keyPem: string } | undefined;
+  /** Signs a body made during a run (a large result); undefined for an unsigned fleet. */
+  sign(body: Buffer): string | undefined;
 }
 
 const KEY_POOL_SIZE = 8;
@@ -44,13 +43,11 @@ export function buildFleet(spec: FleetSpec): Device[] {
   const commands = Array.from({ length: spec.rounds }, (_, round) => roundCommands(round, spec.commandsPerRound)).flat();
   return spec.ids.map((id, index) => {
     let signer: MdmSigner | undefined;
-    let credentials: Device['credentials'];
     if (ca) {
       // The CN does not name the device: the server binds the certificate on first use.
       const key = keys[index % KEY_POOL_SIZE]!;
       const { certPem } = issueDeviceCertificate(ca, { commonName: 'Aspen bench device', publicKey: key.publicKey });
       signer = new MdmSigner(certPem, key.keyPem);
-      credentials = { certPem, keyPem: key.keyPem };
     }
     const signed = (body: Buffer): SignedBody => ({ body, signature: signer?.sign(body) });
     return {
@@ -59,7 +56,7 @@ export function buildFleet(spec: FleetSpec): Device[] {
       tokenUpdate: signed(bodies.tokenUpdate(id)),
       idle: signed(bodies.idle(id)),
       acknowledged: new Map(commands.map((uuid) => [uuid, signed(bodies.acknowledged(id, uuid))])),
-      credentials,
+      sign: (body: Buffer) => signer?.sign(body),
     };
   });
 }
