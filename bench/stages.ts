@@ -17,7 +17,8 @@ import { DeviceCertVerifier, deviceCaFromPem, IdentityVerifier, issueDeviceCerti
 import { Metrics } from '../src/observability/metrics.ts';
 import { reportSchema } from '../src/protocol/messages.ts';
 import { resolveEnrollment } from '../src/protocol/enrollment-id.ts';
-import { decodePlistDict, decodePlistDictYielding } from '../src/protocol/plist.ts';
+import { decodePlistDict } from '../src/protocol/plist.ts';
+import { decodeDeviceBody } from '../src/threads/plist-decoder.ts';
 import { handleReport } from '../src/service/command-loop.ts';
 import { SqliteStorage } from '../src/storage/sqlite/sqlite-storage.ts';
 import { MdmSigner } from '../test/helpers/mdm-signer.ts';
@@ -69,7 +70,7 @@ export async function measureStages(deviceCa: DeviceCaFiles): Promise<StageCosts
     const reportOptions = { onlyTopLevel: { except: ['ErrorChain', 'QueryResponses'] } };
     const parse = await perRequest(requests, async () => {
       for (const body of sample) {
-        const message = await decodePlistDictYielding(body, reportOptions);
+        const message = await decodeDeviceBody(body, reportOptions);
         reportSchema.parse(message);
         resolveEnrollment(message);
       }

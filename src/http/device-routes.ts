@@ -4,7 +4,8 @@
 // the service and back; the raw body bytes go to the service untouched.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodePlistDictYielding, PlistError } from '../protocol/plist.ts';
+import { PlistError } from '../protocol/plist.ts';
+import { decodeDeviceBody } from '../threads/plist-decoder.ts';
 import { DeviceRequestError, type DeviceReply, type RequestSummary } from '../service/device-reply.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { DeviceCredentials } from '../service/device-auth.ts';
@@ -145,7 +146,7 @@ async function isCheckin(request: FastifyRequest, body: Buffer): Promise<boolean
   const type = mediaType(request);
   if (type !== '') return type === CHECKIN_CONTENT_TYPE;
   try {
-    return (await decodePlistDictYielding(body, { onlyTopLevel: { except: [] } })).MessageType !== undefined;
+    return (await decodeDeviceBody(body, { onlyTopLevel: { except: [] } })).MessageType !== undefined;
   } catch (err) {
     if (err instanceof PlistError) return false;
     throw err;

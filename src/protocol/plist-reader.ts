@@ -6,9 +6,9 @@
 // 100,000 keys took 1,280–2,400 ms to parse with `plist`, holding the event loop the whole time
 // (plus 150–230 ms for the JSON view), and 3,000–5,000 nested dictionaries overflowed the stack in
 // the recursive walks after it. This reader builds the same report in 95–150 ms, or checks it while
-// building only its top level (what a report needs, see `onlyTopLevel`) in 35–55 ms, and hands the
-// event loop back between slices of that (see `step`). An Idle check-in takes 2–5 µs instead of
-// 30–90 µs. Having the reader also puts the other rules for device input in one place: the depth
+// building only its top level (what a report needs, see `onlyTopLevel`) in 35–55 ms (time the
+// server spends off the event loop's thread: src/threads/plist-decoder.ts). An Idle check-in takes
+// 2–5 µs instead of 30–90 µs. Having the reader also puts the other rules for device input in one place: the depth
 // limit, what counts as a readable <date>, and what is done with a value that is not
 // (`UnreadablePolicy`).
 //
@@ -93,13 +93,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 // Apple writes dates as UTC with whole seconds; fractions are tolerated.
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?Z$/;
 
-/** How many values are read between checks of the time budget in `read`. */
-const VALUES_PER_CHECK = 512;
-
-/**
- * Reads one XML plist document. Sliced into steps: `step(budgetMs)` reads until the document is
- * done or `budgetMs` have passed, so a caller can yield to the event loop between steps.
- */
+/** Reads one XML plist document, once. */
 export class PlistReader {
   #pos = 0;
   readonly #stack: Frame[] = [];
@@ -117,23 +111,10 @@ export class PlistReader {
     this.#prolog();
   }
 
-  get done(): boolean {
-    return this.#done;
-  }
-
-  /** The document's value, once `done`. */
-  get value(): PlistValue {
-    if (!this.#done || this.#root === undefined) throw new Error('plist not read yet');
-    return this.#root;
-  }
-
-  /** Reads on until done, or until `budgetMs` have passed (checked every few hundred values). */
-  step(budgetMs = Infinity): void {
-    const deadline = budgetMs === Infinity ? Infinity : performance.now() + budgetMs;
-    while (!this.#done) {
-      for (let i = 0; i < VALUES_PER_CHECK && !this.#done; i++) this.#next();
-      if (performance.now() >= deadline) return;
-    }
+  /** Reads the document to its end and returns its value. */
+  read(): PlistValue {
+    while (!this.#done) this.#next();
+    return this.#root!;
   }
 
   /** Everything before the root `<plist>` element, and the element itself. */

@@ -21,32 +21,14 @@ export type PlistDict = { [key: string]: PlistValue };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * Bodies up to this size are read in one go; larger ones, by `decodePlistDictYielding`, in slices
- * of `SLICE_MS` with the event loop free between them, so one large result (a Mac's
- * InstalledApplicationList) never holds up every other device's request for the whole parse.
- */
-const READ_IN_ONE_GO_BYTES = 64 * 1024;
-const SLICE_MS = 2;
-
 /** Parses an XML plist whose root must be a dictionary (every MDM message and command is one). */
 export function decodePlistDict(body: Uint8Array | string, options?: ReadOptions): PlistDict {
   return rootDict(decodePlist(body, options));
 }
 
-/** As `decodePlistDict`, but a large body is read in slices, yielding to the event loop between them. */
-export async function decodePlistDictYielding(body: Uint8Array | string, options?: ReadOptions): Promise<PlistDict> {
-  const reader = new PlistReader(text(body), options);
-  if (body.length <= READ_IN_ONE_GO_BYTES) reader.step();
-  else for (reader.step(SLICE_MS); !reader.done; reader.step(SLICE_MS)) await new Promise<void>((resolve) => setImmediate(resolve));
-  return rootDict(reader.value);
-}
-
 /** Parses an XML plist of any root type (a dictionary, an array, a string...). */
 export function decodePlist(body: Uint8Array | string, options?: ReadOptions): PlistValue {
-  const reader = new PlistReader(text(body), options);
-  reader.step();
-  return reader.value;
+  return new PlistReader(text(body), options).read();
 }
 
 function text(body: Uint8Array | string): string {

@@ -11,7 +11,8 @@
 // The service takes the storage roles it uses: check-ins and the command loop.
 import { resolveEnrollment, type ResolvedEnrollment } from '../protocol/enrollment-id.ts';
 import { installsMdmProfile } from '../protocol/command-envelope.ts';
-import { decodePlistDictYielding, PlistError, type PlistDict } from '../protocol/plist.ts';
+import { PlistError, type PlistDict } from '../protocol/plist.ts';
+import { decodeDeviceBody } from '../threads/plist-decoder.ts';
 import { identityRefused, type DeviceMessage } from '../events/drafts.ts';
 import type { EventStore } from '../storage/events.ts';
 import type { CommandStore, EnrollmentStore } from '../storage/storage.ts';
@@ -126,7 +127,7 @@ const REPORT_KEYS_BUILT = ['ErrorChain', 'QueryResponses'];
 
 async function decode(body: Uint8Array, kind: 'checkin' | 'report'): Promise<PlistDict> {
   try {
-    return await decodePlistDictYielding(body, kind === 'report' ? { onlyTopLevel: { except: REPORT_KEYS_BUILT } } : {});
+    return await decodeDeviceBody(body, kind === 'report' ? { onlyTopLevel: { except: REPORT_KEYS_BUILT } } : {});
   } catch (err) {
     if (err instanceof PlistError) throw new DeviceRequestError(400, err.message);
     throw err;

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, parse } from 'plist';
-import { decodePlistDict, decodePlistDictYielding, encodePlist, isDict, MAX_PLIST_DEPTH, PlistError, plistToJson, type PlistDict, type PlistValue } from '../../src/protocol/plist.ts';
+import { decodePlistDict, encodePlist, isDict, MAX_PLIST_DEPTH, PlistError, plistToJson, type PlistDict, type PlistValue } from '../../src/protocol/plist.ts';
 import { fixture, FIXTURES } from '../helpers/device.ts';
 
 const doc = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict>${inner}</dict></plist>`;
@@ -160,16 +160,6 @@ describe('plist codec', () => {
         else assert.deepEqual(decodePlistDict(body, topLevel), expected(full), body.slice(0, 200));
       }
     });
-  });
-
-  it('reads a large body in slices with the same result', async () => {
-    const entries = Array.from({ length: 20_000 }, (_, i) => `<key>K${i}</key><array><integer>${i}</integer><string>v${i}</string></array>`).join('');
-    const body = Buffer.from(doc(entries));
-    assert.ok(body.length > 64 * 1024);
-    const sliced = await decodePlistDictYielding(body);
-    assert.deepEqual(sliced, decodePlistDict(body));
-    assert.deepEqual(sliced.K19999, [19999, 'v19999']);
-    await assert.rejects(decodePlistDictYielding(Buffer.from(nested(MAX_PLIST_DEPTH + 1) + ' '.repeat(70_000))), PlistError);
   });
 
   for (const [name, body] of [
