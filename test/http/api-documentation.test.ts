@@ -10,6 +10,7 @@ import addFormats from 'ajv-formats';
 import Fastify from 'fastify';
 import { z } from 'zod';
 import { defineRoute, registerRoutes } from '../../src/http/admin/api-route.ts';
+import { lazySchemaCompilers } from '../../src/http/lazy-schema-compilers.ts';
 import { OTHER_ENDPOINTS } from '../../src/http/admin/docs-page.ts';
 import { ROUTE_EXAMPLES } from '../../src/http/admin/examples.ts';
 import { commandRegistry } from '../../src/protocol/commands/index.ts';
@@ -298,7 +299,8 @@ describe('the published API description', () => {
 describe('responses serialized by their documented schemas', () => {
   const record = z.object({ id: z.string(), state: z.string() });
   async function serve(handler: () => Promise<unknown>, status = 200) {
-    const app = Fastify();
+    // With Aspen's compilers: each serializer is compiled on its route's first answer.
+    const app = Fastify({ schemaController: lazySchemaCompilers });
     app.setErrorHandler(async (_err, _request, reply) => reply.code(500).send({ error: { code: 'internal', message: 'internal server error' } }));
     registerRoutes(app, [
       defineRoute({
@@ -329,5 +331,33 @@ describe('responses serialized by their documented schemas', () => {
     const undocumented = await serve(async () => ({ id: 'A', state: 'x', secret: 'SECRET' }), 202);
     assert.equal(undocumented.status, 500);
     assert.doesNotMatch(undocumented.text, /SECRET/);
+  });
+
+  it('serializes every answer after the first with the same compiled schema', async () => {
+    const app = Fastify({ schemaController: lazySchemaCompilers });
+    let calls = 0;
+    registerRoutes(app, [
+      defineRoute({
+        method: 'GET',
+        path: '/thing',
+        tag: 'test',
+        summary: 'a thing',
+        responses: { 200: { description: 'the thing', schema: record } },
+        handler: async () => ({ id: String(++calls), state: 'enrolled', token: 'SECRET-TOKEN' }),
+      }),
+    ]);
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      for (const id of ['1', '2', '3']) assert.equal(await (await fetch(`${url}/thing`)).text(), JSON.stringify({ id, state: 'enrolled' }));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses to start a route that asks Fastify to validate its body: Aspen validates with zod', async () => {
+    const app = Fastify({ schemaController: lazySchemaCompilers });
+    app.post('/thing', { schema: { body: { type: 'object' } } }, async () => ({}));
+    await assert.rejects(async () => app.ready(), /Fastify schema validation is not set up: Aspen validates requests with zod/);
+    await app.close();
   });
 });
