@@ -102,7 +102,7 @@ const SEEN_FLUSH_MS = 1000;
  * the OS page cache (a pread, microseconds), so a smaller cache costs little on the device path.
  * The bookkeeping connection only touches the webhook delivery tables.
  */
-const CACHE_KIB = 4096;
+export const CACHE_KIB = 4096;
 const BOOKKEEPING_CACHE_KIB = 1024;
 /** Rows deleted per pruning statement (about a millisecond of work each). */
 const PRUNE_BATCH = 500;
