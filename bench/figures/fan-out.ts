@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { queueCommand, queueRequestBody } from '../admin.ts';
 import type { BenchContext } from '../context.ts';
 import { commandInserter, seedDatabase } from '../seed.ts';
+import { CACHE_KIB } from '../../src/storage/sqlite/sqlite-storage.ts';
 import { fmt, verdict, type Row } from '../table.ts';
 import { commandUuid, udids } from '../workload.ts';
 
@@ -69,6 +70,7 @@ function insertDirectly(path: string, ids: readonly string[], uuid: string): num
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     const queue = commandInserter(db);
     const started = performance.now();
     db.transaction(() => queue(uuid, ids, new Date().toISOString()))();

@@ -1,13 +1,14 @@
 // The declaration registry: every declaration type and status item in declarations.json, loaded
-// once at start.
+// once, on first use.
 //
 // declarations.json keeps Apple's YAML vocabulary (`key`, `<string>`, `presence`, `rangelist`,
 // `subkeys`). Each payload key is translated once into the RawKey shape the command schema uses, and
 // from there into the same ValueSpec tree, so declarations are validated by the command validator's
 // walker. The file's layout is checked with zod on load: a data update that changes the layout fails
-// at start instead of mis-validating declarations.
+// loudly (the test suite loads it) instead of mis-validating declarations.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { builtOnFirstUse } from '../on-first-use.ts';
 import { PLATFORMS } from '../protocol/commands/platform.ts';
 import type { Platform } from '../protocol/commands/platform.ts';
 import { toDictionarySpec } from '../protocol/commands/spec.ts';
@@ -202,4 +203,5 @@ export function createDeclarationRegistry(json: unknown): DeclarationRegistry {
 
 const DECLARATIONS_JSON = new URL('./schema/declarations.json', import.meta.url);
 
-export const declarationRegistry: DeclarationRegistry = createDeclarationRegistry(JSON.parse(readFileSync(DECLARATIONS_JSON, 'utf8')));
+/** Built on first use: 170 KB of JSON, a few MB once built, read only by declaration requests. */
+export const declarationRegistry: DeclarationRegistry = builtOnFirstUse(() => createDeclarationRegistry(JSON.parse(readFileSync(DECLARATIONS_JSON, 'utf8'))));

@@ -19,6 +19,7 @@ import { apiErrorHandler, sendApiError } from './admin/errors.ts';
 import { clientError, frameworkError, MAX_PATH_PARAMETER_LENGTH, MAX_REQUEST_HEAD_BYTES, refuseWhileClosing } from './framework-errors.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { enrollmentRoutes, type EnrollmentRoutesOptions } from './enrollment-routes.ts';
+import { lazySchemaCompilers } from './lazy-schema-compilers.ts';
 import { operationsRoutes, type OperationsRoutesOptions } from './operations-routes.ts';
 
 export interface AppDeps {
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
     return503OnClosing: false,
+    schemaController: lazySchemaCompilers,
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = deps.headersTimeoutMs;
   app.setErrorHandler(apiErrorHandler);

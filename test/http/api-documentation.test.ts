@@ -10,6 +10,7 @@ import addFormats from 'ajv-formats';
 import Fastify from 'fastify';
 import { z } from 'zod';
 import { defineRoute, registerRoutes } from '../../src/http/admin/api-route.ts';
+import { lazySchemaCompilers } from '../../src/http/lazy-schema-compilers.ts';
 import { OTHER_ENDPOINTS } from '../../src/http/admin/docs-page.ts';
 import { ROUTE_EXAMPLES } from '../../src/http/admin/examples.ts';
 import { commandRegistry } from '../../src/protocol/commands/index.ts';
@@ -297,8 +298,10 @@ describe('the published API description', () => {
 
 describe('responses serialized by their documented schemas', () => {
   const record = z.object({ id: z.string(), state: z.string() });
-  async function serve(handler: () => Promise<unknown>, status = 200) {
-    const app = Fastify();
+  /** The answers to `requests` GETs of one documented route, served with Aspen's compilers (each
+   *  serializer compiled on its route's first answer). */
+  async function serve(handler: () => Promise<unknown>, status = 200, requests = 1) {
+    const app = Fastify({ schemaController: lazySchemaCompilers });
     app.setErrorHandler(async (_err, _request, reply) => reply.code(500).send({ error: { code: 'internal', message: 'internal server error' } }));
     registerRoutes(app, [
       defineRoute({
@@ -311,23 +314,45 @@ describe('responses serialized by their documented schemas', () => {
       }),
     ]);
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    const res = await fetch(`${url}/thing`);
-    const text = await res.text();
-    await app.close();
-    return { status: res.status, text };
+    const answers: { status: number; text: string }[] = [];
+    try {
+      for (let i = 0; i < requests; i++) {
+        const res = await fetch(`${url}/thing`);
+        answers.push({ status: res.status, text: await res.text() });
+      }
+    } finally {
+      await app.close();
+    }
+    return answers;
   }
 
   it('never writes a field the schema does not declare', async () => {
-    const res = await serve(async () => ({ id: 'A', state: 'enrolled', pushMagic: 'SECRET-MAGIC', token: 'SECRET-TOKEN' }));
-    assert.equal(res.status, 200);
-    assert.deepEqual(JSON.parse(res.text), { id: 'A', state: 'enrolled' });
-    assert.doesNotMatch(res.text, /SECRET/);
+    const [res] = await serve(async () => ({ id: 'A', state: 'enrolled', pushMagic: 'SECRET-MAGIC', token: 'SECRET-TOKEN' }));
+    assert.equal(res!.status, 200);
+    assert.deepEqual(JSON.parse(res!.text), { id: 'A', state: 'enrolled' });
+    assert.doesNotMatch(res!.text, /SECRET/);
   });
 
   it('answers 500, not an undocumented body, when a required field is missing or the status is undocumented', async () => {
-    assert.equal((await serve(async () => ({ id: 'A' }))).status, 500);
-    const undocumented = await serve(async () => ({ id: 'A', state: 'x', secret: 'SECRET' }), 202);
-    assert.equal(undocumented.status, 500);
-    assert.doesNotMatch(undocumented.text, /SECRET/);
+    assert.equal((await serve(async () => ({ id: 'A' })))[0]!.status, 500);
+    const [undocumented] = await serve(async () => ({ id: 'A', state: 'x', secret: 'SECRET' }), 202);
+    assert.equal(undocumented!.status, 500);
+    assert.doesNotMatch(undocumented!.text, /SECRET/);
+  });
+
+  it('serializes every answer after the first with the same compiled schema', async () => {
+    let calls = 0;
+    const answers = await serve(async () => ({ id: String(++calls), state: 'enrolled', token: 'SECRET-TOKEN' }), 200, 3);
+    assert.deepEqual(
+      answers.map((a) => a.text),
+      ['1', '2', '3'].map((id) => JSON.stringify({ id, state: 'enrolled' })),
+    );
+  });
+
+  it('refuses to start a route that asks Fastify to validate its body: Aspen validates with zod', async () => {
+    const app = Fastify({ schemaController: lazySchemaCompilers });
+    app.post('/thing', { schema: { body: { type: 'object' } } }, async () => ({}));
+    await assert.rejects(async () => app.ready(), /Fastify schema validation is not set up: Aspen validates requests with zod/);
+    await app.close();
   });
 });

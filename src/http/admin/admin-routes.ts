@@ -19,9 +19,7 @@ import { commandRoutes } from './command-routes.ts';
 import { declarationRoutes } from './declaration-routes.ts';
 import { enrollmentRoutes } from './enrollment-routes.ts';
 import { apiErrorHandler } from './errors.ts';
-import { docsPage } from './docs-page.ts';
 import { kmfddmRoutes } from './kmfddm-routes.ts';
-import { openApiDocument } from './openapi.ts';
 import { issuanceRoutes, type IssuanceRoutesDeps } from './issuance-routes.ts';
 import { pushRoutes } from './push-routes.ts';
 import { unlisted } from './route-permissions.ts';
@@ -52,10 +50,15 @@ export async function adminRoutes(app: FastifyInstance, opts: AdminRoutesOptions
   const missing = unlisted(routes);
   if (missing.length > 0) throw new Error(`admin routes without a permission in route-permissions.ts: ${missing.join(', ')}`);
 
-  const document = openApiDocument(routes, opts.version);
-  const docs = docsPage(routes, opts.version);
-  app.get('/openapi.json', async () => document);
-  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docs));
+  // Both descriptions are made on first request, not at start: together with their code they are
+  // about a megabyte held for a page most servers rarely serve. Each is made once.
+  let document: Promise<unknown> | undefined;
+  let docs: Promise<string> | undefined;
+  app.get('/openapi.json', async () => (document ??= import('./openapi.ts').then((m) => m.openApiDocument(routes, opts.version))));
+  app.get('/docs', async (_request, reply) => {
+    docs ??= import('./docs-page.ts').then((m) => m.docsPage(routes, opts.version));
+    return reply.type('text/html; charset=utf-8').send(await docs);
+  });
   // Someone who opens the server's address finds the documentation: browsers are sent there,
   // anything else gets the links.
   app.get('/', async (request, reply) => {

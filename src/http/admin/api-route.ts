@@ -6,6 +6,10 @@ import { z } from 'zod';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../protocol/json-depth.ts';
 import { sendApiError } from './errors.ts';
 
+/** Where the OpenAPI document (openapi.ts) keeps the schema of a `Command` dictionary: one of the
+ *  per-RequestType schemas. Here, so that declaring a route does not load the document's code. */
+export const COMMAND_SCHEMA_REF = '#/components/schemas/Command';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiResponseSpec {

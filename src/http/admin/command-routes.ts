@@ -7,8 +7,7 @@ import { PlistError } from '../../protocol/plist.ts';
 import type { CommandQueue, TargetOutcome } from '../../service/command-queue.ts';
 import type { EnrollmentPushResult, PushGateway } from '../../service/push-gateway.ts';
 import { DuplicateCommandError, TARGET_STATES } from '../../storage/storage.ts';
-import { defineRoute, type ApiRoute } from './api-route.ts';
-import { COMMAND_SCHEMA_REF } from './openapi.ts';
+import { COMMAND_SCHEMA_REF, defineRoute, type ApiRoute } from './api-route.ts';
 import { sendApiError } from './errors.ts';
 import { nanoPushStatus } from './push-routes.ts';
 import { cursorParam, flagParam, limitParam, nextCursor } from './query-params.ts';
@@ -106,8 +105,15 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
           const message = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
           return sendApiError(reply, 'bad_request', message, result.errors);
         }
-        const targets = Object.fromEntries([...result.targets].map(([id, o]) => [id, outcomeJson(o)]));
-        const queued = [...result.targets].filter(([, o]) => o.status === 'queued').map(([id]) => id);
+        // One pass and no per-target copies: with 100,000 targets each intermediate array is
+        // megabytes of garbage held to the end of the request (bench figure 11). No prototype, so
+        // that an enrollment id such as "__proto__" is a key like any other.
+        const targets: Record<string, ReturnType<typeof outcomeJson>> = Object.create(null);
+        const queued: string[] = [];
+        for (const [id, outcome] of result.targets) {
+          targets[id] = outcomeJson(outcome);
+          if (outcome.status === 'queued') queued.push(id);
+        }
         if (queued.length === 0) return sendApiError(reply, 'unprocessable', 'no target could take this command', targets);
         const pushed = await pushQueued(queued, body.push);
         for (const [id, r] of pushed.results ?? []) {

@@ -7,8 +7,6 @@ import { ROUTE_EXAMPLES, type RouteExample } from './examples.ts';
 
 export type Json = { [key: string]: unknown };
 
-/** Where the document keeps the schema of a `Command` dictionary: one of the per-RequestType schemas. */
-export const COMMAND_SCHEMA_REF = '#/components/schemas/Command';
 const commandSchemaName = (requestType: string) => `Command.${requestType}`;
 
 const ERROR_SCHEMA = {

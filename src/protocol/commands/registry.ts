@@ -1,10 +1,13 @@
-// The command registry: every RequestType in commands.json, loaded once at start.
+// The command registry: every RequestType in commands.json, loaded once, on first use (300 KB of
+// JSON, a few MB once built, read only by requests that send or describe commands).
 //
 // The file is read with fs (not imported) so that a new Apple schema release is a data update to
 // src/protocol/schema/commands.json and nothing else. Its shape is checked with zod on load, so a
-// data update that changes the layout fails loudly at start instead of mis-validating commands.
+// data update that changes the layout fails loudly (the test suite loads it) instead of
+// mis-validating commands.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { builtOnFirstUse } from '../../on-first-use.ts';
 import { toDictionarySpec } from './spec.ts';
 import type { DictionarySpec, RawKey } from './spec.ts';
 import { PLATFORMS, type Platform } from './platform.ts';
@@ -184,4 +187,4 @@ export function createCommandRegistry(json: unknown): CommandRegistry {
 
 const COMMANDS_JSON = new URL('../schema/commands.json', import.meta.url);
 
-export const commandRegistry: CommandRegistry = createCommandRegistry(JSON.parse(readFileSync(COMMANDS_JSON, 'utf8')));
+export const commandRegistry: CommandRegistry = builtOnFirstUse(() => createCommandRegistry(JSON.parse(readFileSync(COMMANDS_JSON, 'utf8'))));
