@@ -5,22 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { it } from 'node:test';
+import { it, type TestContext } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { GroupCommit } from '../../src/storage/sqlite/group-commit.ts';
 import { WalSync } from '../../src/storage/sqlite/wal-sync.ts';
 
 it('a write that aborts the shared transaction fails alone; the writes before and after it are committed', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'aspen-group-commit-'));
-  const db = new BetterSqlite3(join(dir, 'g.db'));
-  t.after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
-  const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+  const { db, insert } = fullDatabase(t);
   const writes = new GroupCommit(db);
   const settled = await Promise.allSettled([
     writes.run(() => insert.run(1).changes),
@@ -82,19 +73,10 @@ it('a batch that finds the write lock taken tries again, and commits once it is 
 });
 
 it('with synchronous=FULL, a batch settles only through the WAL sync: when it fails, every write then fails, and the connection keeps FULL', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'aspen-group-commit-'));
-  const db = new BetterSqlite3(join(dir, 'g.db'));
+  const { db, insert } = fullDatabase(t);
   // /dev/full refuses fdatasync (EINVAL): a disk that cannot make the batch durable.
   const wal = new WalSync('/dev/full');
-  t.after(async () => {
-    await wal.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
-  const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+  t.after(() => wal.close());
   const writes = new GroupCommit(db, wal);
   const first = await Promise.allSettled([writes.run(() => insert.run(1)), writes.run(() => insert.run(2))]);
   assert.deepEqual(first.map((s) => s.status), ['rejected', 'rejected'], 'nobody is told a write was kept');
@@ -104,19 +86,9 @@ it('with synchronous=FULL, a batch settles only through the WAL sync: when it fa
 });
 
 it('with a WAL sync, a batch is answered once synced, and the connection keeps FULL between batches', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'aspen-group-commit-'));
-  const path = join(dir, 'g.db');
-  const db = new BetterSqlite3(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+  const { db, insert, path } = fullDatabase(t);
   const wal = new WalSync(`${path}-wal`);
-  t.after(async () => {
-    await wal.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+  t.after(() => wal.close());
   const writes = new GroupCommit(db, wal);
   // Batches committed while a sync is in flight wait for the next one, which covers them.
   const results = await Promise.all(Array.from({ length: 50 }, (_, n) => (n % 10 === 0 ? new Promise((r) => setImmediate(r)) : Promise.resolve()).then(() => writes.run(() => insert.run(n).changes))));
@@ -124,3 +96,18 @@ it('with a WAL sync, a batch is answered once synced, and the connection keeps F
   assert.equal(db.prepare('SELECT count(*) FROM t').pluck().get(), 50);
   assert.equal(db.pragma('synchronous', { simple: true }), 2);
 });
+
+/** A WAL database at synchronous=FULL with one table, removed after the test. */
+function fullDatabase(t: TestContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'aspen-group-commit-'));
+  const path = join(dir, 'g.db');
+  const db = new BetterSqlite3(path);
+  t.after(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (n INTEGER PRIMARY KEY)');
+  return { db, path, insert: db.prepare('INSERT INTO t (n) VALUES (?)') };
+}
