@@ -6,4 +6,5 @@ import { answerRequests } from '../../threads/request-worker.ts';
 import { SqliteStorage, type SqliteOptions } from './sqlite-storage.ts';
 
 const storage = new SqliteStorage({ ...(workerData as SqliteOptions), largeResults: 'in-place' });
-answerRequests<ResultRecord, RecordedResult>((rec) => storage.recordResult(rec));
+// storeResult: the main thread's storage buffers the result's "last seen", where its reads flush it.
+answerRequests<ResultRecord, RecordedResult>((rec) => storage.storeResult(rec));

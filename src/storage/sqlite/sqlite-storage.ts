@@ -400,8 +400,18 @@ export class SqliteStorage implements Storage {
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
-    if (this.largeWriter !== null && rec.raw.byteLength >= LARGE_RESULT_BYTES) return this.largeWriter.recordResult(rec);
-    const recorded = await this.writes.run((): RecordedResult => {
+    const large = this.largeWriter !== null && rec.raw.byteLength >= LARGE_RESULT_BYTES;
+    const recorded = await (large ? this.largeWriter!.recordResult(rec) : this.storeResult(rec));
+    // As for Idle (startSession): the result is durable, its "last seen" is bookkeeping, and
+    // leaving it out of the commit spares the enrollment's row and last-seen index pages. It is
+    // buffered here, also for a large result, so that this instance's reads flush it.
+    if (recorded.outcome !== 'unknown-enrollment') this.bufferSeen(rec.enrollmentId, rec.status, rec.at);
+    return recorded;
+  }
+
+  /** The result's own write, without its "last seen": what the large-result worker runs. */
+  async storeResult(rec: ResultRecord): Promise<RecordedResult> {
+    return this.writes.run((): RecordedResult => {
       if (this.stmt.enrollmentExists.get(rec.enrollmentId) === undefined) return { outcome: 'unknown-enrollment', requestType: null };
       const target = this.stmt.getTargetState.get(rec.enrollmentId, rec.commandUuid) as
         | { seq: number; state: string; request_type: string }
@@ -430,10 +440,6 @@ export class SqliteStorage implements Storage {
       this.event(rec.event);
       return outcome('completed');
     });
-    // As for Idle (startSession): the result is durable, its "last seen" is bookkeeping, and
-    // leaving it out of the commit spares the enrollment's row and last-seen index pages.
-    if (recorded.outcome !== 'unknown-enrollment') this.bufferSeen(rec.enrollmentId, rec.status, rec.at);
-    return recorded;
   }
 
   async startSession(id: string, at: string, event?: EventDraft): Promise<boolean> {
