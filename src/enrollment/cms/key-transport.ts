@@ -31,13 +31,10 @@ export function unwrapContentKey(encryptedKey: Uint8Array, privateKey: KeyObject
     // OpenSSL takes a shorter ciphertext as the same number with leading zeros, which would make a
     // wrong length decrypt once in 256 tries: it is refused here (the length is a public fact).
     if (encryptedKey.length !== k) throw new Error('ciphertext of the wrong length');
-    // Throws only for a ciphertext not below the modulus: also a public fact.
+    // Throws only for a ciphertext not below the modulus: also a public fact. Without padding, a
+    // k-byte ciphertext decrypts to exactly k bytes.
     em = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, encryptedKey);
   } catch {
-    em = Buffer.alloc(k);
-    bad = 1;
-  }
-  if (em.length !== k) {
     em = Buffer.alloc(k);
     bad = 1;
   }

@@ -400,8 +400,7 @@ export class SqliteStorage implements Storage {
   }
 
   async recordResult(rec: ResultRecord): Promise<RecordedResult> {
-    const large = this.largeWriter !== null && rec.raw.byteLength >= LARGE_RESULT_BYTES;
-    const recorded = await (large ? this.largeWriter!.recordResult(rec) : this.storeResult(rec));
+    const recorded = await (this.largeWriter !== null && rec.raw.byteLength >= LARGE_RESULT_BYTES ? this.largeWriter.recordResult(rec) : this.storeResult(rec));
     // As for Idle (startSession): the result is durable, its "last seen" is bookkeeping, and
     // leaving it out of the commit spares the enrollment's row and last-seen index pages. It is
     // buffered here, also for a large result, so that this instance's reads flush it.
