@@ -18,7 +18,7 @@ export interface Sizes {
 }
 
 export const FULL: Sizes = {
-  loop: { devices: 1000, commandsPerRound: 2, measuredRounds: 3, concurrency: 16 },
+  loop: { devices: 1000, commandsPerRound: 2, measuredRounds: 5, concurrency: 16 },
   fanOut: { enrollments: 100_000, repetitions: 2 },
   scale: { smallEnrollments: 1000, largeEnrollments: 100_000, queuedPerLargeDevice: 10, sample: 1000, concurrency: 4 },
   push: { tokens: 100_000, repetitions: 2, concurrency: 100 },
