@@ -24,7 +24,7 @@ export const FULL: Sizes = {
   push: { tokens: 100_000, repetitions: 2, concurrency: 100 },
   webhooks: { events: 10_000, chains: 500 },
   enrollment: { devices: 1000, warmup: 200 },
-  largeResults: { devices: 200, idleRepeats: 10, rounds: 3, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
+  largeResults: { devices: 200, idleRepeats: 10, rounds: 5, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 
 export const QUICK: Sizes = {
