@@ -18,13 +18,13 @@ export interface Sizes {
 }
 
 export const FULL: Sizes = {
-  loop: { devices: 1000, commandsPerRound: 2, measuredRounds: 3, concurrency: 16 },
+  loop: { devices: 1000, commandsPerRound: 2, measuredRounds: 5, concurrency: 16 },
   fanOut: { enrollments: 100_000, repetitions: 2 },
   scale: { smallEnrollments: 1000, largeEnrollments: 100_000, queuedPerLargeDevice: 10, sample: 1000, concurrency: 4 },
   push: { tokens: 100_000, repetitions: 2, concurrency: 100 },
   webhooks: { events: 10_000, chains: 500 },
   enrollment: { devices: 1000, warmup: 200 },
-  largeResults: { devices: 200, idleRepeats: 10, rounds: 3, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
+  largeResults: { devices: 200, idleRepeats: 10, rounds: 5, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 
 export const QUICK: Sizes = {

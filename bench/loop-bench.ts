@@ -1,12 +1,13 @@
-// The check-in loop measured against one server: the same fleet enrolls, then runs one warm-up
+// The check-in loop measured against servers: the same fleet enrolls on each, then runs one warm-up
 // session and `measuredRounds` timed sessions (Idle → command → Acknowledged → … → empty 200),
-// with the server's CPU time read from /proc around each timed session. Figures 1, 2 and 6 compare
-// servers through this; each server is measured once per run and shared between figures.
+// with the server's CPU time read from /proc around each timed session. Figures 1, 2, 6, 8, 9 and
+// 12 compare servers through this; each server is measured once per run and shared between
+// figures, and the servers compared for a target have their rounds interleaved (see LoopBench).
 import { fileURLToPath } from 'node:url';
 import { queueCommand } from './admin.ts';
 import type { BenchContext } from './context.ts';
 import type { ServerProcess } from './server-process.ts';
-import type { Phase } from './simulator/protocol.ts';
+import type { Phase, RunResult } from './simulator/protocol.ts';
 import { median } from './stats.ts';
 import { roundCommands, udids } from './workload.ts';
 
@@ -117,62 +118,95 @@ const SETUPS: Record<LoopServer, ServerSetup> = {
   'aspen-postgres-two-instances': { signed: true, queues: true, start: (ctx) => onPostgres(ctx, 'loop-aspen-postgres-two', 2) },
 };
 
+/** A server of the loop, started and enrolled, with the sessions measured so far. */
+interface Running {
+  name: LoopServer;
+  setup: ServerSetup;
+  group: ServerGroup;
+  sessions: (RunResult & { cpu: number; databaseCpu: number })[];
+}
+
 export class LoopBench {
   private readonly measured = new Map<LoopServer, Promise<LoopMeasurement>>();
   private prepared: Promise<number> | undefined;
+  private together: Promise<Map<LoopServer, LoopMeasurement>> | undefined;
   private readonly ids: string[];
   private readonly rounds: number;
 
-  constructor(private readonly ctx: BenchContext) {
+  /**
+   * `interleaved`: the servers this run compares with each other (figures 1, 2, 6, 12). They are
+   * started together and their timed sessions alternate, round by round, so that a change in the
+   * machine's load (other processes, CPU frequency) falls on each of them alike instead of on
+   * whichever was measured during it: on this shared 2-core machine, measuring one server's rounds
+   * after the other's moved ratios by up to 2×.
+   */
+  constructor(
+    private readonly ctx: BenchContext,
+    private readonly interleaved: readonly LoopServer[] = [],
+  ) {
     this.ids = udids(ctx.sizes.loop.devices);
     this.rounds = 1 + ctx.sizes.loop.measuredRounds;
   }
 
-  /** Measured at most once per run, however many figures ask. */
+  /** Measured at most once per run, however many figures ask; the interleaved servers all at once,
+   *  when the first of them is asked for. */
   measure(server: LoopServer): Promise<LoopMeasurement> {
     let measurement = this.measured.get(server);
-    if (measurement === undefined) this.measured.set(server, (measurement = this.run(server)));
+    if (measurement === undefined) {
+      const together = this.interleaved.includes(server) ? (this.together ??= this.runTogether([...new Set(this.interleaved)])) : this.runTogether([server]);
+      this.measured.set(server, (measurement = together.then((all) => all.get(server)!)));
+    }
     return measurement;
   }
 
-  private async run(name: LoopServer): Promise<LoopMeasurement> {
-    const { ctx } = this;
-    const { concurrency, commandsPerRound } = ctx.sizes.loop;
-    const setup = SETUPS[name];
+  /** Every server warms up (round 0, not counted), then each measured round runs one timed session
+   *  on each server, starting each round with the next server in turn. */
+  private async runTogether(names: LoopServer[]): Promise<Map<LoopServer, LoopMeasurement>> {
     await this.prepareFleet();
-    ctx.log(`check-in loop: ${name}, ${this.ids.length} devices`);
-    const server = await setup.start(ctx, this.rounds);
+    const running: Running[] = [];
     try {
-      const run = (phase: Phase) => ctx.simulator.run({ fleet: FLEET, urls: server.urls, phase, signed: setup.signed, concurrency });
-      const enrolled = await run({ kind: 'enroll' });
-      if (enrolled.errors > 0) throw new Error(`${name}: enrollment failed: ${enrolled.errorSamples.join('; ')}`);
-      const sessions = [];
-      for (let round = 0; round < this.rounds; round += 1) {
-        if (setup.queues) {
-          for (const uuid of roundCommands(round, commandsPerRound)) await queueCommand(server.urls[0]!, this.ids, uuid);
-        }
-        // Round 0 warms up the JIT, SQLite's page cache and the connections; it is not counted.
-        if (round === 0) await run({ kind: 'session', round });
-        else {
-          const { result, cpuSeconds, databaseCpuSeconds } = await server.timed(() => run({ kind: 'session', round }));
-          sessions.push({ ...result, cpu: cpuSeconds, databaseCpu: databaseCpuSeconds });
-        }
+      for (const name of names) running.push(await this.start(name));
+      for (const server of running) await this.session(server, 0);
+      for (let round = 1; round < this.rounds; round += 1) {
+        for (let i = 0; i < running.length; i += 1) await this.session(running[(round + i) % running.length]!, round);
       }
-      return {
-        server: name,
-        instances: server.urls.length,
-        requests: median(sessions.map((s) => s.requests)),
-        cpuPerRequest: median(sessions.map((s) => s.cpu / s.requests)),
-        databaseCpuPerRequest: median(sessions.map((s) => s.databaseCpu / s.requests)),
-        throughput: median(sessions.map((s) => s.requests / s.wallSeconds)),
-        p50Ms: median(sessions.map((s) => s.p50Ms)),
-        p99Ms: median(sessions.map((s) => s.p99Ms)),
-        errors: sessions.reduce((sum, s) => sum + s.errors, 0),
-        errorSamples: sessions.flatMap((s) => s.errorSamples).slice(0, 5),
-      };
+      return new Map(running.map((server) => [server.name, summary(server)]));
     } finally {
-      await server.stop();
+      await Promise.all(running.map((server) => server.group.stop()));
     }
+  }
+
+  private async start(name: LoopServer): Promise<Running> {
+    const setup = SETUPS[name];
+    this.ctx.log(`check-in loop: ${name}, ${this.ids.length} devices`);
+    const group = await setup.start(this.ctx, this.rounds);
+    const server: Running = { name, setup, group, sessions: [] };
+    try {
+      const enrolled = await this.run(server, { kind: 'enroll' });
+      if (enrolled.errors > 0) throw new Error(`${name}: enrollment failed: ${enrolled.errorSamples.join('; ')}`);
+    } catch (err) {
+      await group.stop();
+      throw err;
+    }
+    return server;
+  }
+
+  /** One session of `round`: its commands are queued, then every device runs through them. Round 0
+   *  warms up the JIT, SQLite's page cache and the connections; it is not counted. */
+  private async session(server: Running, round: number): Promise<void> {
+    if (server.setup.queues) {
+      for (const uuid of roundCommands(round, this.ctx.sizes.loop.commandsPerRound)) await queueCommand(server.group.urls[0]!, this.ids, uuid);
+    }
+    if (round === 0) {
+      await this.run(server, { kind: 'session', round });
+      return;
+    }
+    const { result, cpuSeconds, databaseCpuSeconds } = await server.group.timed(() => this.run(server, { kind: 'session', round }));
+    server.sessions.push({ ...result, cpu: cpuSeconds, databaseCpu: databaseCpuSeconds });
+  }
+
+  private run(server: Running, phase: Phase): Promise<RunResult> {
+    return this.ctx.simulator.run({ fleet: FLEET, urls: server.group.urls, phase, signed: server.setup.signed, concurrency: this.ctx.sizes.loop.concurrency });
   }
 
   /** Certificates and signatures are made once for every server: all of them trust the same CA. */
@@ -190,4 +224,19 @@ export class LoopBench {
     })();
     return this.prepared;
   }
+}
+
+function summary({ name, group, sessions }: Running): LoopMeasurement {
+  return {
+    server: name,
+    instances: group.urls.length,
+    requests: median(sessions.map((s) => s.requests)),
+    cpuPerRequest: median(sessions.map((s) => s.cpu / s.requests)),
+    databaseCpuPerRequest: median(sessions.map((s) => s.databaseCpu / s.requests)),
+    throughput: median(sessions.map((s) => s.requests / s.wallSeconds)),
+    p50Ms: median(sessions.map((s) => s.p50Ms)),
+    p99Ms: median(sessions.map((s) => s.p99Ms)),
+    errors: sessions.reduce((sum, s) => sum + s.errors, 0),
+    errorSamples: sessions.flatMap((s) => s.errorSamples).slice(0, 5),
+  };
 }

@@ -24,7 +24,7 @@ import { webhooks } from './figures/webhooks.ts';
 import { workers } from './figures/workers.ts';
 import { scale } from './figures/scale.ts';
 import { signatureCost } from './figures/signature-cost.ts';
-import { LoopBench } from './loop-bench.ts';
+import { LoopBench, type LoopServer } from './loop-bench.ts';
 import { describeMachine } from './machine.ts';
 import { formatSummary, summarizeProfiles } from './profile.ts';
 import { RESULTS_PATH, writeResults } from './results.ts';
@@ -39,6 +39,14 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
   },
 });
+
+/** The loop servers each figure's target compares: measured in interleaved rounds (loop-bench.ts). */
+const COMPARED: Record<number, LoopServer[]> = {
+  1: ['aspen', 'baseline'],
+  2: ['aspen', 'aspen-identity-off'],
+  6: ['aspen', 'aspen-synchronous-normal'],
+  12: ['aspen', 'aspen-two-workers'],
+};
 
 const started = performance.now();
 const sizes = values.quick ? QUICK : FULL;
@@ -61,7 +69,8 @@ try {
   writeFileSync(caPath, ca.certPem);
   const context = new BenchContext(sizes, simulator, { certPath: caPath, certPem: ca.certPem, keyPem: ca.keyPem }, tempRoot, profileRoot, log);
   ctx = context;
-  const loops = new LoopBench(context);
+  const compared = Object.entries(COMPARED).flatMap(([figure, servers]) => (only && !only.includes(Number(figure)) ? [] : servers));
+  const loops = new LoopBench(context, compared);
   const figures: [number, () => Promise<Row[]>][] = [
     [1, () => checkinLoop(context, loops)],
     [2, () => signatureCost(loops)],
