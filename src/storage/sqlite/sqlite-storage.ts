@@ -442,11 +442,13 @@ export class SqliteStorage implements Storage {
   }
 
   async startSession(id: string, at: string, event?: EventDraft): Promise<boolean> {
-    if (this.stmt.enrollmentExists.get(id) === undefined) return false;
+    // Whether the enrollment exists and has deferred commands, in one read (undefined: unknown).
+    const deferred = this.stmt.sessionStart.get(id) as number | undefined;
+    if (deferred === undefined) return false;
     // Most sessions follow no deferral and no webhook wants them: the Idle that starts them then
     // writes nothing durable (no fsync on the busiest request), and its "last seen" joins the
     // buffer below.
-    const requeue = this.stmt.hasDeferred.get(id) !== undefined;
+    const requeue = deferred === 1;
     const recorded = event !== undefined && this.events.wants(event.topic) ? event : undefined;
     if (requeue || recorded !== undefined) {
       await this.writes.run(() => {
@@ -761,6 +763,9 @@ function prepareStatements(db: Database) {
     requeueDeferred: db.prepare(`
       UPDATE command_targets SET state = 'queued', updated_at = @at WHERE enrollment_id = @id AND state = 'notnow'`),
     hasDeferred: db.prepare(`SELECT 1 FROM command_targets WHERE enrollment_id = ? AND state = 'notnow' LIMIT 1`),
+    sessionStart: db
+      .prepare(`SELECT EXISTS (SELECT 1 FROM command_targets t WHERE t.enrollment_id = e.id AND t.state = 'notnow') FROM enrollments e WHERE e.id = ?`)
+      .pluck(),
     nextCommand: db.prepare(`
       SELECT c.uuid, c.request_type, c.payload FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = ? AND t.state = 'queued' ORDER BY t.seq LIMIT 1`),
