@@ -411,11 +411,13 @@ export class SqliteStorage implements Storage {
   /** The result's own write, without its "last seen": what the large-result worker runs. */
   async storeResult(rec: ResultRecord): Promise<RecordedResult> {
     return this.writes.run((): RecordedResult => {
-      if (this.stmt.enrollmentExists.get(rec.enrollmentId) === undefined) return { outcome: 'unknown-enrollment', requestType: null };
-      const target = this.stmt.getTargetState.get(rec.enrollmentId, rec.commandUuid) as
-        | { seq: number; state: string; request_type: string }
+      // The enrollment and its target of this command in one read: no row, no enrollment; a row
+      // without a seq, no such command for it.
+      const target = this.stmt.resultTarget.get(rec.commandUuid, rec.enrollmentId) as
+        | { seq: number | null; state: string; request_type: string }
         | undefined;
-      if (target === undefined) return { outcome: 'unknown-command', requestType: null };
+      if (target === undefined) return { outcome: 'unknown-enrollment', requestType: null };
+      if (target.seq === null) return { outcome: 'unknown-command', requestType: null };
       const outcome = (o: ResultOutcome): RecordedResult => ({ outcome: o, requestType: target.request_type });
       if (rec.status === 'NotNow') {
         // Only a pending command can be deferred; a NotNow for one that is already final (a
@@ -751,9 +753,11 @@ function prepareStatements(db: Database) {
       .pluck(),
     knownIds: db.prepare('SELECT e.id FROM json_each(?) j JOIN enrollments e ON e.id = j.value').pluck(),
     deviceConfigured: db.prepare('UPDATE enrollments SET awaiting_configuration = 0 WHERE id = ?'),
-    getTargetState: db.prepare(`
-      SELECT t.seq, t.state, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
-      WHERE t.enrollment_id = ? AND t.command_uuid = ?`),
+    resultTarget: db.prepare(`
+      SELECT t.seq, t.state, c.request_type FROM enrollments e
+        LEFT JOIN command_targets t ON t.enrollment_id = e.id AND t.command_uuid = ?
+        LEFT JOIN commands c ON c.uuid = t.command_uuid
+      WHERE e.id = ?`),
     deferTarget: db.prepare(`
       UPDATE command_targets SET state = 'notnow', notnow_count = notnow_count + 1, updated_at = @at
       WHERE seq = @seq`),
