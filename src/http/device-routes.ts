@@ -94,12 +94,16 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
 
   // One line per device request; the summary carries ids and outcomes, never tokens or secrets.
   // Identity refusals at warn: a CA that is not trusted, or a device that lost its binding.
+  // The line goes through the server's logger with the request id first, the same bytes as through
+  // the request's child logger (whose one binding is that id): a line through a fresh child costs
+  // about twice as much, every child being an object of a new shape to pino's code.
+  const log = app.log;
   app.addHook('onResponse', (request, reply, done) => {
-    request.log[request.deviceSummary?.refusal === undefined ? 'info' : 'warn'](
-      { ...request.deviceSummary, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
-      'device request',
-    );
-    metrics.deviceRequest(request.deviceSummary, reply.statusCode, reply.elapsedTime / 1000);
+    const elapsed = reply.elapsedTime;
+    const line = { reqId: request.id, ...request.deviceSummary, status: reply.statusCode, ms: Math.round(elapsed * 10) / 10 };
+    if (request.deviceSummary?.refusal === undefined) log.info(line, 'device request');
+    else log.warn(line, 'device request');
+    metrics.deviceRequest(request.deviceSummary, reply.statusCode, elapsed / 1000);
     done();
   });
 }
