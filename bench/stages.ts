@@ -122,15 +122,18 @@ export async function measureStages(ctx: BenchContext): Promise<StageCosts> {
   });
   await storage.close();
 
-  // As the server logs (createLogger): pino to a file, written by the thread pool in batches, a
-  // child logger per request, one line each; 16 requests per event-loop turn, as the loop's 16 devices.
+  // As the server logs (createLogger, device-routes.ts): pino to a file, written by the thread pool
+  // in batches; Fastify's child logger made per request, the line through the server's logger with
+  // the request id first; 16 requests per event-loop turn, as the loop's 16 devices.
   const destination = pino.destination({ dest: join(dir, 'log'), sync: false, minLength: 8 * 1024, periodicFlush: 100 });
   const logger = pino({ level: 'info' }, destination);
   const summary = { enrollmentId: ids[0], message: 'Acknowledged', commandUuid: commandsOf(0)[0], outcome: 'completed', nextCommandUuid: commandsOf(0)[1], nextRequestType: 'DeviceInformation' };
   let reqId = 0;
   const logging = await perRequest(requests, async () => {
     for (let i = 0; i < requests; i++) {
-      logger.child({ reqId: `req-${(reqId++).toString(36)}` }).info({ ...summary, status: 200, ms: 1.2 }, 'device request');
+      const id = `req-${(reqId++).toString(36)}`;
+      logger.child({ reqId: id });
+      logger.info({ reqId: id, ...summary, status: 200, ms: 1.2 }, 'device request');
       if (i % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
     }
     await new Promise((resolve) => destination.flush(resolve));
