@@ -13,7 +13,7 @@ export async function checkinLoop(ctx: BenchContext, loops: LoopBench): Promise<
   const aspen = await loops.measure('aspen');
   const baseline = await loops.measure('baseline');
   ctx.log('check-in loop: stage costs');
-  const stages = await measureStages(ctx.deviceCa);
+  const stages = await measureStages(ctx);
   return [
     {
       figure: FIGURE,
@@ -50,8 +50,8 @@ function stageText(stages: StageCosts, aspen: number, baseline: number): string 
   const parts: [string, number][] = [
     ['framework + reply', Math.max(0, baseline - stages.baselineParse)],
     ['signature', stages.signature],
-    ['parse + validate', stages.parse],
-    ['service + storage (SQLite FULL)', stages.storage],
+    ['parse', stages.parse],
+    ['validate + service + storage (SQLite FULL)', stages.storage],
     ['logging', stages.logging],
     ['metrics', stages.metrics],
   ];

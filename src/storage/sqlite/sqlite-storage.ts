@@ -411,11 +411,13 @@ export class SqliteStorage implements Storage {
   /** The result's own write, without its "last seen": what the large-result worker runs. */
   async storeResult(rec: ResultRecord): Promise<RecordedResult> {
     return this.writes.run((): RecordedResult => {
-      if (this.stmt.enrollmentExists.get(rec.enrollmentId) === undefined) return { outcome: 'unknown-enrollment', requestType: null };
-      const target = this.stmt.getTargetState.get(rec.enrollmentId, rec.commandUuid) as
-        | { seq: number; state: string; request_type: string }
+      // The enrollment and its target of this command in one read: no row, no enrollment; a row
+      // without a seq, no such command for it.
+      const target = this.stmt.resultTarget.get(rec.commandUuid, rec.enrollmentId) as
+        | { seq: number | null; state: string; request_type: string }
         | undefined;
-      if (target === undefined) return { outcome: 'unknown-command', requestType: null };
+      if (target === undefined) return { outcome: 'unknown-enrollment', requestType: null };
+      if (target.seq === null) return { outcome: 'unknown-command', requestType: null };
       const outcome = (o: ResultOutcome): RecordedResult => ({ outcome: o, requestType: target.request_type });
       if (rec.status === 'NotNow') {
         // Only a pending command can be deferred; a NotNow for one that is already final (a
@@ -442,11 +444,13 @@ export class SqliteStorage implements Storage {
   }
 
   async startSession(id: string, at: string, event?: EventDraft): Promise<boolean> {
-    if (this.stmt.enrollmentExists.get(id) === undefined) return false;
+    // Whether the enrollment exists and has deferred commands, in one read (undefined: unknown).
+    const deferred = this.stmt.sessionStart.get(id) as number | undefined;
+    if (deferred === undefined) return false;
     // Most sessions follow no deferral and no webhook wants them: the Idle that starts them then
     // writes nothing durable (no fsync on the busiest request), and its "last seen" joins the
     // buffer below.
-    const requeue = this.stmt.hasDeferred.get(id) !== undefined;
+    const requeue = deferred === 1;
     const recorded = event !== undefined && this.events.wants(event.topic) ? event : undefined;
     if (requeue || recorded !== undefined) {
       await this.writes.run(() => {
@@ -749,9 +753,11 @@ function prepareStatements(db: Database) {
       .pluck(),
     knownIds: db.prepare('SELECT e.id FROM json_each(?) j JOIN enrollments e ON e.id = j.value').pluck(),
     deviceConfigured: db.prepare('UPDATE enrollments SET awaiting_configuration = 0 WHERE id = ?'),
-    getTargetState: db.prepare(`
-      SELECT t.seq, t.state, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
-      WHERE t.enrollment_id = ? AND t.command_uuid = ?`),
+    resultTarget: db.prepare(`
+      SELECT t.seq, t.state, c.request_type FROM enrollments e
+        LEFT JOIN command_targets t ON t.enrollment_id = e.id AND t.command_uuid = ?
+        LEFT JOIN commands c ON c.uuid = t.command_uuid
+      WHERE e.id = ?`),
     deferTarget: db.prepare(`
       UPDATE command_targets SET state = 'notnow', notnow_count = notnow_count + 1, updated_at = @at
       WHERE seq = @seq`),
@@ -761,6 +767,9 @@ function prepareStatements(db: Database) {
     requeueDeferred: db.prepare(`
       UPDATE command_targets SET state = 'queued', updated_at = @at WHERE enrollment_id = @id AND state = 'notnow'`),
     hasDeferred: db.prepare(`SELECT 1 FROM command_targets WHERE enrollment_id = ? AND state = 'notnow' LIMIT 1`),
+    sessionStart: db
+      .prepare(`SELECT EXISTS (SELECT 1 FROM command_targets t WHERE t.enrollment_id = e.id AND t.state = 'notnow') FROM enrollments e WHERE e.id = ?`)
+      .pluck(),
     nextCommand: db.prepare(`
       SELECT c.uuid, c.request_type, c.payload FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = ? AND t.state = 'queued' ORDER BY t.seq LIMIT 1`),
