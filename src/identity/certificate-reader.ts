@@ -107,16 +107,14 @@ export function readCertificate(der: Uint8Array): ReadCertificate | undefined {
 }
 
 function read(der: Uint8Array): ReadCertificate {
-  const certificate = decodeBer(der, 'certificate');
-  if (!certificate.derLengths) throw new Outside();
+  const certificate = decodeDer(der);
   const [tbsNode, algorithmNode, signatureNode, ...rest] = childrenOf(certificate, Tag.SEQUENCE, 'Certificate');
   if (rest.length > 0 || tbsNode === undefined || algorithmNode === undefined) throw new Outside();
   // TBSCertificate ::= SEQUENCE { [0] version, serialNumber, signature, issuer, validity, subject,
   //   subjectPublicKeyInfo, [1] issuerUniqueID, [2] subjectUniqueID, [3] extensions }
   const [version, serial, innerAlgorithm, issuer, validity, subject, spki, ...more] = childrenOf(tbsNode, Tag.SEQUENCE, 'TBSCertificate');
-  if (!hasTag(version, Tag.context(0)) || !sameBytes(contentOf(childrenOf(version, Tag.context(0), 'version')[0], Tag.INTEGER, 'version'), [2])) {
-    throw new Outside();
-  }
+  const versionFields = childrenOf(version, Tag.context(0), 'version');
+  if (versionFields.length !== 1 || !sameBytes(contentOf(versionFields[0], Tag.INTEGER, 'version'), [2])) throw new Outside();
   // X509_verify refuses a certificate whose two algorithm fields differ.
   if (innerAlgorithm === undefined || !sameBytes(encodingOf(innerAlgorithm), encodingOf(algorithmNode))) throw new Outside();
   const algorithm = signatureAlgorithmOf(algorithmNode);
@@ -138,6 +136,14 @@ function read(der: Uint8Array): ReadCertificate {
     publicKey: publicKeyOf(spki),
     ...(more.length === 1 && extensionsOf(childrenOf(more[0], Tag.context(3), 'extensions'))),
   };
+}
+
+/** One element in DER lengths (the BER reader does not look inside primitives, so encodings
+ *  wrapped in an OCTET or BIT STRING are decoded, and checked, each on its own). */
+function decodeDer(bytes: Uint8Array): BerNode {
+  const node = decodeBer(bytes, 'certificate');
+  if (!node.derLengths) throw new Outside();
+  return node;
 }
 
 function signatureAlgorithmOf(node: BerNode): { digest: DigestName; keyType: SignerKeyType } {
@@ -214,7 +220,7 @@ function publicKeyOf(spki: BerNode | undefined): KeyObject {
   switch (oidOf(oid, 'algorithm')) {
     case RSA_ENCRYPTION: {
       if (!isNull(parameter)) throw new Outside();
-      const [n, e, ...rest] = childrenOf(decodeBer(bits, 'RSAPublicKey'), Tag.SEQUENCE, 'RSAPublicKey');
+      const [n, e, ...rest] = childrenOf(decodeDer(bits), Tag.SEQUENCE, 'RSAPublicKey');
       const modulus = positiveInteger(contentOf(n, Tag.INTEGER, 'modulus'));
       const exponent = positiveInteger(contentOf(e, Tag.INTEGER, 'publicExponent'));
       if (rest.length > 0 || modulus.length < 256 || modulus.length > 1024 || exponent.length > 4 || (exponent[exponent.length - 1]! & 1) === 0) {
@@ -253,7 +259,7 @@ function extensionsOf(field: readonly BerNode[]): Extensions {
     seen.add(oid);
     if (parts.length === 2 && !isBoolean(parts[0])) throw new Outside();
     if (parts.length < 1 || parts.length > 2) throw new Outside();
-    const value = decodeBer(contentOf(parts[parts.length - 1], Tag.OCTET_STRING, 'extnValue'), 'extnValue');
+    const value = decodeDer(contentOf(parts[parts.length - 1], Tag.OCTET_STRING, 'extnValue'));
     switch (oid) {
       case BASIC_CONSTRAINTS:
         read.basicConstraints = basicConstraintsOf(value);
