@@ -169,7 +169,8 @@ export class DeviceCertVerifier {
 
   #directIssuersPrepared(): DirectIssuer[] {
     if (this.#directIssuers === undefined) {
-      const keys = this.#authorities.map((ca) => factsOf(ca).spki);
+      // Their keys as SPKI DER, to tell CAs sharing a key from the others.
+      const keys = this.#authorities.map((ca) => factsOf(ca).publicKey.export({ type: 'spki', format: 'der' }));
       this.#directIssuers = this.#authorities.flatMap((certificate, index): DirectIssuer[] => {
         const read = readCertificate(certificate.raw);
         if (read === undefined || !certificate.ca || read.keyCertSign === false) return [];
@@ -278,8 +279,6 @@ interface CaFacts {
   fingerprint: string;
   validFrom: number;
   validUntil: number;
-  /** Its public key as SPKI DER, to tell CAs sharing a key apart from others. */
-  spki: Buffer;
 }
 
 /** Facts of CAs already read. Each read of an X509Certificate property asks OpenSSL again (the
@@ -296,7 +295,6 @@ function factsOf(ca: X509Certificate): CaFacts {
       fingerprint: ca.fingerprint256.replaceAll(':', '').toLowerCase(),
       validFrom: Date.parse(ca.validFrom),
       validUntil: Date.parse(ca.validTo),
-      spki: ca.publicKey.export({ type: 'spki', format: 'der' }),
     };
     caFacts.set(ca, facts);
   }
