@@ -138,3 +138,18 @@ test('of two trusted CAs with one name and one key, the first in the bundle is t
   assert.equal(new DeviceCertVerifier(renewedPem + root.pem).verify(device.der).anchor, fingerprint(renewedPem));
   assert.equal(new DeviceCertVerifier(root.pem + renewedPem).verify(device.der).anchor, fingerprint(root.pem));
 });
+
+test('an identity verified through the reader carries what X509Certificate reads of the certificate', () => {
+  const { certPem, keyPem } = createDeviceCa(new Date(), 'rsa');
+  const ca = deviceCaFromPem(certPem, keyPem);
+  const device = new X509Certificate(issueDeviceCertificate(ca, { commonName: 'Aspen enrollment 1', publicKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey }).certPem);
+  assert.ok(readCertificate(device.raw));
+  const identity = new DeviceCertVerifier(root.pem + certPem).verify(device.raw);
+  assert.equal(identity.subject, device.subject);
+  assert.equal(identity.issuer, device.issuer);
+  assert.equal(identity.serialNumber, device.serialNumber);
+  assert.equal(identity.notBefore.getTime(), Date.parse(device.validFrom));
+  assert.equal(identity.notAfter.getTime(), Date.parse(device.validTo));
+  assert.deepEqual(identity.publicKey.export({ type: 'spki', format: 'der' }), device.publicKey.export({ type: 'spki', format: 'der' }));
+  assert.equal(identity.anchor, ca.certificate.fingerprint256.replaceAll(':', '').toLowerCase());
+});
