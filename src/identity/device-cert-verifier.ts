@@ -9,13 +9,20 @@
 // untrusted candidates until signatures link them to a trusted one, and both their number and the
 // path's length are bounded.
 //
+// A new certificate issued straight by a trusted CA, in the shape CAs issue device identities in,
+// is read by certificate-reader.ts and its signature checked against the CA's key prepared once:
+// `new X509Certificate` costs most of a new device's first request (OpenSSL decodes the key through
+// its provider framework). Everything else, and every refusal, goes through X509Certificate as
+// before, so the two ways agree on every certificate the direct one accepts (see #direct).
+//
 // Path building costs a few signature checks, so its outcome is cached. A device sends the same
 // certificate on every request, so the steady-state cost is one SHA-256 over the DER plus a map
 // lookup. The outcome depends on the leaf and, when it needed them, on the presented certificates,
 // so those are part of the key. Validity periods are the only part that depends on time: the cache
 // keeps the path's combined window and compares it with `now` on every call.
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
 import { pathLengthLimit } from './basic-constraints.ts';
+import { readCertificate, type ReadCertificate } from './certificate-reader.ts';
 import { IdentityError, type IdentityFailure } from './errors.ts';
 import { LruCache } from './lru-cache.ts';
 
@@ -51,6 +58,16 @@ const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+/** A trusted CA that certificates it issued directly can be verified against without X509Certificate. */
+interface DirectIssuer {
+  readonly certificate: X509Certificate;
+  readonly read: ReadCertificate;
+  /** The CA and the trusted CAs above it, nearest first, path lengths already checked. */
+  readonly chain: readonly X509Certificate[];
+  /** Whether a CA before it in the bundle has the same key, and so might be found first. */
+  readonly keyShared: boolean;
+}
+
 type CachedOutcome =
   | { identity: DeviceIdentity; validFrom: number; validUntil: number }
   | { failure: IdentityFailure; message: string };
@@ -58,6 +75,8 @@ type CachedOutcome =
 export class DeviceCertVerifier {
   readonly #authorities: X509Certificate[];
   readonly #outcomes: LruCache<string, CachedOutcome>;
+  /** Prepared on the first verification (it checks the signatures between trusted CAs). */
+  #directIssuers: DirectIssuer[] | undefined;
 
   /**
    * @param trustedPem PEM bundle of device CAs (the DEVICE_CA setting). Every certificate in it is
@@ -110,6 +129,62 @@ export class DeviceCertVerifier {
 
   /** Everything about a certificate and the path above it that does not depend on the time. */
   #evaluate(certDer: Buffer, fingerprint: string, presented: readonly Uint8Array[]): CachedOutcome {
+    return (presented.length === 0 && this.#direct(certDer, fingerprint)) || this.#evaluateWithOpenssl(certDer, fingerprint, presented);
+  }
+
+  /**
+   * The outcome for a device certificate a trusted CA issued directly, read without X509Certificate;
+   * undefined for anything else (other shapes, other paths, every refusal). It accepts only what
+   * #evaluateWithOpenssl accepts, with the same identity: the leaf is no CA (basicConstraints) and
+   * allows clientAuth; the issuer is the first trusted CA (bundle order) that X509Certificate's
+   * checkIssued and verify would find: a CA (basicConstraints, keyUsage allowing keyCertSign), whose
+   * subject is byte for byte the leaf's issuer, whose key identifier matches the leaf's authority key
+   * identifier, whose key type fits the signature algorithm and whose key verifies the signature.
+   * An earlier CA in the bundle could only also verify it with the same key, so a CA sharing its
+   * key with an earlier one is left to X509Certificate.
+   */
+  #direct(certDer: Buffer, fingerprint: string): CachedOutcome | undefined {
+    const leaf = readCertificate(certDer);
+    if (leaf === undefined || leaf.basicConstraints?.ca === true || !allowsClientAuth(leaf.extendedKeyUsage)) return undefined;
+    const issuer = this.#directIssuersPrepared().find((ca) => issuedDirectly(ca, leaf));
+    if (issuer === undefined || issuer.keyShared) return undefined;
+    const identity: DeviceIdentity = Object.freeze({
+      fingerprint,
+      subject: leaf.subject,
+      // The same Name bytes as the CA's subject, so the same text.
+      issuer: issuer.certificate.subject,
+      serialNumber: leaf.serialNumber,
+      notBefore: new Date(leaf.notBefore),
+      notAfter: new Date(leaf.notAfter),
+      certDer,
+      publicKey: leaf.publicKey,
+      anchor: factsOf(issuer.chain.at(-1)!).fingerprint,
+    });
+    return {
+      identity,
+      validFrom: Math.max(leaf.notBefore, ...issuer.chain.map((ca) => factsOf(ca).validFrom)),
+      validUntil: Math.min(leaf.notAfter, ...issuer.chain.map((ca) => factsOf(ca).validUntil)),
+    };
+  }
+
+  #directIssuersPrepared(): DirectIssuer[] {
+    if (this.#directIssuers === undefined) {
+      // Their keys as SPKI DER, to tell CAs sharing a key from the others.
+      const keys = this.#authorities.map((ca) => factsOf(ca).publicKey.export({ type: 'spki', format: 'der' }));
+      this.#directIssuers = this.#authorities.flatMap((certificate, index): DirectIssuer[] => {
+        const read = readCertificate(certificate.raw);
+        if (read === undefined || !certificate.ca || read.keyCertSign === false) return [];
+        const chain = [certificate, ...this.#issuersOf(certificate)];
+        if (chain.some((ca, below) => factsOf(ca).pathLength < below)) return [];
+        const keyShared = keys.slice(0, index).some((key) => key.equals(keys[index]!));
+        return [{ certificate, read, chain, keyShared }];
+      });
+    }
+    return this.#directIssuers;
+  }
+
+  /** The general path: X509Certificate's parsing, checkIssued and verify, presented intermediates. */
+  #evaluateWithOpenssl(certDer: Buffer, fingerprint: string, presented: readonly Uint8Array[]): CachedOutcome {
     let leaf: X509Certificate;
     let publicKey: KeyObject;
     try {
@@ -120,7 +195,7 @@ export class DeviceCertVerifier {
     }
     if (leaf.ca) return { failure: 'not-client-auth', message: 'device certificate is a CA certificate' };
     const usages = leaf.keyUsage; // despite the name: the extended key usage OIDs, undefined if absent
-    if (usages !== undefined && !usages.includes(CLIENT_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
+    if (usages !== undefined && !allowsClientAuth(usages)) {
       return { failure: 'not-client-auth', message: `extended key usage ${usages.join(',')} excludes clientAuth` };
     }
 
@@ -224,6 +299,25 @@ function factsOf(ca: X509Certificate): CaFacts {
     caFacts.set(ca, facts);
   }
   return facts;
+}
+
+/** An extended key usage (absent: any use) that allows TLS client authentication. */
+function allowsClientAuth(usages: readonly string[] | undefined): boolean {
+  return usages === undefined || usages.includes(CLIENT_AUTH) || usages.includes(ANY_EXTENDED_KEY_USAGE);
+}
+
+/** What X509Certificate's checkIssued and verify decide, on certificates read by certificate-reader.ts. */
+function issuedDirectly(ca: DirectIssuer, leaf: ReadCertificate): boolean {
+  if (!Buffer.from(ca.read.subjectDer).equals(leaf.issuerDer)) return false;
+  const keyId = ca.read.subjectKeyId;
+  if (leaf.authorityKeyId !== undefined && keyId !== undefined && !Buffer.from(keyId).equals(leaf.authorityKeyId)) return false;
+  const key = factsOf(ca.certificate).publicKey;
+  if (key.asymmetricKeyType !== leaf.signatureKeyType) return false;
+  try {
+    return verifySignature(leaf.signatureDigest, leaf.tbs, key, leaf.signature);
+  } catch {
+    return false;
+  }
 }
 
 /** A presented certificate that could be an intermediate, or nothing (unparseable, not a CA). */

@@ -254,6 +254,27 @@ describe('device identity', () => {
       assert.equal((await put(proxied.url + '/mdm', idle, REPORT, { 'x-client-cert': 'garbage' })).status, 403);
       assert.equal((await put(proxied.url + '/mdm', idle, REPORT, {})).status, 403);
     });
+
+    it('refuses a malformed certificate DER with a 403 and changes nothing', async (t) => {
+      const proxied = await startAspen({ DEVICE_CA: ca.cert, DEVICE_CERT_HEADER: 'X-Client-Cert' });
+      t.after(() => proxied.close());
+      const good = certs.fresh.der;
+      assert.equal(good[1], 0x82, 'the test certificate has a two-byte length');
+      const malformed: Record<string, Buffer> = {
+        truncated: good.subarray(0, good.length - 1),
+        'cut in the middle': good.subarray(0, 300),
+        'wrong outer tag': Buffer.concat([Buffer.from([0x31]), good.subarray(1)]),
+        'huge length': Buffer.concat([Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]), good.subarray(4)]),
+      };
+      const auth = encodePlist({ MessageType: 'Authenticate', UDID: 'MALFORMED', Topic: TOPIC });
+      const before = await snapshotStorage(proxied.aspen.storage);
+      for (const [what, der] of Object.entries(malformed)) {
+        const res = await put(proxied.url + '/mdm', auth, CHECKIN, { 'x-client-cert': `:${der.toString('base64')}:` });
+        assert.equal(res.status, 403, what);
+        assert.match(res.text(), /malformed/, what);
+      }
+      assert.equal(await snapshotStorage(proxied.aspen.storage), before);
+    });
   });
 
   describe('mTLS', () => {
