@@ -44,6 +44,9 @@ export type SubmitResult =
   | { ok: false; errors: CommandIssue[] }
   | { ok: true; command: CommandEnvelope; targets: Map<string, TargetOutcome> };
 
+const UNKNOWN: TargetOutcome = { status: 'unknown_enrollment' };
+const QUEUED: TargetOutcome = { status: 'queued' };
+
 export interface TargetView {
   enrollmentId: string;
   state: TargetState;
@@ -115,18 +118,20 @@ export class CommandQueue {
 
   /** Each target's outcome (in the order given), and those that may run the command. */
   private async gate(requestType: string, requested: string[]): Promise<{ outcomes: Map<string, TargetOutcome>; allowed: string[] }> {
-    const targets = [...new Set(requested)];
+    // One map, filled in the order the admin gave the targets (which set() on a key keeps), and
+    // deduping them: a fan-out to 100,000 enrollments holds no other per-target copy.
     const outcomes = new Map<string, TargetOutcome>();
+    for (const id of requested) outcomes.set(id, UNKNOWN);
     const allowed: string[] = [];
-    for (const group of await this.storage.groupByTraits(targets)) {
+    for (const group of await this.storage.groupByTraits([...outcomes.keys()])) {
       const gate = commandAllowed(requestType, gateTarget(group.traits));
-      const outcome: TargetOutcome = gate.ok ? { status: 'queued' } : { status: 'not_allowed', reason: gate.reason };
-      for (const id of group.ids) outcomes.set(id, outcome);
-      if (gate.ok) allowed.push(...group.ids);
+      const outcome: TargetOutcome = gate.ok ? QUEUED : { status: 'not_allowed', reason: gate.reason };
+      for (const id of group.ids) {
+        outcomes.set(id, outcome);
+        if (gate.ok) allowed.push(id);
+      }
     }
-    // Every target gets an outcome, in the order the admin gave them.
-    const ordered = new Map<string, TargetOutcome>(targets.map((id) => [id, outcomes.get(id) ?? { status: 'unknown_enrollment' }]));
-    return { outcomes: ordered, allowed };
+    return { outcomes, allowed };
   }
 
   /** A command and one page of its targets (a command may have been queued to 100,000 devices). */
