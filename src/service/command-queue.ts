@@ -13,6 +13,7 @@ import { commandCancelled, commandQueued } from '../events/drafts.ts';
 import { prepareRawCommand, type CommandEnvelope } from '../protocol/command-envelope.ts';
 import { deviceIdOf } from '../protocol/enrollment-id.ts';
 import { decodePlistDict, plistToJson, type JsonValue } from '../protocol/plist.ts';
+import { fanOutChunks } from '../storage/fan-out.ts';
 import type {
   CommandFilter,
   CommandStore,
@@ -119,18 +120,20 @@ export class CommandQueue {
   /** Each target's outcome (in the order given), and those that may run the command. */
   private async gate(requestType: string, requested: string[]): Promise<{ outcomes: Map<string, TargetOutcome>; allowed: string[] }> {
     // One map, filled in the order the admin gave the targets (which set() on a key keeps), and
-    // deduping them: a fan-out to 100,000 enrollments holds no other per-target copy.
+    // deduping them: a fan-out to 100,000 enrollments holds no other per-target copy. Traits are
+    // read a chunk at a time (fan-out.ts).
     const outcomes = new Map<string, TargetOutcome>();
     for (const id of requested) outcomes.set(id, UNKNOWN);
-    const allowed: string[] = [];
-    for (const group of await this.storage.groupByTraits([...outcomes.keys()])) {
-      const gate = commandAllowed(requestType, gateTarget(group.traits));
-      const outcome: TargetOutcome = gate.ok ? QUEUED : { status: 'not_allowed', reason: gate.reason };
-      for (const id of group.ids) {
-        outcomes.set(id, outcome);
-        if (gate.ok) allowed.push(id);
+    for (const chunk of fanOutChunks([...outcomes.keys()])) {
+      for (const group of await this.storage.groupByTraits(chunk)) {
+        const gate = commandAllowed(requestType, gateTarget(group.traits));
+        const outcome: TargetOutcome = gate.ok ? QUEUED : { status: 'not_allowed', reason: gate.reason };
+        for (const id of group.ids) outcomes.set(id, outcome);
       }
     }
+    // From the map's keys, the admin's own strings, rather than the copies storage handed back.
+    const allowed: string[] = [];
+    for (const [id, outcome] of outcomes) if (outcome === QUEUED) allowed.push(id);
     return { outcomes, allowed };
   }
 

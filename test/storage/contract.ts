@@ -11,6 +11,7 @@ import {
   type Storage,
   type TokenUpdateRecord,
 } from '../../src/storage/storage.ts';
+import { FAN_OUT_CHUNK } from '../../src/storage/fan-out.ts';
 
 export interface BackendUnderTest {
   storage: Storage;
@@ -128,6 +129,25 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.deepEqual([...none], [['NOPE', 'unknown-enrollment']]);
       assert.equal(await s.getCommand('q-none'), undefined);
       await assert.rejects(s.enqueue(cmd('q-1'), ['Q1'], AT), DuplicateCommandError);
+    });
+
+    it('queues a fan-out of more targets than one statement takes as one command, all or nothing', async () => {
+      const ids = Array.from({ length: FAN_OUT_CHUNK + 2 }, (_, i) => `FAN-${i}`);
+      for (const id of ids) await enrolled(id);
+      // An unknown id and a repeated one in the last chunk.
+      const asked = [...ids.slice(0, -1), 'FAN-NOPE', ids[0]!, ids.at(-1)!];
+      const command = { ...cmd('fan-chunks'), requestType: 'ChunkedFanOut' };
+      const out = await s.enqueue(command, asked, AT);
+      assert.equal(out.size, ids.length + 1);
+      assert.equal(out.get('FAN-NOPE'), 'unknown-enrollment');
+      assert.ok(ids.every((id) => out.get(id) === 'queued'));
+      const counted = async () => (await s.listCommands({ requestType: 'ChunkedFanOut' }, { limit: 10 })).map((c) => c.targetsByState.queued);
+      assert.deepEqual(await counted(), [ids.length]);
+      assert.deepEqual((await s.listQueue(ids.at(-1)!))?.map((q) => q.commandUuid), ['fan-chunks']);
+      await assert.rejects(s.enqueue(command, asked, LATER), DuplicateCommandError);
+      assert.deepEqual(await counted(), [ids.length], 'a refused repeat queues nothing');
+      // Out of the way of the listing tests below.
+      assert.ok((await Promise.all(ids.map((id) => s.deleteEnrollment(id)))).every(Boolean));
     });
 
     it('hands out commands in queue order and completes them idempotently', async () => {

@@ -80,7 +80,7 @@ import { PostgresDeclarationStore } from './declarations.ts';
 import type { FleetStore } from '../fleet.ts';
 import { PostgresFleet } from './fleet.ts';
 import { migrate } from './migrate.ts';
-import { enqueueOutcomes } from '../enqueue-outcomes.ts';
+import { enqueueOutcomes, fanOutChunks } from '../fan-out.ts';
 
 export interface PostgresOptions {
   /** postgres:// or postgresql:// connection string. */
@@ -347,15 +347,18 @@ export class PostgresStorage implements Storage {
       const locked = options.unlessPending
         ? (await c.query<{ id: string }>('SELECT id FROM enrollments WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [unique])).rows.map((r) => r.id)
         : [];
-      // One set-based statement for any number of targets.
-      const targets = await c.query(
-        `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
-        SELECT e.id, $2, 'queued', $3, $3 FROM unnest($1::text[]) AS i (id) JOIN enrollments e ON e.id = i.id
-        WHERE NOT $4 OR NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
-          WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = $5 AND t.command_uuid <> $2)`,
-        [unique, command.uuid, at, options.unlessPending === true, command.requestType],
-      );
-      const count = targets.rowCount ?? 0;
+      // One set-based statement per chunk of targets (fan-out.ts).
+      let count = 0;
+      for (const chunk of fanOutChunks(unique)) {
+        const targets = await c.query(
+          `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
+          SELECT e.id, $2, 'queued', $3, $3 FROM unnest($1::text[]) AS i (id) JOIN enrollments e ON e.id = i.id
+          WHERE NOT $4 OR NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+            WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = $5 AND t.command_uuid <> $2)`,
+          [chunk, command.uuid, at, options.unlessPending === true, command.requestType],
+        );
+        count += targets.rowCount ?? 0;
+      }
       // A command no enrollment received is not kept.
       if (count === 0) {
         await c.query('DELETE FROM commands WHERE uuid = $1', [command.uuid]);

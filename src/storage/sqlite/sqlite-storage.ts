@@ -43,7 +43,7 @@ import {
 } from '../storage.ts';
 import type { EventDraft } from '../events.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
-import { enqueueOutcomes } from '../enqueue-outcomes.ts';
+import { enqueueOutcomes, fanOutChunks } from '../fan-out.ts';
 import { SqliteEventStore } from './events.ts';
 import { SqliteAccountStore } from './accounts.ts';
 import { SqliteAuditStore } from './audit.ts';
@@ -364,9 +364,9 @@ export class SqliteStorage implements Storage {
       .immediate();
   }
 
-  // Fan-out to 100,000 enrollments is one statement each for traits and targets: the ids go in
-  // as one JSON array (json_each), and the traits come back grouped with their ids as JSON arrays,
-  // several times faster than a statement, or a row object, per id.
+  // Fan-out to 100,000 enrollments is a statement per chunk of ids (fan-out.ts) for traits and
+  // targets: the ids go in as one JSON array (json_each), and the traits come back grouped with
+  // their ids as JSON arrays, several times faster than a statement, or a row object, per id.
   async groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]> {
     const rows = this.stmt.traitGroups.all(JSON.stringify([...new Set(ids)])) as TraitGroupRow[];
     return rows.map(({ ids: members, ...traits }) => ({ traits: toTraits(traits), ids: JSON.parse(members) as string[] }));
@@ -383,13 +383,16 @@ export class SqliteStorage implements Storage {
           throw new DuplicateCommandError(command.uuid);
         }
         const insert = options.unlessPending ? this.stmt.insertTargetsUnlessPending : this.stmt.insertTargets;
-        const { changes } = insert.run({ ids: JSON.stringify(unique), uuid: command.uuid, requestType: command.requestType, at });
+        let changes = 0;
+        for (const chunk of fanOutChunks(unique)) {
+          changes += insert.run({ ids: JSON.stringify(chunk), uuid: command.uuid, requestType: command.requestType, at }).changes;
+        }
         // A command no enrollment received is not kept: throwing rolls the transaction back.
         if (changes === 0) throw NOTHING_QUEUED;
         // Usually every target was queued (the caller gated on known enrollments), and nothing
         // needs to come back; otherwise the command, new in this transaction, names its targets.
         queued = changes === unique.length ? 'all' : new Set(this.stmt.targetsOfCommand.all(command.uuid) as string[]);
-        if (options.unlessPending) known = new Set(this.stmt.knownIds.all(JSON.stringify(unique)) as string[]);
+        if (options.unlessPending) known = new Set([...fanOutChunks(unique)].flatMap((chunk) => this.stmt.knownIds.all(JSON.stringify(chunk)) as string[]));
         if (options.event) this.event({ ...options.event, data: { ...options.event.data, targets: queued === 'all' ? unique : [...queued] } });
       }).immediate();
     } catch (err) {
