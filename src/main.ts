@@ -5,17 +5,25 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
-import { superviseWorkers } from './cluster.ts';
-import { ConfigError, listenProblem, loadConfig, readTlsPair, type Config } from './config.ts';
-import { createAspen, createLogger, type Aspen } from './server.ts';
-import { describeDatabase } from './storage/open-storage.ts';
+import type { Config } from './config.ts';
+import type { Aspen } from './server.ts';
+import { startUpDone } from './start-up-v8.ts';
+
+// The server's modules are imported only now, after start-up-v8.ts has held V8
+// lean: loading them is most of what a start allocates.
+const [{ superviseWorkers }, { ConfigError, listenProblem, loadConfig, readTlsPair }, { createAspen, createLogger }, { describeDatabase }] = await Promise.all([
+  import('./cluster.ts'),
+  import('./config.ts'),
+  import('./server.ts'),
+  import('./storage/open-storage.ts'),
+]);
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 // Everything Aspen writes (database, keys, the generated CA) is for its own user alone.
 process.umask(0o077);
 
 /** What an operator must fix, as one line naming the variable (no stack trace), then exit 1. */
-function refuseToStart(err: ConfigError): never {
+function refuseToStart(err: InstanceType<typeof ConfigError>): never {
   console.error(`aspen: invalid configuration: ${err.message}`);
   process.exit(1);
 }
@@ -48,6 +56,7 @@ try {
   refuseToStart(problem);
 }
 logger.info({ database: describeDatabase(config.database) }, 'aspen is listening');
+startUpDone();
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

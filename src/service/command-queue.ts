@@ -13,6 +13,7 @@ import { commandCancelled, commandQueued } from '../events/drafts.ts';
 import { prepareRawCommand, type CommandEnvelope } from '../protocol/command-envelope.ts';
 import { deviceIdOf } from '../protocol/enrollment-id.ts';
 import { decodePlistDict, plistToJson, type JsonValue } from '../protocol/plist.ts';
+import { fanOutChunks } from '../storage/fan-out.ts';
 import type {
   CommandFilter,
   CommandStore,
@@ -43,6 +44,9 @@ export type TargetOutcome = { status: 'queued' } | { status: 'unknown_enrollment
 export type SubmitResult =
   | { ok: false; errors: CommandIssue[] }
   | { ok: true; command: CommandEnvelope; targets: Map<string, TargetOutcome> };
+
+const UNKNOWN: TargetOutcome = { status: 'unknown_enrollment' };
+const QUEUED: TargetOutcome = { status: 'queued' };
 
 export interface TargetView {
   enrollmentId: string;
@@ -115,18 +119,22 @@ export class CommandQueue {
 
   /** Each target's outcome (in the order given), and those that may run the command. */
   private async gate(requestType: string, requested: string[]): Promise<{ outcomes: Map<string, TargetOutcome>; allowed: string[] }> {
-    const targets = [...new Set(requested)];
+    // One map, filled in the order the admin gave the targets (which set() on a key keeps), and
+    // deduping them: a fan-out to 100,000 enrollments holds no other per-target copy. Traits are
+    // read a chunk at a time (fan-out.ts).
     const outcomes = new Map<string, TargetOutcome>();
-    const allowed: string[] = [];
-    for (const group of await this.storage.groupByTraits(targets)) {
-      const gate = commandAllowed(requestType, gateTarget(group.traits));
-      const outcome: TargetOutcome = gate.ok ? { status: 'queued' } : { status: 'not_allowed', reason: gate.reason };
-      for (const id of group.ids) outcomes.set(id, outcome);
-      if (gate.ok) allowed.push(...group.ids);
+    for (const id of requested) outcomes.set(id, UNKNOWN);
+    for (const chunk of fanOutChunks([...outcomes.keys()])) {
+      for (const group of await this.storage.groupByTraits(chunk)) {
+        const gate = commandAllowed(requestType, gateTarget(group.traits));
+        const outcome: TargetOutcome = gate.ok ? QUEUED : { status: 'not_allowed', reason: gate.reason };
+        for (const id of group.ids) outcomes.set(id, outcome);
+      }
     }
-    // Every target gets an outcome, in the order the admin gave them.
-    const ordered = new Map<string, TargetOutcome>(targets.map((id) => [id, outcomes.get(id) ?? { status: 'unknown_enrollment' }]));
-    return { outcomes: ordered, allowed };
+    // From the map's keys, the admin's own strings, rather than the copies storage handed back.
+    const allowed: string[] = [];
+    for (const [id, outcome] of outcomes) if (outcome === QUEUED) allowed.push(id);
+    return { outcomes, allowed };
   }
 
   /** A command and one page of its targets (a command may have been queued to 100,000 devices). */

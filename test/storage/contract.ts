@@ -11,6 +11,7 @@ import {
   type Storage,
   type TokenUpdateRecord,
 } from '../../src/storage/storage.ts';
+import { FAN_OUT_CHUNK } from '../../src/storage/fan-out.ts';
 
 export interface BackendUnderTest {
   storage: Storage;
@@ -128,6 +129,24 @@ export function storageContract(name: string, open: () => Promise<BackendUnderTe
       assert.deepEqual([...none], [['NOPE', 'unknown-enrollment']]);
       assert.equal(await s.getCommand('q-none'), undefined);
       await assert.rejects(s.enqueue(cmd('q-1'), ['Q1'], AT), DuplicateCommandError);
+    });
+
+    it('queues a fan-out of more targets than one statement takes as one command, all or nothing', async () => {
+      const known = ['FAN-0', 'FAN-1', 'FAN-2'];
+      for (const id of known) await enrolled(id);
+      // Known ids in the first and the last chunk, unknown ones between them, and a repeat.
+      const unknown = Array.from({ length: FAN_OUT_CHUNK }, (_, i) => `FAN-NOPE-${i}`);
+      const asked = ['FAN-0', ...unknown, 'FAN-1', 'FAN-2', 'FAN-0'];
+      const command = { ...cmd('fan-chunks'), requestType: 'ChunkedFanOut' };
+      const out = await s.enqueue(command, asked, AT);
+      assert.equal(out.size, unknown.length + known.length);
+      assert.ok(unknown.every((id) => out.get(id) === 'unknown-enrollment'));
+      assert.deepEqual(known.map((id) => out.get(id)), ['queued', 'queued', 'queued']);
+      const counted = async () => (await s.listCommands({ requestType: 'ChunkedFanOut' }, { limit: 10 })).map((c) => c.targetsByState.queued);
+      assert.deepEqual(await counted(), [known.length]);
+      for (const id of known) assert.deepEqual((await s.listQueue(id))?.map((q) => q.commandUuid), ['fan-chunks']);
+      await assert.rejects(s.enqueue(command, asked, LATER), DuplicateCommandError);
+      assert.deepEqual(await counted(), [known.length], 'a refused repeat queues nothing');
     });
 
     it('hands out commands in queue order and completes them idempotently', async () => {

@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who is asking, once the admin API authenticated the request. */
     principal?: Principal;
+    /** The answer as the route sent it, before serialization: what the audit entry names. */
+    answerObject?: unknown;
   }
 }
 
@@ -65,6 +67,13 @@ export function accessHooks(api: FastifyInstance, deps: { access: Access; audit:
     }
   });
 
+  // The audit entry names what the answer created; read from the object, not by parsing the
+  // serialized body again (a fan-out's answer has 100,000 targets).
+  api.addHook('preSerialization', async (request, _reply, payload) => {
+    request.answerObject = payload;
+    return payload;
+  });
+
   api.addHook('onSend', async (request, reply, payload) => {
     const entry = routeAccess(request);
     const principal = request.principal;
@@ -96,8 +105,8 @@ function targetsOf(entry: RouteAccess, request: FastifyRequest, status: number, 
     for (const id of name === 'ids' ? value.split(',') : [value]) if (id !== '') targets.push({ kind, id });
   }
   targets.push(...(entry.body?.(request.body) ?? []));
-  if (status >= 200 && status < 300 && typeof payload === 'string') {
-    const answer = parseJson(payload);
+  if (status >= 200 && status < 300) {
+    const answer = request.answerObject !== undefined ? asRecord(request.answerObject) : typeof payload === 'string' ? parseJson(payload) : undefined;
     if (entry.created !== undefined && typeof answer?.id === 'string') targets.push({ kind: entry.created, id: answer.id });
     if (typeof answer?.command_uuid === 'string') targets.push({ kind: 'command', id: answer.command_uuid });
   }
@@ -106,11 +115,14 @@ function targetsOf(entry: RouteAccess, request: FastifyRequest, status: number, 
 
 function parseJson(text: string): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+    return asRecord(JSON.parse(text));
   } catch {
     return undefined;
   }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
 }
 
 /** The principal the hooks found; routes behind them always have one. */

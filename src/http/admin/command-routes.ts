@@ -117,7 +117,7 @@ export function commandRoutes({ commands, push }: CommandRoutesDeps): ApiRoute[]
         if (queued.length === 0) return sendApiError(reply, 'unprocessable', 'no target could take this command', targets);
         const pushed = await pushQueued(queued, body.push);
         for (const [id, r] of pushed.results ?? []) {
-          targets[id]!.push = { status: r.status, ...(r.reason ? { reason: r.reason } : {}), ...(r.apnsId ? { apns_id: r.apnsId } : {}) };
+          targets[id] = { ...targets[id]!, push: { status: r.status, ...(r.reason ? { reason: r.reason } : {}), ...(r.apnsId ? { apns_id: r.apnsId } : {}) } };
         }
         return reply.code(201).send({
           command_uuid: result.command.uuid,
@@ -233,8 +233,12 @@ function refusePlist(reply: FastifyReply, err: PlistError): FastifyReply {
   return sendApiError(reply, 'bad_request', err.message, err.keyPath === undefined ? undefined : [{ path: err.keyPath, message: err.reason }]);
 }
 
-function outcomeJson(o: TargetOutcome): { status: TargetOutcome['status']; reason?: string; push?: z.infer<typeof pushResultSchema> } {
-  return o.status === 'not_allowed' ? { status: o.status, reason: o.reason } : { status: o.status };
+type OutcomeJson = { readonly status: TargetOutcome['status']; readonly reason?: string; readonly push?: z.infer<typeof pushResultSchema> };
+/** Shared by every target with that outcome (never changed: a push result makes a new one). */
+const OUTCOME_JSON = { queued: { status: 'queued' }, unknown_enrollment: { status: 'unknown_enrollment' } } as const satisfies Record<string, OutcomeJson>;
+
+function outcomeJson(o: TargetOutcome): OutcomeJson {
+  return o.status === 'not_allowed' ? { status: o.status, reason: o.reason } : OUTCOME_JSON[o.status];
 }
 
 /** A command listing's cursor holds the last command's creation time and uuid; null when it does not. */

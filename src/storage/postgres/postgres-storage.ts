@@ -80,6 +80,7 @@ import { PostgresDeclarationStore } from './declarations.ts';
 import type { FleetStore } from '../fleet.ts';
 import { PostgresFleet } from './fleet.ts';
 import { migrate } from './migrate.ts';
+import { enqueueOutcomes, fanOutChunks } from '../fan-out.ts';
 
 export interface PostgresOptions {
   /** postgres:// or postgresql:// connection string. */
@@ -346,23 +347,33 @@ export class PostgresStorage implements Storage {
       const locked = options.unlessPending
         ? (await c.query<{ id: string }>('SELECT id FROM enrollments WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [unique])).rows.map((r) => r.id)
         : [];
-      // One set-based statement for any number of targets.
-      const targets = await c.query<{ enrollment_id: string }>(
-        `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
-        SELECT e.id, $2, 'queued', $3, $3 FROM unnest($1::text[]) AS i (id) JOIN enrollments e ON e.id = i.id
-        WHERE NOT $4 OR NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
-          WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = $5 AND t.command_uuid <> $2)
-        RETURNING enrollment_id`,
-        [unique, command.uuid, at, options.unlessPending === true, command.requestType],
-      );
+      // One set-based statement per chunk of targets (fan-out.ts).
+      let count = 0;
+      for (const chunk of fanOutChunks(unique)) {
+        const targets = await c.query(
+          `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
+          SELECT e.id, $2, 'queued', $3, $3 FROM unnest($1::text[]) AS i (id) JOIN enrollments e ON e.id = i.id
+          WHERE NOT $4 OR NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+            WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = $5 AND t.command_uuid <> $2)`,
+          [chunk, command.uuid, at, options.unlessPending === true, command.requestType],
+        );
+        count += targets.rowCount ?? 0;
+      }
       // A command no enrollment received is not kept.
-      if (targets.rows.length === 0) await c.query('DELETE FROM commands WHERE uuid = $1', [command.uuid]);
-      const ids = targets.rows.map((r) => r.enrollment_id);
-      if (ids.length > 0 && options.event) await appendEvent(c, { ...options.event, data: { ...options.event.data, targets: ids } });
-      return { queued: new Set(ids), known: new Set(locked) };
+      if (count === 0) {
+        await c.query('DELETE FROM commands WHERE uuid = $1', [command.uuid]);
+        return { queued: new Set<string>(), known: new Set(locked) };
+      }
+      // Usually every target was queued (the caller gated on known enrollments), and nothing needs
+      // to come back; otherwise the command, new in this transaction, names its targets.
+      const queued =
+        count === unique.length
+          ? ('all' as const)
+          : new Set((await c.query<{ enrollment_id: string }>('SELECT enrollment_id FROM command_targets WHERE command_uuid = $1', [command.uuid])).rows.map((r) => r.enrollment_id));
+      if (options.event) await appendEvent(c, { ...options.event, data: { ...options.event.data, targets: queued === 'all' ? unique : [...queued] } });
+      return { queued, known: new Set(locked) };
     });
-    const outcome = (id: string): EnqueueOutcome => (queued.has(id) ? 'queued' : known.has(id) ? 'already-pending' : 'unknown-enrollment');
-    return new Map(enrollmentIds.map((id) => [id, outcome(id)]));
+    return enqueueOutcomes(enrollmentIds, queued, known);
   }
 
   async recordDeviceConfigured(id: string): Promise<boolean> {

@@ -43,6 +43,7 @@ import {
 } from '../storage.ts';
 import type { EventDraft } from '../events.ts';
 import { commandListQuery, enrollmentListQuery } from '../listing-queries.ts';
+import { enqueueOutcomes, fanOutChunks } from '../fan-out.ts';
 import { SqliteEventStore } from './events.ts';
 import { SqliteAccountStore } from './accounts.ts';
 import { SqliteAuditStore } from './audit.ts';
@@ -363,18 +364,18 @@ export class SqliteStorage implements Storage {
       .immediate();
   }
 
-  // Fan-out to 100,000 enrollments is one statement each for traits and targets: the ids go in
-  // as one JSON array (json_each), and the traits come back grouped with their ids as JSON arrays,
-  // several times faster than a statement, or a row object, per id.
+  // Fan-out to 100,000 enrollments is a statement per chunk of ids (fan-out.ts) for traits and
+  // targets: the ids go in as one JSON array (json_each), and the traits come back grouped with
+  // their ids as JSON arrays, several times faster than a statement, or a row object, per id.
   async groupByTraits(ids: string[]): Promise<{ traits: EnrollmentTraits; ids: string[] }[]> {
     const rows = this.stmt.traitGroups.all(JSON.stringify([...new Set(ids)])) as TraitGroupRow[];
     return rows.map(({ ids: members, ...traits }) => ({ traits: toTraits(traits), ids: JSON.parse(members) as string[] }));
   }
 
   async enqueue(command: NewCommand, enrollmentIds: string[], at: string, options: EnqueueOptions = {}): Promise<Map<string, EnqueueOutcome>> {
-    let queued = new Set<string>();
+    const unique = [...new Set(enrollmentIds)];
+    let queued: ReadonlySet<string> | 'all' = new Set();
     let known = new Set<string>();
-    const unique = JSON.stringify([...new Set(enrollmentIds)]);
     try {
       // Immediate: with unlessPending, "nothing of this type is pending" must still hold when the row goes in.
       this.db.transaction(() => {
@@ -382,17 +383,22 @@ export class SqliteStorage implements Storage {
           throw new DuplicateCommandError(command.uuid);
         }
         const insert = options.unlessPending ? this.stmt.insertTargetsUnlessPending : this.stmt.insertTargets;
-        queued = new Set(insert.all({ ids: unique, uuid: command.uuid, requestType: command.requestType, at }) as string[]);
-        if (options.unlessPending) known = new Set(this.stmt.knownIds.all(unique) as string[]);
+        let changes = 0;
+        for (const chunk of fanOutChunks(unique)) {
+          changes += insert.run({ ids: JSON.stringify(chunk), uuid: command.uuid, requestType: command.requestType, at }).changes;
+        }
         // A command no enrollment received is not kept: throwing rolls the transaction back.
-        if (queued.size === 0) throw NOTHING_QUEUED;
-        if (options.event) this.event({ ...options.event, data: { ...options.event.data, targets: [...queued] } });
+        if (changes === 0) throw NOTHING_QUEUED;
+        // Usually every target was queued (the caller gated on known enrollments), and nothing
+        // needs to come back; otherwise the command, new in this transaction, names its targets.
+        queued = changes === unique.length ? 'all' : new Set(this.stmt.targetsOfCommand.all(command.uuid) as string[]);
+        if (options.unlessPending) known = new Set([...fanOutChunks(unique)].flatMap((chunk) => this.stmt.knownIds.all(JSON.stringify(chunk)) as string[]));
+        if (options.event) this.event({ ...options.event, data: { ...options.event.data, targets: queued === 'all' ? unique : [...queued] } });
       }).immediate();
     } catch (err) {
       if (err !== NOTHING_QUEUED) throw err;
     }
-    const outcome = (id: string): EnqueueOutcome => (queued.has(id) ? 'queued' : known.has(id) ? 'already-pending' : 'unknown-enrollment');
-    return new Map(enrollmentIds.map((id) => [id, outcome(id)]));
+    return enqueueOutcomes(enrollmentIds, queued, known);
   }
 
   async recordDeviceConfigured(id: string): Promise<boolean> {
@@ -735,22 +741,15 @@ function prepareStatements(db: Database) {
     insertCommand: db.prepare(`
       INSERT INTO commands (uuid, request_type, payload, created_at) VALUES (@uuid, @requestType, @payload, @at)
       ON CONFLICT (uuid) DO NOTHING`),
-    insertTargets: db
-      .prepare(
-        `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
-        SELECT e.id, @uuid, 'queued', @at, @at FROM json_each(@ids) j JOIN enrollments e ON e.id = j.value
-        RETURNING enrollment_id`,
-      )
-      .pluck(),
-    insertTargetsUnlessPending: db
-      .prepare(
-        `INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
-        SELECT e.id, @uuid, 'queued', @at, @at FROM json_each(@ids) j JOIN enrollments e ON e.id = j.value
-        WHERE NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
-          WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = @requestType AND t.command_uuid <> @uuid)
-        RETURNING enrollment_id`,
-      )
-      .pluck(),
+    insertTargets: db.prepare(`
+      INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
+      SELECT e.id, @uuid, 'queued', @at, @at FROM json_each(@ids) j JOIN enrollments e ON e.id = j.value`),
+    insertTargetsUnlessPending: db.prepare(`
+      INSERT INTO command_targets (enrollment_id, command_uuid, state, queued_at, updated_at)
+      SELECT e.id, @uuid, 'queued', @at, @at FROM json_each(@ids) j JOIN enrollments e ON e.id = j.value
+      WHERE NOT EXISTS (SELECT 1 FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
+        WHERE t.enrollment_id = e.id AND t.${PENDING} AND c.request_type = @requestType AND t.command_uuid <> @uuid)`),
+    targetsOfCommand: db.prepare('SELECT enrollment_id FROM command_targets WHERE command_uuid = ?').pluck(),
     knownIds: db.prepare('SELECT e.id FROM json_each(?) j JOIN enrollments e ON e.id = j.value').pluck(),
     deviceConfigured: db.prepare('UPDATE enrollments SET awaiting_configuration = 0 WHERE id = ?'),
     resultTarget: db.prepare(`

@@ -1,0 +1,23 @@
+// V8 held lean while the server starts; evaluated before main.ts imports the rest of the server
+// (it imports those dynamically, after this). Once the server listens, V8 runs as it always does.
+// - The young generation: starting, most of what is allocated survives (modules, schemas,
+//   routes), and after each such collection V8 doubles its semi-spaces, to 16 MB (32 MB of
+//   memory) by the time the server answers, holding a few MB. Not growing them while starting
+//   leaves a fresh server about 12 MB smaller (bench figure 11).
+// - The optimizing compiler (TurboFan): start-up code runs once, yet a few of its loops get hot
+//   enough to be optimized, which costs the compiler's memory and code pages (about 8 MB).
+// What this trades: start-up runs more, smaller young collections and no optimized code (tens of
+// ms of CPU at most). Neither holds after the start: under load the young generation grows and
+// hot request paths are optimized as before, so requests are not slowed.
+import v8 from 'node:v8';
+
+/** V8's defaults for the flags held during start (node --v8-options). */
+const V8_DEFAULTS = ['--semi-space-growth-factor=2', '--turbofan'];
+
+v8.setFlagsFromString('--semi-space-growth-factor=1');
+v8.setFlagsFromString('--no-turbofan');
+
+/** The server is up: V8 as it always runs. */
+export function startUpDone(): void {
+  for (const flag of V8_DEFAULTS) v8.setFlagsFromString(flag);
+}
