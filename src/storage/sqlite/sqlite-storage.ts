@@ -387,12 +387,15 @@ export class SqliteStorage implements Storage {
         for (const chunk of fanOutChunks(unique)) {
           changes += insert.run({ ids: JSON.stringify(chunk), uuid: command.uuid, requestType: command.requestType, at }).changes;
         }
+        // Read before a rollback, which still answers why a known target was passed over.
+        if (options.unlessPending && changes < unique.length) {
+          known = new Set([...fanOutChunks(unique)].flatMap((chunk) => this.stmt.knownIds.all(JSON.stringify(chunk)) as string[]));
+        }
         // A command no enrollment received is not kept: throwing rolls the transaction back.
         if (changes === 0) throw NOTHING_QUEUED;
         // Usually every target was queued (the caller gated on known enrollments), and nothing
         // needs to come back; otherwise the command, new in this transaction, names its targets.
         queued = changes === unique.length ? 'all' : new Set(this.stmt.targetsOfCommand.all(command.uuid) as string[]);
-        if (options.unlessPending) known = new Set([...fanOutChunks(unique)].flatMap((chunk) => this.stmt.knownIds.all(JSON.stringify(chunk)) as string[]));
         if (options.event) this.event({ ...options.event, data: { ...options.event.data, targets: queued === 'all' ? unique : [...queued] } });
       }).immediate();
     } catch (err) {
