@@ -57,6 +57,29 @@ test('a trusted certificate does not vouch for a tampered body', () => {
   assert.throws(() => identities.fromMdmSignature(header, changed), refusedWith('bad-signature'));
 });
 
+test('a signature that verified once vouches for that body and header only, and the certificate is still checked each time', () => {
+  const signer = pki.issue('repeating-device', ca, { startDate: '20250101000000Z', endDate: '20300101000000Z' });
+  const fresh = new IdentityVerifier(new DeviceCertVerifier(ca.pem));
+  const during = new Date();
+  for (const noattr of [true, false]) {
+    const header = pki.sign(body, signer, { md: 'sha256', noattr });
+    // The same message twice (a device polling with its Idle): the same identity both times.
+    assert.equal(fresh.fromMdmSignature(header, body, during).fingerprint, sha256(signer.der));
+    assert.equal(fresh.fromMdmSignature(header, body, during).fingerprint, sha256(signer.der));
+    const changed = Buffer.from(body);
+    changed[10] = (changed[10] ?? 0) ^ 0x20;
+    assert.throws(() => fresh.fromMdmSignature(header, changed, during), refusedWith('bad-signature'), 'another body under the same header');
+    // The same header and body once the certificate has expired.
+    assert.throws(() => fresh.fromMdmSignature(header, body, new Date('2031-01-01T00:00:00Z')), refusedWith('expired'));
+  }
+  // Another signature over the same body (a flipped bit in the signature value, the header's end).
+  const header = pki.sign(body, signer, { md: 'sha256', noattr: true });
+  const der = Buffer.from(header, 'base64');
+  const at = der.length - 10;
+  der[at] = (der[at] ?? 0) ^ 0x01;
+  assert.throws(() => fresh.fromMdmSignature(der.toString('base64'), body, during), refusedWith('bad-signature'));
+});
+
 test('a certificate without client authentication cannot sign requests', () => {
   const server = pki.issue('server-cert', ca, { extensions: ['extendedKeyUsage=serverAuth'] });
   const header = pki.sign(body, server, { md: 'sha256' });
