@@ -160,11 +160,7 @@ export class DeviceCertVerifier {
       publicKey: leaf.publicKey,
       anchor: factsOf(issuer.chain.at(-1)!).fingerprint,
     });
-    return {
-      identity,
-      validFrom: Math.max(leaf.notBefore, ...issuer.chain.map((ca) => factsOf(ca).validFrom)),
-      validUntil: Math.min(leaf.notAfter, ...issuer.chain.map((ca) => factsOf(ca).validUntil)),
-    };
+    return accepted(identity, issuer.chain);
   }
 
   #directIssuersPrepared(): DirectIssuer[] {
@@ -209,24 +205,18 @@ export class DeviceCertVerifier {
       return { failure: 'unknown-ca', message: `"${oneLine(chain[tooLong]!.subject)}" allows fewer intermediate CAs below it than the path has` };
     }
 
-    const notBefore = new Date(leaf.validFrom);
-    const notAfter = new Date(leaf.validTo);
     const identity: DeviceIdentity = Object.freeze({
       fingerprint,
       subject: leaf.subject,
       issuer: leaf.issuer,
       serialNumber: leaf.serialNumber,
-      notBefore,
-      notAfter,
+      notBefore: new Date(leaf.validFrom),
+      notAfter: new Date(leaf.validTo),
       certDer,
       publicKey,
       anchor: factsOf(chain.at(-1)!).fingerprint,
     });
-    return {
-      identity,
-      validFrom: Math.max(notBefore.getTime(), ...chain.map((ca) => factsOf(ca).validFrom)),
-      validUntil: Math.min(notAfter.getTime(), ...chain.map((ca) => factsOf(ca).validUntil)),
-    };
+    return accepted(identity, chain);
   }
 
   /**
@@ -301,6 +291,15 @@ function factsOf(ca: X509Certificate): CaFacts {
   return facts;
 }
 
+/** The outcome of an accepted path: its identity, valid while the leaf and every CA above it are. */
+function accepted(identity: DeviceIdentity, chain: readonly X509Certificate[]): CachedOutcome {
+  return {
+    identity,
+    validFrom: Math.max(identity.notBefore.getTime(), ...chain.map((ca) => factsOf(ca).validFrom)),
+    validUntil: Math.min(identity.notAfter.getTime(), ...chain.map((ca) => factsOf(ca).validUntil)),
+  };
+}
+
 /** An extended key usage (absent: any use) that allows TLS client authentication. */
 function allowsClientAuth(usages: readonly string[] | undefined): boolean {
   return usages === undefined || usages.includes(CLIENT_AUTH) || usages.includes(ANY_EXTENDED_KEY_USAGE);
@@ -308,9 +307,9 @@ function allowsClientAuth(usages: readonly string[] | undefined): boolean {
 
 /** What X509Certificate's checkIssued and verify decide, on certificates read by certificate-reader.ts. */
 function issuedDirectly(ca: DirectIssuer, leaf: ReadCertificate): boolean {
-  if (!Buffer.from(ca.read.subjectDer).equals(leaf.issuerDer)) return false;
+  if (Buffer.compare(ca.read.subjectDer, leaf.issuerDer) !== 0) return false;
   const keyId = ca.read.subjectKeyId;
-  if (leaf.authorityKeyId !== undefined && keyId !== undefined && !Buffer.from(keyId).equals(leaf.authorityKeyId)) return false;
+  if (leaf.authorityKeyId !== undefined && keyId !== undefined && Buffer.compare(keyId, leaf.authorityKeyId) !== 0) return false;
   const key = factsOf(ca.certificate).publicKey;
   if (key.asymmetricKeyType !== leaf.signatureKeyType) return false;
   try {
