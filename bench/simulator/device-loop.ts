@@ -3,16 +3,13 @@
 // device uploads large results alongside, until the phase is done.
 import http from 'node:http';
 import { quantile } from '../stats.ts';
-import { CHECKIN_CONTENT_TYPE, commandPlist, largeResult, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
+import { CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
 import type { Device, SignedBody } from './fleet.ts';
+import { expectAnswer as expect, sendBody, type Answer } from './http-device.ts';
+import { startLargeSender } from './large-sender.ts';
 import type { Phase, RunResult, RunSpec } from './protocol.ts';
 
 const MAX_ERROR_SAMPLES = 5;
-
-interface Answer {
-  status: number;
-  body: Buffer;
-}
 
 export async function runPhase(fleet: readonly Device[], spec: RunSpec, commandsPerRound: number, largeSender?: Device): Promise<RunResult> {
   const servers = spec.urls.map((u) => new URL(u));
@@ -20,39 +17,7 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   const latencies: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
-  const expected = new Map<string, Buffer>();
-  const commandBytes = (uuid: string): Buffer => {
-    let bytes = expected.get(uuid);
-    if (bytes === undefined) expected.set(uuid, (bytes = Buffer.from(commandPlist(uuid), 'utf8')));
-    return bytes;
-  };
-
-  const largeLatencies: number[] = [];
-  const send = (url: URL, message: SignedBody, contentType: string, timings = latencies): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const headers: http.OutgoingHttpHeaders = { 'content-type': contentType, 'content-length': message.body.length };
-      if (spec.signed) headers['mdm-signature'] = message.signature;
-      const started = performance.now();
-      const req = http.request({ agent, host: url.hostname, port: url.port, method: 'PUT', path: '/mdm', headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          timings.push(performance.now() - started);
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) });
-        });
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(message.body);
-    });
-
-  const expect = (answer: Answer, command: string | null, what: string): void => {
-    const want = command === null ? Buffer.alloc(0) : commandBytes(command);
-    if (answer.status === 200 && answer.body.equals(want)) return;
-    const got = answer.body.toString('utf8', 0, 120).replace(/\s+/g, ' ');
-    // A device that sees anything else stops there: the rest of its conversation would be noise.
-    throw new Error(`${what}: expected ${command ?? 'an empty 200'}, got ${answer.status} ${got}`);
-  };
+  const send = (url: URL, message: SignedBody, contentType: string): Promise<Answer> => sendBody(agent, url, message, contentType, spec.signed, latencies);
 
   const converse = async (device: Device, url: URL, phase: Phase): Promise<void> => {
     if (phase.kind === 'enroll') {
@@ -86,26 +51,23 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
       }
     }
   };
-  let lanesDone = false;
-  /** Large results back to back, each answered by the next command, until the lanes are done. */
-  const uploadLarge = async (device: Device, large: NonNullable<RunSpec['largeResults']>): Promise<void> => {
-    const url = servers[0]!;
-    let answer = await send(url, device.idle, REPORT_CONTENT_TYPE, largeLatencies);
-    for (const [i, uuid] of large.commands.entries()) {
-      expect(answer, uuid, `${device.id} large result ${i}`);
-      if (lanesDone) return;
-      const body = largeResult(device.id, uuid, large.bytes, large.keys);
-      answer = await send(url, { body, signature: device.sign(body) }, REPORT_CONTENT_TYPE, largeLatencies);
-    }
-    throw new Error(`${device.id}: its ${large.commands.length} commands ran out before the phase ended; queue more`);
-  };
-  const uploading = (largeSender && spec.largeResults ? uploadLarge(largeSender, spec.largeResults) : Promise.resolve()).catch((err: unknown) => {
-    errors += 1;
-    if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push((err as Error).message);
-  });
+  const large =
+    largeSender && spec.largeResults
+      ? startLargeSender({
+          url: servers[0]!.href,
+          id: largeSender.id,
+          idle: largeSender.idle,
+          ...(spec.signed && largeSender.signing ? { signing: largeSender.signing } : {}),
+          large: spec.largeResults,
+        })
+      : undefined;
   await Promise.all(Array.from({ length: Math.min(spec.concurrency, fleet.length) }, lane));
-  lanesDone = true;
-  await uploading;
+  const uploaded = await large?.stop();
+  if (uploaded?.error !== undefined) {
+    errors += 1;
+    if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push(uploaded.error);
+  }
+  const largeLatencies = uploaded?.latencies ?? [];
   const wallSeconds = (performance.now() - started) / 1000;
   agent.destroy();
   return {

@@ -26,8 +26,9 @@ export interface Device {
   idle: SignedBody;
   /** Keyed by command UUID. */
   acknowledged: Map<string, SignedBody>;
-  /** Signs a body made during a run (a large result); undefined for an unsigned fleet. */
-  sign(body: Buffer): string | undefined;
+  /** Its certificate and key, to sign bodies made during a run (large results); absent for an
+   *  unsigned fleet. */
+  signing?: { certPem: string; keyPem: string };
 }
 
 const KEY_POOL_SIZE = 8;
@@ -42,13 +43,14 @@ export function buildFleet(spec: FleetSpec): Device[] {
     : [];
   const commands = Array.from({ length: spec.rounds }, (_, round) => roundCommands(round, spec.commandsPerRound)).flat();
   return spec.ids.map((id, index) => {
-    let signer: MdmSigner | undefined;
+    let signing: Device['signing'];
     if (ca) {
       // The CN does not name the device: the server binds the certificate on first use.
       const key = keys[index % KEY_POOL_SIZE]!;
       const { certPem } = issueDeviceCertificate(ca, { commonName: 'Aspen bench device', publicKey: key.publicKey });
-      signer = new MdmSigner(certPem, key.keyPem);
+      signing = { certPem, keyPem: key.keyPem };
     }
+    const signer = signing && new MdmSigner(signing.certPem, signing.keyPem);
     const signed = (body: Buffer): SignedBody => ({ body, signature: signer?.sign(body) });
     return {
       id,
@@ -56,7 +58,7 @@ export function buildFleet(spec: FleetSpec): Device[] {
       tokenUpdate: signed(bodies.tokenUpdate(id)),
       idle: signed(bodies.idle(id)),
       acknowledged: new Map(commands.map((uuid) => [uuid, signed(bodies.acknowledged(id, uuid))])),
-      sign: (body: Buffer) => signer?.sign(body),
+      ...(signing === undefined ? {} : { signing }),
     };
   });
 }
