@@ -75,7 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.server.headersTimeout = deps.headersTimeoutMs;
   app.setErrorHandler(apiErrorHandler);
   refuseWhileClosing(app);
-  await app.register(deviceRoutes, { service: deps.service, assets: deps.declarations.assets, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader });
+  await app.register(deviceRoutes, { service: deps.service, assets: deps.declarations.assets, metrics: deps.metrics, deviceCertHeader: deps.deviceCertHeader, bodyLimit: deps.bodyLimit });
   await app.register(operationsRoutes, { ...deps.operations, metrics: deps.metrics });
   await app.register(enrollmentRoutes, deps.enrollment);
   await app.register(adminRoutes, {

@@ -5,6 +5,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PlistError } from '../protocol/plist.ts';
+import { deviceBodyParser } from './device-body.ts';
 import { decodeDeviceBody } from '../threads/plist-decoder.ts';
 import { DeviceRequestError, type DeviceReply, type RequestSummary } from '../service/device-reply.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -27,6 +28,8 @@ export interface DeviceRoutesOptions {
   metrics: Metrics;
   /** The header a TLS-terminating proxy forwards the client certificate in, if any. */
   deviceCertHeader?: string;
+  /** The largest body taken (BODY_LIMIT). */
+  bodyLimit: number;
 }
 
 export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptions): Promise<void> {
@@ -48,9 +51,8 @@ export async function deviceRoutes(app: FastifyInstance, opts: DeviceRoutesOptio
   // A body without any Content-Type is taken too (some MDM clients send reports that way, and
   // NanoMDM accepts them); an explicitly different type is refused before its body is read.
   app.removeAllContentTypeParsers();
-  for (const type of [CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE, '*']) {
-    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  }
+  const readBody = deviceBodyParser(opts.bodyLimit);
+  for (const type of [CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE, '*']) app.addContentTypeParser(type, readBody);
   // Hooks on the device path are synchronous (done callbacks): an async hook costs a promise and a
   // microtask hop per request for nothing it awaits.
   app.addHook('onRequest', (request, _reply, done) => {

@@ -3,6 +3,7 @@
 // byte for byte before the device hears back, and a malformed one refused with a 400 that changes
 // nothing. On both backends (PostgreSQL has no writer thread; it gets the same bodies).
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { encodePlist } from '../../src/protocol/plist.ts';
 import { OFF_THREAD_BODY_BYTES } from '../../src/threads/plist-decoder.ts';
@@ -11,6 +12,23 @@ import { snapshotStorage } from '../helpers/snapshot.ts';
 import { checkin, command, enqueue, enroll, getCommand, put, report, REPORT, TOPIC } from '../helpers/device.ts';
 
 const UDIDS = ['LARGE-BODY-1', 'LARGE-BODY-2'];
+/** config.ts's default BODY_LIMIT. */
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+/** PUTs `body` to /mdm in pieces of `piece` bytes with chunked transfer coding (no Content-Length). */
+function putChunked(url: string, body: Buffer, headers: Record<string, string>, piece = 100_000): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/mdm`, { method: 'PUT', headers: { 'content-type': REPORT, 'transfer-encoding': 'chunked', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    // The server may answer (413) and close before the whole body is written.
+    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    for (let at = 0; at < body.length; at += piece) req.write(body.subarray(at, at + piece));
+    req.end();
+  });
+}
 /** Larger than the decoder's threshold and SQLite's large-result threshold (256 KiB) both. */
 const LARGE = 1024 * 1024;
 
@@ -87,6 +105,32 @@ describe('large device bodies', () => {
     const res = await fetch(`${server.url}/mdm`, { method: 'PUT', body, headers: server.deviceHeaders(body) });
     assert.equal(res.status, 200, await res.text());
     assert.ok(Buffer.from((await stored(uuid!)).result!).equals(body));
+  });
+
+  it('takes a large result sent in chunks without a Content-Length, storing its exact bytes', async () => {
+    const [uuid] = await handOut(UDIDS[1]!);
+    const body = largeReport({ Status: 'Acknowledged', UDID: UDIDS[1]!, CommandUUID: uuid! });
+    const res = await putChunked(server.url, body, server.deviceHeaders(body));
+    assert.equal(res.status, 200, res.text);
+    assert.ok(Buffer.from((await stored(uuid!)).result!).equals(body));
+  });
+
+  it('refuses a body over BODY_LIMIT with a 413, announced or sent in chunks, changing nothing; one at the limit is taken', async () => {
+    const [uuid] = await handOut(UDIDS[0]!);
+    const fields = { Status: 'Acknowledged', UDID: UDIDS[0]!, CommandUUID: uuid! };
+    // Its size counts characters, not bytes: well below the limit, then padded to exact sizes.
+    const atLimit = largeReport(fields, '', BODY_LIMIT * 0.8);
+    const padded = (length: number) => Buffer.concat([atLimit, Buffer.alloc(length - atLimit.length, 0x0a)]);
+    const tooLarge = padded(BODY_LIMIT + 1);
+    const before = await snapshot();
+    const announced = await put(`${server.url}/mdm`, tooLarge, REPORT, server.deviceHeaders(tooLarge));
+    assert.equal(announced.status, 413, announced.text());
+    assert.equal((await putChunked(server.url, tooLarge, server.deviceHeaders(tooLarge))).status, 413);
+    assert.equal(await snapshot(), before);
+    const exact = padded(BODY_LIMIT);
+    const res = await put(`${server.url}/mdm`, exact, REPORT, server.deviceHeaders(exact));
+    assert.equal(res.status, 200, res.text());
+    assert.ok(Buffer.from((await stored(uuid!)).result!).equals(exact));
   });
 
   it('refuses a large malformed result with a 400 saying what is wrong, changing nothing; the device can then send it right', async () => {
