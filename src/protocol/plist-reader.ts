@@ -72,8 +72,6 @@ interface Frame {
 
 const OPEN_TAG = /<([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(\/?)>/y;
 const CLOSE_TAG = /<\/([A-Za-z_:][-A-Za-z0-9_:.]*)\s*>/y;
-const WHITESPACE = /[ \t\r\n]*/y;
-const PLAIN_TEXT = /[^&<]*/y;
 const DOCTYPE = /<!DOCTYPE\s+plist\b[^>[]*>/y;
 const REFERENCE = /&(?:#x([0-9A-Fa-f]{1,6});|#([0-9]{1,7});|(lt|gt|amp|quot|apos);|)/g;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
@@ -99,6 +97,8 @@ export class PlistReader {
   readonly #stack: Frame[] = [];
   #root: PlistValue | undefined;
   #done = false;
+  /** Where the next "&" is at or after #pos, once looked for (see #hasReference). */
+  #nextAmpersand = -1;
   readonly #unreadable: UnreadablePolicy;
   readonly #builtUnderRoot: ReadonlySet<string> | undefined;
 
@@ -299,30 +299,35 @@ export class PlistReader {
    *  the key of a container read through is only decoded then. It can if its raw text is that, or
    *  if it holds a reference, a CDATA section or a comment, which decoding changes. */
   #mayBeProto(): boolean {
-    PLAIN_TEXT.lastIndex = this.#pos;
-    PLAIN_TEXT.test(this.text);
-    const stop = PLAIN_TEXT.lastIndex;
-    if (!this.text.startsWith('</', stop)) return true;
-    return stop - this.#pos === 9 && this.text.startsWith('__proto__', this.#pos);
+    const lt = this.text.indexOf('<', this.#pos);
+    if (lt === -1 || this.#hasReference(lt) || !this.text.startsWith('</', lt)) return true;
+    return lt - this.#pos === 9 && this.text.startsWith('__proto__', this.#pos);
   }
 
-  /** Whether the text from here up to `end` holds an "&" (a reference to check). */
+  /** Whether the text from here up to `end` holds an "&" (a reference to check). The next "&" is
+   *  looked for once and remembered until the reader passes it: one scan of the document in all,
+   *  where a search per text would rescan each one. */
   #hasReference(end: number): boolean {
-    PLAIN_TEXT.lastIndex = this.#pos;
-    PLAIN_TEXT.test(this.text);
-    return PLAIN_TEXT.lastIndex < end;
+    if (this.#nextAmpersand < this.#pos) {
+      const at = this.text.indexOf('&', this.#pos);
+      this.#nextAmpersand = at === -1 ? Infinity : at;
+    }
+    return this.#nextAmpersand < end;
   }
 
   /** Whitespace, comments and processing instructions, which may appear between elements. */
   #misc(): void {
     const text = this.text;
     for (;;) {
-      WHITESPACE.lastIndex = this.#pos;
-      WHITESPACE.test(text);
-      this.#pos = WHITESPACE.lastIndex;
-      if (text.startsWith('<!--', this.#pos)) this.#comment();
-      else if (text.startsWith('<?', this.#pos)) {
-        const end = text.indexOf('?>', this.#pos + 2);
+      let pos = this.#pos;
+      for (let c = text.charCodeAt(pos); c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d; c = text.charCodeAt(++pos));
+      this.#pos = pos;
+      // Only "<!" and "<?" can start one; most often a tag is next.
+      const next = text.charCodeAt(pos + 1);
+      if (text.charCodeAt(pos) !== 0x3c /* "<" */ || (next !== 0x21 /* "!" */ && next !== 0x3f) /* "?" */) return;
+      if (text.startsWith('<!--', pos)) this.#comment();
+      else if (next === 0x3f) {
+        const end = text.indexOf('?>', pos + 2);
         if (end === -1) throw new PlistError('malformed plist: unterminated processing instruction');
         this.#pos = end + 2;
       } else return;
