@@ -121,7 +121,8 @@ test('an intermediate carried in the signature completes the path to the trusted
   const issuing = pki.intermediateCa('Identity Issuing CA', ca);
   const below = pki.issue('device-below-issuing', issuing);
   const carried = pki.sign(body, below, { md: 'sha256', noattr: true, certfile: issuing.cert });
-  assert.equal(identities.fromMdmSignature(carried, body).fingerprint, sha256(below.der));
+  // The second time the message is remembered, and the path through the carried intermediate still counts.
+  for (let i = 0; i < 2; i++) assert.equal(identities.fromMdmSignature(carried, body).fingerprint, sha256(below.der));
   const alone = pki.sign(body, below, { md: 'sha256', noattr: true });
   assert.throws(() => identities.fromMdmSignature(alone, body), refusedWith('unknown-ca'));
 });
