@@ -322,11 +322,8 @@ export class PlistReader {
       let pos = this.#pos;
       for (let c = text.charCodeAt(pos); c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d; c = text.charCodeAt(++pos));
       this.#pos = pos;
-      // Only "<!" and "<?" can start one; most often a tag is next.
-      const next = text.charCodeAt(pos + 1);
-      if (text.charCodeAt(pos) !== 0x3c /* "<" */ || (next !== 0x21 /* "!" */ && next !== 0x3f) /* "?" */) return;
       if (text.startsWith('<!--', pos)) this.#comment();
-      else if (next === 0x3f) {
+      else if (text.startsWith('<?', pos)) {
         const end = text.indexOf('?>', pos + 2);
         if (end === -1) throw new PlistError('malformed plist: unterminated processing instruction');
         this.#pos = end + 2;
