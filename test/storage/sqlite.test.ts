@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { migrationsDir, readMigrations } from '../../src/storage/migration-files.ts';
 import { migrate } from '../../src/storage/sqlite/migrate.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
@@ -39,6 +40,29 @@ describe('SQLite specifics', () => {
     assert.throws(() => migrate(storage.db, broken));
     assert.equal(storage.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half'").pluck().get(), 0);
     assert.equal(storage.db.prepare('SELECT count(*) FROM schema_migrations WHERE version = 999').pluck().get(), 0);
+  });
+
+  it('a read that writes buffered last-seen times waits for another writer without holding the thread', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aspen-sqlite-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'c.db');
+    const storage = new SqliteStorage({ path });
+    t.after(() => storage.close());
+    await storage.authenticate({ id: 'S1', type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: {}, topic: 't', keepPendingCommands: false, at: '2026-01-01T00:00:00.000Z' });
+    assert.equal(await storage.startSession('S1', '2026-01-02T00:00:00.000Z'), true);
+    // Another connection (the large-result thread, another process) holds the write lock. A
+    // transaction waiting in SQLite's busy handler would sleep on this thread, and so hold this
+    // connection's own reader (and every request) until the busy timeout failed it.
+    const other = new BetterSqlite3(path);
+    t.after(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    const read = storage.getEnrollment('S1');
+    let settled = false;
+    void read.finally(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'the read waits for the write lock');
+    other.exec('COMMIT');
+    assert.equal((await read)?.lastSeenAt, '2026-01-02T00:00:00.000Z');
   });
 
   it('reads the head of a queue through the partial index, not by scanning history', () => {

@@ -14,7 +14,7 @@ export class SqliteFleet implements FleetStore {
 
   constructor(
     private readonly db: Database,
-    private readonly flushSeen: () => void,
+    private readonly flushSeen: () => Promise<void>,
   ) {
     const summary = fleetSummarySql(named);
     this.stmt = {
@@ -26,20 +26,20 @@ export class SqliteFleet implements FleetStore {
   }
 
   async devices(search: DeviceSearch, page: { after?: string; limit: number }): Promise<Enrollment[]> {
-    this.flushSeen();
+    await this.flushSeen();
     const query = deviceSearchQuery(search, page, () => '?');
     return (this.db.prepare(query.text).all(query.values) as EnrollmentRow[]).map(toEnrollment);
   }
 
   async summary(now: string): Promise<FleetSummary> {
-    this.flushSeen();
+    await this.flushSeen();
     const b = lastSeenBoundaries(now);
     const rows = this.stmt.devices.all(params([b.hour, b.day, b.week, b.month])) as SummaryRow[];
     return toSummary(rows, this.stmt.push.get() as { token_invalid: number; last_push_failed: number });
   }
 
   async seen(since: string, after: SeenPosition | undefined, limit: number): Promise<Enrollment[]> {
-    this.flushSeen();
+    await this.flushSeen();
     const rows = after
       ? this.stmt.seenAfter.all(params([since, after.lastSeenAt, after.id, limit]))
       : this.stmt.seen.all(params([since, limit]));

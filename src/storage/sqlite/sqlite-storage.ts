@@ -243,7 +243,7 @@ export class SqliteStorage implements Storage {
   }
 
   async getEnrollment(id: string): Promise<Enrollment | undefined> {
-    this.flushSeen();
+    await this.flushSeen();
     const row = this.stmt.getEnrollment.get(id) as EnrollmentRow | undefined;
     return row && toEnrollment(row);
   }
@@ -479,20 +479,31 @@ export class SqliteStorage implements Storage {
   private bufferSeen(id: string, status: string, at: string): void {
     this.seenBuffer.set(id, { status, at });
     if (this.seenTimer === null) {
-      this.seenTimer = setTimeout(() => this.flushSeen(), SEEN_FLUSH_MS);
+      // A failed flush has put its times back; the next read or Idle writes them.
+      this.seenTimer = setTimeout(() => void this.flushSeen().catch(() => {}), SEEN_FLUSH_MS);
       this.seenTimer.unref();
     }
   }
 
-  private flushSeen(): void {
+  /** Writes the buffered times, through group commit: it takes the write lock without waiting.
+   *  A transaction of its own would wait in SQLite's busy handler, which sleeps on the event
+   *  loop's thread, whenever another writer holds the lock (the large-result thread, for tens of
+   *  milliseconds per 4 MiB result), and every request of the process would wait with it. */
+  private async flushSeen(): Promise<void> {
     if (this.seenTimer !== null) clearTimeout(this.seenTimer);
     this.seenTimer = null;
     if (this.seenBuffer.size === 0 || !this.db.open) return;
     const entries = [...this.seenBuffer];
     this.seenBuffer.clear();
-    this.db.transaction(() => {
-      for (const [id, seen] of entries) this.stmt.touchIfNewer.run({ id, ...seen });
-    })();
+    try {
+      await this.writes.run(() => {
+        for (const [id, seen] of entries) this.stmt.touchIfNewer.run({ id, ...seen });
+      });
+    } catch (err) {
+      // Kept for the next flush, unless newer times came meanwhile (the write keeps the newest).
+      for (const [id, seen] of entries) if (!this.seenBuffer.has(id)) this.seenBuffer.set(id, seen);
+      throw err;
+    }
   }
 
   async hasDeferred(enrollmentId: string): Promise<boolean> {
@@ -516,7 +527,7 @@ export class SqliteStorage implements Storage {
   }
 
   async listEnrollments(filter: EnrollmentFilter, page: { after?: string; limit: number }): Promise<Enrollment[]> {
-    this.flushSeen();
+    await this.flushSeen();
     const query = enrollmentListQuery(filter, page, () => '?');
     return (this.db.prepare(query.text).all(query.values) as EnrollmentRow[]).map(toEnrollment);
   }
@@ -616,7 +627,7 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     await this.largeWriter?.close();
-    this.flushSeen();
+    await this.flushSeen();
     this.events.close();
     await this.walSync?.close();
     if (this.db.open) this.db.close();
