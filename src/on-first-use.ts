@@ -1,6 +1,7 @@
 // What the default path never touches, made when first used rather than at start.
 // - Libraries: each is a few MB of code in memory (pkijs alone about 6), and a server that does
-//   not issue identities, import a .p12 or talk SCEP's single DES never needs them. They are
+//   not issue identities, import a .p12 or talk SCEP's single DES never needs them (nor, until
+//   an admin opens an invite in the console, a QR code writer). They are
 //   CommonJS packages whose ESM import is the same module instance, so a synchronous `require` on
 //   first use keeps their callers synchronous. The first call pays the load (tens of ms, once).
 // - Data built from large files (the command and declaration registries): a few MB each once
@@ -9,6 +10,7 @@ import { createRequire } from 'node:module';
 import type * as Asn1js from 'asn1js';
 import type Forge from 'node-forge';
 import type * as Pkijs from 'pkijs';
+import type * as Uqr from 'uqr';
 
 const require = createRequire(import.meta.url);
 
@@ -36,3 +38,5 @@ export const pkijs = onFirstUse<typeof Pkijs>('pkijs');
 export const asn1js = onFirstUse<typeof Asn1js>('asn1js');
 /** node-forge's default export (its CommonJS module.exports). */
 export const forge = onFirstUse<typeof Forge>('node-forge');
+/** The QR code writer, for the console's invite pages (its CommonJS build). */
+export const uqr = onFirstUse<typeof Uqr>('uqr');

@@ -96,7 +96,16 @@ export function deviceCaFromPem(certPem: string, keyPem: string): DeviceCa {
   if (!sameKey(certificate.publicKey, createPublicKey(privateKey))) {
     throw new Error(`device CA key does not belong to certificate "${certificate.subject}"`);
   }
-  return { certPem, certificate, issuer: issuerFrom(certificate.raw, privateKey) };
+  // Read on first issue, not here: reading the issuer's name takes pkijs, which every start would
+  // then load (about 10 MB of memory) for a server that may never issue a certificate.
+  let issuer: CertificateIssuer | undefined;
+  return {
+    certPem,
+    certificate,
+    get issuer() {
+      return (issuer ??= issuerFrom(certificate.raw, privateKey));
+    },
+  };
 }
 
 interface DeviceCertificateFields {

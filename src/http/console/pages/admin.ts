@@ -1,6 +1,6 @@
 // Enrollment invites (with the profile link and a QR code of it), webhooks with their deliveries,
 // the audit log, and the login page.
-import { renderSVG } from 'uqr';
+import { uqr } from '../../../on-first-use.ts';
 import { html, trusted, type Html } from '../html.ts';
 import { csrfField, notice, page, time, type Viewer } from '../layout.ts';
 import { deviceLink, pager, stateBadge } from '../views.ts';
@@ -20,7 +20,7 @@ export function loginPage(csrf: string, problem: string | null, name = ''): Html
 
 /** A QR code of `text` as inline SVG (presentation attributes only: no style the CSP would refuse). */
 export function qrCode(text: string, label: string): Html {
-  return html`<figure class="qr" role="img" aria-label="${label}">${trusted(renderSVG(text, { border: 2 }))}<figcaption>${label}</figcaption></figure>`;
+  return html`<figure class="qr" role="img" aria-label="${label}">${trusted(uqr.renderSVG(text, { border: 2 }))}<figcaption>${label}</figcaption></figure>`;
 }
 
 export function invitesPage(viewer: Viewer, invites: Record<string, unknown>[], next: string | null, created: Record<string, unknown> | null, problem: string | null): Html {
