@@ -57,12 +57,16 @@ describe('SQLite specifics', () => {
     t.after(() => other.close());
     other.exec('BEGIN IMMEDIATE');
     const read = storage.getEnrollment('S1');
-    let settled = false;
-    void read.finally(() => (settled = true));
+    // Nothing is left in the buffer for this one to write, but the write in flight holds its answer.
+    const again = storage.getEnrollment('S1');
+    const settled: string[] = [];
+    void read.finally(() => settled.push('read'));
+    void again.finally(() => settled.push('again'));
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(settled, false, 'the read waits for the write lock');
+    assert.deepEqual(settled, [], 'both reads wait for the write lock');
     other.exec('COMMIT');
     assert.equal((await read)?.lastSeenAt, '2026-01-02T00:00:00.000Z');
+    assert.equal((await again)?.lastSeenAt, '2026-01-02T00:00:00.000Z');
   });
 
   it('reads the head of a queue through the partial index, not by scanning history', () => {

@@ -126,6 +126,8 @@ export class SqliteStorage implements Storage {
   private readonly largeWriter: LargeResultWriter | null;
   private readonly seenBuffer = new Map<string, { status: string; at: string }>();
   private seenTimer: NodeJS.Timeout | null = null;
+  /** The last flush's write; settles once it is committed (or failed). */
+  private seenWritten: Promise<void> = Promise.resolve();
 
   constructor(opts: SqliteOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
@@ -488,22 +490,25 @@ export class SqliteStorage implements Storage {
   /** Writes the buffered times, through group commit: it takes the write lock without waiting.
    *  A transaction of its own would wait in SQLite's busy handler, which sleeps on the event
    *  loop's thread, whenever another writer holds the lock (the large-result thread, for tens of
-   *  milliseconds per 4 MiB result), and every request of the process would wait with it. */
-  private async flushSeen(): Promise<void> {
+   *  milliseconds per 4 MiB result), and every request of the process would wait with it. With
+   *  nothing buffered, it still waits for the write in flight, whose times a reader must see. */
+  private flushSeen(): Promise<void> {
     if (this.seenTimer !== null) clearTimeout(this.seenTimer);
     this.seenTimer = null;
-    if (this.seenBuffer.size === 0 || !this.db.open) return;
+    if (this.seenBuffer.size === 0 || !this.db.open) return this.seenWritten;
     const entries = [...this.seenBuffer];
     this.seenBuffer.clear();
-    try {
-      await this.writes.run(() => {
+    const written = this.writes
+      .run(() => {
         for (const [id, seen] of entries) this.stmt.touchIfNewer.run({ id, ...seen });
+      })
+      .catch((err: unknown) => {
+        // Kept for the next flush, unless newer times came meanwhile (the write keeps the newest).
+        for (const [id, seen] of entries) if (!this.seenBuffer.has(id)) this.seenBuffer.set(id, seen);
+        throw err;
       });
-    } catch (err) {
-      // Kept for the next flush, unless newer times came meanwhile (the write keeps the newest).
-      for (const [id, seen] of entries) if (!this.seenBuffer.has(id)) this.seenBuffer.set(id, seen);
-      throw err;
-    }
+    this.seenWritten = written.catch(() => {});
+    return written;
   }
 
   async hasDeferred(enrollmentId: string): Promise<boolean> {
