@@ -43,6 +43,7 @@ import {
   type StatusErrorRow,
   type SyncCandidateRow,
 } from '../declaration-rows.ts';
+import { boundLimit } from './bound-limit.ts';
 
 /** The sets a statement reads an enrollment's declarations from: its own and everyone's. */
 const SETS_OF = (enrollment: string) =>
@@ -344,11 +345,11 @@ function prepareStatements(db: Database) {
     insertReport: db.prepare('INSERT INTO ddm_status_reports (enrollment_id, status_id, received_at, raw) VALUES (@id, @statusId, @at, @raw)'),
     pruneReports: db.prepare(`
       DELETE FROM ddm_status_reports WHERE enrollment_id = @id
-        AND seq < (SELECT min(seq) FROM (SELECT seq FROM ddm_status_reports WHERE enrollment_id = @id ORDER BY seq DESC LIMIT @keep))`),
+        AND seq < (SELECT min(seq) FROM (SELECT seq FROM ddm_status_reports WHERE enrollment_id = @id ORDER BY seq DESC LIMIT ${boundLimit('@keep')}))`),
     insertError: db.prepare('INSERT INTO ddm_status_errors (enrollment_id, status_id, path, error, at) VALUES (@id, @statusId, @path, @error, @at)'),
     pruneErrors: db.prepare(`
       DELETE FROM ddm_status_errors WHERE enrollment_id = @id
-        AND seq < (SELECT min(seq) FROM (SELECT seq FROM ddm_status_errors WHERE enrollment_id = @id ORDER BY seq DESC LIMIT @keep))`),
+        AND seq < (SELECT min(seq) FROM (SELECT seq FROM ddm_status_errors WHERE enrollment_id = @id ORDER BY seq DESC LIMIT ${boundLimit('@keep')}))`),
     reportByIndex: db.prepare(`
       SELECT status_id, received_at, raw, @index AS idx FROM ddm_status_reports WHERE enrollment_id = @id
       ORDER BY seq DESC LIMIT 1 OFFSET @index`),

@@ -15,6 +15,7 @@ import type {
   WebhookEndpoint,
 } from '../events.ts';
 import { endpointChanges, toDeliveryRecord, toEndpoint, toStoredEvent, type DeliveryRow, type EndpointRow, type EventRow } from '../event-rows.ts';
+import { boundLimit } from './bound-limit.ts';
 
 /** Rows deleted per pruning statement. */
 const PRUNE_BATCH = 500;
@@ -227,7 +228,7 @@ function prepare(db: Database) {
     listDeliveries: db.prepare(`
       SELECT d.*, e.id AS event_id, e.topic, e.sequence, e.created_at FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq
       WHERE d.endpoint_id = @endpoint AND (@state IS NULL OR d.state = @state) AND (@before IS NULL OR d.event_seq < @before)
-      ORDER BY d.event_seq DESC LIMIT @limit`),
+      ORDER BY d.event_seq DESC LIMIT ${boundLimit('@limit')}`),
     getEvent: db.prepare('SELECT * FROM events WHERE id = ?'),
     countDeliveries: db.prepare('SELECT state, count(*) AS n FROM webhook_deliveries GROUP BY state'),
     oldestPending: db
@@ -237,7 +238,7 @@ function prepare(db: Database) {
       DELETE FROM events WHERE seq IN (
         SELECT seq FROM events e WHERE e.created_at < @before
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq AND d.state = 'pending')
-        LIMIT @batch)`),
+        LIMIT ${boundLimit('@batch')})`),
   };
 }
 
@@ -254,7 +255,7 @@ function prepareBookkeeping(db: Database) {
         WHERE d.state = 'pending' AND d.next_attempt_at <= @now AND (d.lease_until IS NULL OR d.lease_until <= @now)
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
             WHERE p.endpoint_id = d.endpoint_id AND p.chain = d.chain AND p.state = 'pending' AND p.event_seq < d.event_seq)
-        ORDER BY d.event_seq LIMIT @limit)
+        ORDER BY d.event_seq LIMIT ${boundLimit('@limit')})
       RETURNING endpoint_id, event_seq, attempts`),
     delivered: db.prepare(`
       UPDATE webhook_deliveries SET state = 'delivered', delivered_at = @at, last_attempt_at = @at, last_status = @status,

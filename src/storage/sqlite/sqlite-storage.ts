@@ -82,6 +82,7 @@ import {
   type TraitGroupRow,
   toTraits,
 } from '../rows.ts';
+import { boundLimit } from './bound-limit.ts';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -736,7 +737,7 @@ function prepareStatements(db: Database) {
     pruneIdentities: db.prepare(`
       DELETE FROM device_identities WHERE fingerprint IN (
         SELECT fingerprint FROM device_identities d WHERE NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.id = d.device_id)
-        LIMIT @batch)`),
+        LIMIT ${boundLimit('@batch')})`),
     pushTarget: db.prepare('SELECT id, state, topic, push_token, push_magic, push_token_invalid, apns_sandbox FROM enrollments WHERE id = ?'),
     // A dead-token verdict applies to the token that was pushed: if a TokenUpdate replaced it while
     // the push was in flight, the new token stays valid. Only a TokenUpdate clears the flag.
@@ -798,14 +799,14 @@ function prepareStatements(db: Database) {
         SELECT id FROM enrollments WHERE state = 'checked-out' AND checked_out_at < @before
           AND (channel = 'user' OR NOT EXISTS (
             SELECT 1 FROM enrollments u WHERE u.device_id = enrollments.id AND u.channel = 'user' AND u.state <> 'checked-out'))
-        LIMIT @batch)`),
+        LIMIT ${boundLimit('@batch')})`),
     pruneResults: db.prepare(`
       DELETE FROM command_targets WHERE seq IN (
-        SELECT seq FROM command_targets WHERE state NOT IN ('queued', 'notnow') AND updated_at < @before LIMIT @batch)`),
+        SELECT seq FROM command_targets WHERE state NOT IN ('queued', 'notnow') AND updated_at < @before LIMIT ${boundLimit('@batch')})`),
     pruneOrphanCommands: db.prepare(`
       DELETE FROM commands WHERE uuid IN (
         SELECT uuid FROM commands c WHERE NOT EXISTS (SELECT 1 FROM command_targets t WHERE t.command_uuid = c.uuid)
-        LIMIT @batch)`),
+        LIMIT ${boundLimit('@batch')})`),
     // A job that exists keeps its earlier run time; one running now is marked to run again.
     scheduleJob: db.prepare(`
       INSERT INTO jobs (key, kind, payload, run_at) VALUES (@key, @kind, @payload, @runAt)
@@ -815,7 +816,7 @@ function prepareStatements(db: Database) {
     claimJobs: db.prepare(`
       UPDATE jobs SET lease_token = @token, lease_until = @leaseUntil, attempts = attempts + 1
       WHERE key IN (SELECT key FROM jobs WHERE run_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
-        ORDER BY run_at LIMIT @limit)
+        ORDER BY run_at LIMIT ${boundLimit('@limit')})
       RETURNING key, kind, payload, run_at, attempts`),
     deleteFinishedJob: db.prepare('DELETE FROM jobs WHERE key = @key AND lease_token = @token AND rerun_at IS NULL'),
     // A retry keeps counting attempts; a periodic run or a re-run asked for meanwhile starts afresh.
@@ -836,7 +837,7 @@ function prepareStatements(db: Database) {
     // LIMIT -1 is SQLite's "no limit".
     getTargets: db.prepare(`
       SELECT * FROM command_targets WHERE command_uuid = @uuid AND (@after IS NULL OR enrollment_id > @after)
-      ORDER BY enrollment_id LIMIT @limit`),
+      ORDER BY enrollment_id LIMIT ${boundLimit('@limit')}`),
     listQueue: db.prepare(`
       SELECT t.*, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
       WHERE t.enrollment_id = ? AND t.${PENDING} ORDER BY t.seq`),
@@ -847,6 +848,6 @@ function prepareStatements(db: Database) {
       .pluck(),
     history: db.prepare(`
       SELECT t.*, c.request_type FROM command_targets t JOIN commands c ON c.uuid = t.command_uuid
-      WHERE t.enrollment_id = @id AND (@before IS NULL OR t.seq < @before) ORDER BY t.seq DESC LIMIT @limit`),
+      WHERE t.enrollment_id = @id AND (@before IS NULL OR t.seq < @before) ORDER BY t.seq DESC LIMIT ${boundLimit('@limit')}`),
   };
 }
