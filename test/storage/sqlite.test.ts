@@ -69,6 +69,38 @@ describe('SQLite specifics', () => {
     assert.equal((await again)?.lastSeenAt, '2026-01-02T00:00:00.000Z');
   });
 
+  it('admin, push, job and webhook writes wait for another writer without holding the thread', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aspen-sqlite-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'w.db');
+    const storage = new SqliteStorage({ path });
+    t.after(() => storage.close());
+    const at = '2026-01-01T00:00:00.000Z';
+    await storage.authenticate({ id: 'S1', type: 'device', serialNumber: 'SN', platform: 'macOS', osVersion: '15.1', facts: {}, topic: 't', keepPendingCommands: false, at });
+    const other = new BetterSqlite3(path);
+    t.after(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    // Each of these once ran a transaction of its own, which slept in SQLite's busy handler on
+    // this thread until the busy timeout (5 s) failed it with SQLITE_BUSY.
+    const writes = {
+      enqueue: storage.enqueue({ uuid: 'C1', requestType: 'DeviceInformation', payload: Buffer.from('<plist/>') }, ['S1'], at),
+      audit: storage.audit.append({ at, actor: 'admin', via: 'api', accountId: null, credential: null, action: 'command.queue', method: 'POST', path: '/v1/commands', status: 201, outcome: 'ok', targets: [], details: null, clientAddress: null }),
+      job: storage.scheduleJob({ key: 'k', kind: 'repush', runAt: at }),
+      claim: storage.events.claimDeliveries(at, at, 4),
+    };
+    const settled: string[] = [];
+    for (const [name, write] of Object.entries(writes)) void write.then(() => settled.push(name), () => settled.push(`${name} failed`));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(settled, [], 'the writes wait for the lock, and the event loop turns meanwhile');
+    other.exec('COMMIT');
+    assert.equal((await writes.enqueue).get('S1'), 'queued');
+    assert.ok((await writes.audit) > 0);
+    await writes.job;
+    assert.deepEqual(await writes.claim, []);
+    assert.deepEqual((await storage.listQueue('S1'))?.map((q) => q.commandUuid), ['C1']);
+  });
+
   it('reads the head of a queue through the partial index, not by scanning history', () => {
     const storage = new SqliteStorage({ path: ':memory:' });
     const plan = storage.db

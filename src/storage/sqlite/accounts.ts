@@ -1,6 +1,7 @@
 // The accounts store on SQLite. The login limit's count-then-insert is one BEGIN IMMEDIATE
 // transaction, so processes sharing the file cannot both slip under the limit.
 import type { Database } from 'better-sqlite3';
+import type { Write } from './group-commit.ts';
 import type { Account, AccountStore, ApiToken, Liveness, LoginAttempt, LoginAttemptOutcome, NewApiToken, NewSession, Role, SessionRecord, StoredAccount } from '../accounts.ts';
 import {
   SESSION_COLUMNS,
@@ -21,12 +22,15 @@ import {
 export class SqliteAccountStore implements AccountStore {
   private readonly stmt;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly write: Write,
+  ) {
     this.stmt = prepare(db);
   }
 
   async createAccount(account: StoredAccount): Promise<boolean> {
-    return this.stmt.insertAccount.run(account).changes === 1;
+    return this.write(() => this.stmt.insertAccount.run(account).changes === 1);
   }
 
   async accountByName(name: string): Promise<StoredAccount | undefined> {
@@ -44,22 +48,20 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async removeAccount(id: string): Promise<boolean> {
-    return this.stmt.removeAccount.run(id).changes === 1;
+    return this.write(() => this.stmt.removeAccount.run(id).changes === 1);
   }
 
   async updateAccount(id: string, change: { role?: Role; passwordHash?: string; at: string }): Promise<Account | undefined> {
-    return this.db
-      .transaction(() => {
-        const changed = this.stmt.updateAccount.run({ id, role: change.role ?? null, passwordHash: change.passwordHash ?? null, at: change.at }).changes === 1;
-        if (!changed) return undefined;
-        if (change.passwordHash !== undefined) this.stmt.removeSessions.run(id);
-        return toAccount(this.stmt.accountById.get(id) as AccountRow);
-      })
-      .immediate();
+    return this.write(() => {
+      const changed = this.stmt.updateAccount.run({ id, role: change.role ?? null, passwordHash: change.passwordHash ?? null, at: change.at }).changes === 1;
+      if (!changed) return undefined;
+      if (change.passwordHash !== undefined) this.stmt.removeSessions.run(id);
+      return toAccount(this.stmt.accountById.get(id) as AccountRow);
+    });
   }
 
   async createToken(token: NewApiToken): Promise<ApiToken> {
-    this.stmt.insertToken.run(token);
+    await this.write(() => this.stmt.insertToken.run(token));
     return toToken(this.stmt.tokenById.get(token.id) as TokenRow);
   }
 
@@ -67,7 +69,7 @@ export class SqliteAccountStore implements AccountStore {
     const row = this.stmt.tokenByHash.get({ tokenHash, at: at.at }) as TokenWithAccountRow | undefined;
     if (row === undefined) return undefined;
     if (row.last_used_at === null || row.last_used_at < at.touchBefore) {
-      this.stmt.touchToken.run({ id: row.id, at: at.at });
+      await this.write(() => this.stmt.touchToken.run({ id: row.id, at: at.at }));
       row.last_used_at = at.at;
     }
     return { token: toToken(row), account: tokenAccount(row) };
@@ -83,59 +85,55 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async removeToken(id: string): Promise<ApiToken | undefined> {
-    return this.db
-      .transaction(() => {
-        const row = this.stmt.tokenById.get(id) as TokenRow | undefined;
-        if (row !== undefined) this.stmt.removeToken.run(id);
-        return row && toToken(row);
-      })
-      .immediate();
+    return this.write(() => {
+      const row = this.stmt.tokenById.get(id) as TokenRow | undefined;
+      if (row !== undefined) this.stmt.removeToken.run(id);
+      return row && toToken(row);
+    });
   }
 
   async createSession(session: NewSession): Promise<void> {
-    this.stmt.insertSession.run(session);
+    await this.write(() => this.stmt.insertSession.run(session));
   }
 
   async session(tokenHash: string, live: Liveness): Promise<SessionRecord | undefined> {
     const row = this.stmt.session.get({ tokenHash, at: live.at, idleSince: live.idleSince }) as SessionRow | undefined;
     if (row === undefined) return undefined;
     if (row.last_seen_at < live.touchBefore) {
-      this.stmt.touchSession.run({ tokenHash, at: live.at });
+      await this.write(() => this.stmt.touchSession.run({ tokenHash, at: live.at }));
       row.last_seen_at = live.at;
     }
     return toSession(row);
   }
 
   async removeSession(tokenHash: string): Promise<boolean> {
-    return this.stmt.removeSession.run(tokenHash).changes === 1;
+    return this.write(() => this.stmt.removeSession.run(tokenHash).changes === 1);
   }
 
   async removeSessions(accountId: string): Promise<number> {
-    return this.stmt.removeSessions.run(accountId).changes;
+    return this.write(() => this.stmt.removeSessions.run(accountId).changes);
   }
 
   async beginLoginAttempt(attempt: LoginAttempt): Promise<LoginAttemptOutcome> {
-    return this.db
-      .transaction((): LoginAttemptOutcome => {
-        let retryAt: string | undefined;
-        for (const key of attempt.keys) {
-          const at = (this.stmt.limitingFailure.get({ key, windowStart: attempt.windowStart, offset: attempt.limit - 1 }) as { at: string } | undefined)?.at;
-          if (at !== undefined && (retryAt === undefined || at > retryAt)) retryAt = at;
-        }
-        if (retryAt !== undefined) return { allowed: false, retryAt: leavesWindow(retryAt, attempt) };
-        for (const key of attempt.keys) this.stmt.insertFailure.run({ key, at: attempt.at, attempt: attempt.attempt });
-        return { allowed: true };
-      })
-      .immediate();
+    return this.write((): LoginAttemptOutcome => {
+      let retryAt: string | undefined;
+      for (const key of attempt.keys) {
+        const at = (this.stmt.limitingFailure.get({ key, windowStart: attempt.windowStart, offset: attempt.limit - 1 }) as { at: string } | undefined)?.at;
+        if (at !== undefined && (retryAt === undefined || at > retryAt)) retryAt = at;
+      }
+      if (retryAt !== undefined) return { allowed: false, retryAt: leavesWindow(retryAt, attempt) };
+      for (const key of attempt.keys) this.stmt.insertFailure.run({ key, at: attempt.at, attempt: attempt.attempt });
+      return { allowed: true };
+    });
   }
 
   async forgetLoginAttempt(attempt: string): Promise<void> {
-    this.stmt.forgetAttempt.run(attempt);
+    await this.write(() => this.stmt.forgetAttempt.run(attempt));
   }
 
   async prune(cutoffs: { at: string; failuresBefore: string }): Promise<{ sessions: number; loginFailures: number }> {
-    const sessions = this.stmt.pruneSessions.run(cutoffs.at).changes;
-    const loginFailures = this.stmt.pruneFailures.run(cutoffs.failuresBefore).changes;
+    const sessions = await this.write(() => this.stmt.pruneSessions.run(cutoffs.at).changes);
+    const loginFailures = await this.write(() => this.stmt.pruneFailures.run(cutoffs.failuresBefore).changes);
     return { sessions, loginFailures };
   }
 }

@@ -1,12 +1,16 @@
 // The audit log on SQLite: an entry and its targets in one transaction.
 import type { Database } from 'better-sqlite3';
+import type { Write } from './group-commit.ts';
 import { auditListQuery, auditTargetsQuery, toAuditEntries, type AuditRow, type AuditTargetRow } from '../accounts-rows.ts';
 import type { AuditEntry, AuditFilter, AuditStore, NewAuditEntry } from '../audit.ts';
 
 export class SqliteAuditStore implements AuditStore {
   private readonly stmt;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly write: Write,
+  ) {
     this.stmt = {
       insert: db.prepare(`INSERT INTO audit_log (at, actor, via, account_id, credential, action, method, path, status, outcome, details, client_address)
         VALUES (@at, @actor, @via, @accountId, @credential, @action, @method, @path, @status, @outcome, @details, @clientAddress)`),
@@ -16,14 +20,12 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async append(entry: NewAuditEntry): Promise<number> {
-    return this.db
-      .transaction(() => {
-        const { targets, details, ...rest } = entry;
-        const seq = Number(this.stmt.insert.run({ ...rest, details: details === null ? null : JSON.stringify(details) }).lastInsertRowid);
-        targets.forEach((t, i) => this.stmt.insertTarget.run(seq, i, t.kind, t.id));
-        return seq;
-      })
-      .immediate();
+    return this.write(() => {
+      const { targets, details, ...rest } = entry;
+      const seq = Number(this.stmt.insert.run({ ...rest, details: details === null ? null : JSON.stringify(details) }).lastInsertRowid);
+      targets.forEach((t, i) => this.stmt.insertTarget.run(seq, i, t.kind, t.id));
+      return seq;
+    });
   }
 
   async list(filter: AuditFilter, page: { before?: number; limit: number }): Promise<AuditEntry[]> {
@@ -35,6 +37,6 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async prune(before: string): Promise<number> {
-    return this.stmt.prune.run(before).changes;
+    return this.write(() => this.stmt.prune.run(before).changes);
   }
 }

@@ -1,6 +1,7 @@
 // The DDM sub-store on SQLite. Decisions that read before they write run in BEGIN IMMEDIATE
 // transactions (the write lock first), so they hold across processes sharing the file.
 import type { Database } from 'better-sqlite3';
+import type { Write } from './group-commit.ts';
 import type { StatusSnapshot } from '../../ddm/index.ts';
 import type { EventDraft } from '../events.ts';
 import {
@@ -54,6 +55,7 @@ export class SqliteDeclarationStore implements DeclarationStore {
 
   constructor(
     private readonly db: Database,
+    private readonly write: Write,
     /** Writes an event in the current transaction (SqliteEventStore.append). */
     private readonly appendEvent: (draft: EventDraft) => void,
   ) {
@@ -61,27 +63,23 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async putDeclaration(declaration: NewDeclaration, tokenFor: TokenFor, at: string): Promise<DeclarationChange> {
-    return this.db
-      .transaction((): DeclarationChange => {
-        const stored = this.stmt.getDeclaration.get(declaration.identifier) as DeclarationRow | undefined;
-        const token = tokenFor(declaration, stored?.touches ?? 0);
-        if (stored?.server_token === token) return 'unchanged';
-        this.stmt.upsertDeclaration.run({ ...declaration, payload: JSON.stringify(declaration.payload), token, at });
-        return stored ? 'updated' : 'created';
-      })
-      .immediate();
+    return this.write((): DeclarationChange => {
+      const stored = this.stmt.getDeclaration.get(declaration.identifier) as DeclarationRow | undefined;
+      const token = tokenFor(declaration, stored?.touches ?? 0);
+      if (stored?.server_token === token) return 'unchanged';
+      this.stmt.upsertDeclaration.run({ ...declaration, payload: JSON.stringify(declaration.payload), token, at });
+      return stored ? 'updated' : 'created';
+    });
   }
 
   async touchDeclaration(identifier: string, tokenFor: TokenFor, at: string): Promise<boolean> {
-    return this.db
-      .transaction(() => {
-        const row = this.stmt.getDeclaration.get(identifier) as DeclarationRow | undefined;
-        if (!row) return false;
-        const stored = toStoredDeclaration(row);
-        this.stmt.touchDeclaration.run({ identifier, touches: stored.touches + 1, token: tokenFor(stored, stored.touches + 1), at });
-        return true;
-      })
-      .immediate();
+    return this.write(() => {
+      const row = this.stmt.getDeclaration.get(identifier) as DeclarationRow | undefined;
+      if (!row) return false;
+      const stored = toStoredDeclaration(row);
+      this.stmt.touchDeclaration.run({ identifier, touches: stored.touches + 1, token: tokenFor(stored, stored.touches + 1), at });
+      return true;
+    });
   }
 
   async getDeclaration(identifier: string): Promise<StoredDeclaration | undefined> {
@@ -94,13 +92,11 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async deleteDeclaration(identifier: string): Promise<DeclarationDeletion> {
-    return this.db
-      .transaction((): DeclarationDeletion => {
-        const sets = this.stmt.declarationSets.all(identifier) as string[];
-        if (sets.length > 0) return { outcome: 'in-sets', sets };
-        return this.stmt.deleteDeclaration.run(identifier).changes === 1 ? { outcome: 'deleted' } : { outcome: 'absent' };
-      })
-      .immediate();
+    return this.write((): DeclarationDeletion => {
+      const sets = this.stmt.declarationSets.all(identifier) as string[];
+      if (sets.length > 0) return { outcome: 'in-sets', sets };
+      return this.stmt.deleteDeclaration.run(identifier).changes === 1 ? { outcome: 'deleted' } : { outcome: 'absent' };
+    });
   }
 
   async listSets(): Promise<string[]> {
@@ -116,16 +112,14 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async addToSet(set: string, identifier: string): Promise<SetAddition> {
-    return this.db
-      .transaction((): SetAddition => {
-        if (this.stmt.getDeclaration.get(identifier) === undefined) return 'unknown-declaration';
-        return this.stmt.addToSet.run(set, identifier).changes === 1 ? 'added' : 'present';
-      })
-      .immediate();
+    return this.write((): SetAddition => {
+      if (this.stmt.getDeclaration.get(identifier) === undefined) return 'unknown-declaration';
+      return this.stmt.addToSet.run(set, identifier).changes === 1 ? 'added' : 'present';
+    });
   }
 
   async removeFromSet(set: string, identifier: string): Promise<boolean> {
-    return this.stmt.removeFromSet.run(set, identifier).changes === 1;
+    return this.write(() => this.stmt.removeFromSet.run(set, identifier).changes === 1);
   }
 
   async enrollmentSets(enrollmentId: string): Promise<string[]> {
@@ -133,15 +127,15 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async assignSet(enrollmentId: string, set: string): Promise<boolean> {
-    return this.stmt.assignSet.run(enrollmentId, set).changes === 1;
+    return this.write(() => this.stmt.assignSet.run(enrollmentId, set).changes === 1);
   }
 
   async unassignSet(enrollmentId: string, set: string): Promise<boolean> {
-    return this.stmt.unassignSet.run(enrollmentId, set).changes === 1;
+    return this.write(() => this.stmt.unassignSet.run(enrollmentId, set).changes === 1);
   }
 
   async unassignAllSets(enrollmentId: string): Promise<number> {
-    return this.stmt.unassignAllSets.run(enrollmentId).changes;
+    return this.write(() => this.stmt.unassignAllSets.run(enrollmentId).changes);
   }
 
   async globalSets(): Promise<string[]> {
@@ -149,11 +143,11 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async assignGlobalSet(set: string): Promise<boolean> {
-    return this.stmt.assignGlobalSet.run(set).changes === 1;
+    return this.write(() => this.stmt.assignGlobalSet.run(set).changes === 1);
   }
 
   async unassignGlobalSet(set: string): Promise<boolean> {
-    return this.stmt.unassignGlobalSet.run(set).changes === 1;
+    return this.write(() => this.stmt.unassignGlobalSet.run(set).changes === 1);
   }
 
   async enrollmentDeclarations(enrollmentId: string): Promise<EnrollmentDeclarations> {
@@ -177,7 +171,7 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async recordTokens(tokens: readonly { enrollmentId: string; token: string }[], at: string): Promise<Map<string, string>> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const changedAt = new Map<string, string>();
       for (const { enrollmentId, token } of tokens) {
         this.stmt.recordToken.run({ id: enrollmentId, token, at });
@@ -185,7 +179,7 @@ export class SqliteDeclarationStore implements DeclarationStore {
         if (time !== undefined) changedAt.set(enrollmentId, time);
       }
       return changedAt;
-    })();
+    });
   }
 
   async syncCandidates(selector: AffectedSelector): Promise<SyncCandidate[]> {
@@ -200,25 +194,23 @@ export class SqliteDeclarationStore implements DeclarationStore {
 
   async recordStatusReport(record: StatusReportRecord, merge: SnapshotMerge, eventOf?: SnapshotEvent): Promise<{ previous: StatusSnapshot | undefined; snapshot: StatusSnapshot } | undefined> {
     const id = record.enrollmentId;
-    return this.db
-      .transaction(() => {
-        if (this.stmt.enrollmentExists.get(id) === undefined) return undefined;
-        const previous = this.readSnapshot(id);
-        const snapshot = merge(previous);
-        this.stmt.saveSnapshot.run({ id, snapshot: snapshotJson(snapshot), statusItems: statusItemsJson(snapshot), at: record.receivedAt });
-        if (snapshot.declarations !== previous?.declarations) {
-          this.stmt.clearDeclarationStatus.run(id);
-          for (const row of declarationStatusRows(id, snapshot)) this.stmt.insertDeclarationStatus.run({ ...row, active: row.active ? 1 : 0 });
-        }
-        this.stmt.insertReport.run({ id, statusId: record.statusId, at: record.receivedAt, raw: Buffer.from(record.raw) });
-        this.stmt.pruneReports.run({ id, keep: STATUS_REPORT_HISTORY });
-        for (const e of record.errors) this.stmt.insertError.run({ id, statusId: record.statusId, path: e.path, error: JSON.stringify(e.error), at: record.receivedAt });
-        if (record.errors.length > 0) this.stmt.pruneErrors.run({ id, keep: STATUS_ERROR_HISTORY });
-        const event = eventOf?.(previous, snapshot);
-        if (event) this.appendEvent(event);
-        return { previous, snapshot };
-      })
-      .immediate();
+    return this.write(() => {
+      if (this.stmt.enrollmentExists.get(id) === undefined) return undefined;
+      const previous = this.readSnapshot(id);
+      const snapshot = merge(previous);
+      this.stmt.saveSnapshot.run({ id, snapshot: snapshotJson(snapshot), statusItems: statusItemsJson(snapshot), at: record.receivedAt });
+      if (snapshot.declarations !== previous?.declarations) {
+        this.stmt.clearDeclarationStatus.run(id);
+        for (const row of declarationStatusRows(id, snapshot)) this.stmt.insertDeclarationStatus.run({ ...row, active: row.active ? 1 : 0 });
+      }
+      this.stmt.insertReport.run({ id, statusId: record.statusId, at: record.receivedAt, raw: Buffer.from(record.raw) });
+      this.stmt.pruneReports.run({ id, keep: STATUS_REPORT_HISTORY });
+      for (const e of record.errors) this.stmt.insertError.run({ id, statusId: record.statusId, path: e.path, error: JSON.stringify(e.error), at: record.receivedAt });
+      if (record.errors.length > 0) this.stmt.pruneErrors.run({ id, keep: STATUS_ERROR_HISTORY });
+      const event = eventOf?.(previous, snapshot);
+      if (event) this.appendEvent(event);
+      return { previous, snapshot };
+    });
   }
 
   private readSnapshot(enrollmentId: string): StatusSnapshot | undefined {
@@ -248,14 +240,12 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async putAsset(asset: Omit<DataAsset, 'updatedAt'>, at: string): Promise<DeclarationChange> {
-    return this.db
-      .transaction((): DeclarationChange => {
-        const stored = this.stmt.getAssetInfo.get(asset.name) as AssetRow | undefined;
-        if (stored && stored.sha256 === asset.sha256 && stored.content_type === asset.contentType) return 'unchanged';
-        this.stmt.upsertAsset.run({ ...asset, data: Buffer.from(asset.data), at });
-        return stored ? 'updated' : 'created';
-      })
-      .immediate();
+    return this.write((): DeclarationChange => {
+      const stored = this.stmt.getAssetInfo.get(asset.name) as AssetRow | undefined;
+      if (stored && stored.sha256 === asset.sha256 && stored.content_type === asset.contentType) return 'unchanged';
+      this.stmt.upsertAsset.run({ ...asset, data: Buffer.from(asset.data), at });
+      return stored ? 'updated' : 'created';
+    });
   }
 
   async getAsset(name: string): Promise<DataAsset | undefined> {
@@ -268,7 +258,7 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async deleteAsset(name: string): Promise<boolean> {
-    return this.stmt.deleteAsset.run(name).changes === 1;
+    return this.write(() => this.stmt.deleteAsset.run(name).changes === 1);
   }
 }
 

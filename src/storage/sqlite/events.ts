@@ -2,6 +2,7 @@
 // methods write an event inside the transaction of the change it describes.
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import type { Write } from './group-commit.ts';
 import type {
   ClaimedDelivery,
   DeliveryOutcome,
@@ -31,6 +32,9 @@ export class SqliteEventStore implements EventStore {
   constructor(
     private readonly db: Database,
     private readonly bookkeeping: Database,
+    /** Writes on `db`, and on `bookkeeping`: through their group commits (group-commit.ts). */
+    private readonly write: Write,
+    private readonly bookkeepingWrite: Write,
   ) {
     this.stmt = prepare(db);
     this.delivery = prepareBookkeeping(bookkeeping);
@@ -66,27 +70,25 @@ export class SqliteEventStore implements EventStore {
   }
 
   async record(event: EventDraft): Promise<void> {
-    this.db.transaction(() => this.append(event)).immediate();
+    await this.write(() => this.append(event));
   }
 
   async createEndpoint(e: WebhookEndpoint): Promise<void> {
-    this.stmt.insertEndpoint.run(endpointParams(e));
+    await this.write(() => this.stmt.insertEndpoint.run(endpointParams(e)));
   }
 
   async updateEndpoint(id: string, changes: EndpointChanges & { disabledReason?: string | null }, at: string): Promise<WebhookEndpoint | undefined> {
-    return this.db
-      .transaction(() => {
-        const row = this.stmt.getEndpoint.get(id) as EndpointRow | undefined;
-        if (row === undefined) return undefined;
-        const updated = endpointChanges(toEndpoint(row), changes, at);
-        this.stmt.updateEndpoint.run(endpointParams(updated));
-        return updated;
-      })
-      .immediate();
+    return this.write(() => {
+      const row = this.stmt.getEndpoint.get(id) as EndpointRow | undefined;
+      if (row === undefined) return undefined;
+      const updated = endpointChanges(toEndpoint(row), changes, at);
+      this.stmt.updateEndpoint.run(endpointParams(updated));
+      return updated;
+    });
   }
 
   async deleteEndpoint(id: string): Promise<boolean> {
-    return this.stmt.deleteEndpoint.run(id).changes === 1;
+    return this.write(() => this.stmt.deleteEndpoint.run(id).changes === 1);
   }
 
   async getEndpoint(id: string): Promise<WebhookEndpoint | undefined> {
@@ -100,25 +102,25 @@ export class SqliteEventStore implements EventStore {
 
   async claimDeliveries(now: string, leaseUntil: string, limit: number): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
-    return this.bookkeeping
-      .transaction(() => {
-        const claimed = this.delivery.claim.all({ token, now, leaseUntil, limit }) as { endpoint_id: string; event_seq: number; attempts: number }[];
-        const endpoints = new Map<string, WebhookEndpoint>();
-        return claimed.map((c) => {
-          let endpoint = endpoints.get(c.endpoint_id);
-          if (endpoint === undefined) endpoints.set(c.endpoint_id, (endpoint = toEndpoint(this.delivery.getEndpoint.get(c.endpoint_id) as EndpointRow)));
-          const event = toStoredEvent(this.delivery.getEventBySeq.get(c.event_seq) as EventRow);
-          return { endpoint, event, attempt: c.attempts, token };
-        });
-      })
-      .immediate();
+    return this.bookkeepingWrite(() => {
+      const claimed = this.delivery.claim.all({ token, now, leaseUntil, limit }) as { endpoint_id: string; event_seq: number; attempts: number }[];
+      const endpoints = new Map<string, WebhookEndpoint>();
+      return claimed.map((c) => {
+        let endpoint = endpoints.get(c.endpoint_id);
+        if (endpoint === undefined) endpoints.set(c.endpoint_id, (endpoint = toEndpoint(this.delivery.getEndpoint.get(c.endpoint_id) as EndpointRow)));
+        const event = toStoredEvent(this.delivery.getEventBySeq.get(c.event_seq) as EventRow);
+        return { endpoint, event, attempt: c.attempts, token };
+      });
+    });
   }
 
   async finishDelivery(d: ClaimedDelivery, outcome: DeliveryOutcome, at: string): Promise<void> {
     const key = { endpoint: d.endpoint.id, seq: d.event.seq, token: d.token, at };
     if (outcome.delivered) {
-      this.delivery.delivered.run({ ...key, status: outcome.status, latency: outcome.latencyMs });
-    } else {
+      await this.bookkeepingWrite(() => this.delivery.delivered.run({ ...key, status: outcome.status, latency: outcome.latencyMs }));
+      return;
+    }
+    await this.bookkeepingWrite(() =>
       this.delivery.failed.run({
         ...key,
         state: outcome.retryAt === null ? 'dead' : 'pending',
@@ -126,22 +128,20 @@ export class SqliteEventStore implements EventStore {
         status: outcome.status,
         error: outcome.error,
         latency: outcome.latencyMs,
-      });
-    }
+      }),
+    );
   }
 
   async releaseDelivery(d: ClaimedDelivery): Promise<void> {
-    this.delivery.release.run({ endpoint: d.endpoint.id, seq: d.event.seq, token: d.token });
+    await this.bookkeepingWrite(() => this.delivery.release.run({ endpoint: d.endpoint.id, seq: d.event.seq, token: d.token }));
   }
 
   async replay(endpointId: string, which: { eventId: string } | { since: string }, at: string): Promise<number> {
-    return this.db
-      .transaction(() => {
-        if (this.stmt.getEndpoint.get(endpointId) === undefined) return 0;
-        if ('eventId' in which) return this.stmt.replayOne.run({ endpoint: endpointId, eventId: which.eventId, at }).changes;
-        return this.stmt.replaySince.run({ endpoint: endpointId, since: which.since, at }).changes;
-      })
-      .immediate();
+    return this.write(() => {
+      if (this.stmt.getEndpoint.get(endpointId) === undefined) return 0;
+      if ('eventId' in which) return this.stmt.replayOne.run({ endpoint: endpointId, eventId: which.eventId, at }).changes;
+      return this.stmt.replaySince.run({ endpoint: endpointId, since: which.since, at }).changes;
+    });
   }
 
   async listDeliveries(
@@ -167,7 +167,7 @@ export class SqliteEventStore implements EventStore {
   async prune(before: string): Promise<number> {
     let total = 0;
     for (let n = -1; n !== 0; total += n) {
-      n = this.stmt.prune.run({ before, batch: PRUNE_BATCH }).changes;
+      n = await this.write(() => this.stmt.prune.run({ before, batch: PRUNE_BATCH }).changes);
       await new Promise((resolve) => setImmediate(resolve));
     }
     return total;

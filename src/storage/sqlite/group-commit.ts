@@ -30,6 +30,10 @@ interface PendingWrite {
   reject: (reason: unknown) => void;
 }
 
+/** A write transaction of a store's own, through a group commit: `work` runs synchronously inside
+ *  it, and the promise settles once it is committed. */
+export type Write = <T>(work: () => T) => Promise<T>;
+
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** How soon a batch tries again for the write lock when another process holds it. */

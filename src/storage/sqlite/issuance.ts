@@ -1,6 +1,7 @@
 // The issuance store on SQLite: each decision that reads before it writes is one BEGIN IMMEDIATE
 // transaction, so it holds across processes sharing the file.
 import type { Database } from 'better-sqlite3';
+import type { Write } from './group-commit.ts';
 import type { EventDraft } from '../events.ts';
 import { currentIdentitiesQuery, inviteListQuery, issuedListQuery } from '../issuance-queries.ts';
 import { toInvite, toIssued, unusable, type InviteRow, type IssuedRow, type RenewalRow } from '../issuance-rows.ts';
@@ -22,18 +23,21 @@ export class SqliteIssuance implements IssuanceStore {
 
   constructor(
     private readonly db: Database,
+    private readonly write: Write,
     private readonly appendEvent: (draft: EventDraft) => void,
   ) {
     this.stmt = prepare(db);
   }
 
   async createInvite(invite: NewInvite): Promise<Invite> {
-    this.stmt.insertInvite.run({
-      ...invite,
-      assign: invite.assign && JSON.stringify(invite.assign),
-      renews: invite.renews?.serial ?? null,
-      deviceId: invite.renews?.deviceId ?? null,
-    });
+    await this.write(() =>
+      this.stmt.insertInvite.run({
+        ...invite,
+        assign: invite.assign && JSON.stringify(invite.assign),
+        renews: invite.renews?.serial ?? null,
+        deviceId: invite.renews?.deviceId ?? null,
+      }),
+    );
     return toInvite(this.stmt.getInvite.get(invite.id) as InviteRow);
   }
 
@@ -48,44 +52,40 @@ export class SqliteIssuance implements IssuanceStore {
   }
 
   async revokeInvite(id: string, at: string): Promise<Invite | undefined> {
-    this.stmt.revokeInvite.run({ id, at });
+    await this.write(() => this.stmt.revokeInvite.run({ id, at }));
     const row = this.stmt.getInvite.get(id) as InviteRow | undefined;
     return row && toInvite(row);
   }
 
   async issueWithChallenge(challengeHash: string, identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssueOutcome> {
-    return this.db
-      .transaction((): IssueOutcome => {
-        const invite = this.stmt.inviteByChallenge.get(challengeHash) as (InviteRow & { inherited: string | null }) | undefined;
-        const refusal = invite === undefined ? 'unknown' : unusable(invite, identity.issuedAt);
-        if (refusal !== undefined) return { refused: refusal };
-        this.stmt.useInvite.run(invite!.id);
-        // A renewal invite's identity belongs to the enrollment the renewed one came from.
-        const inviteId = invite!.renews === null ? invite!.id : invite!.inherited;
-        return { issued: this.insert(identity, { inviteId, renewalOf: invite!.renews, deviceId: null }, eventOf) };
-      })
-      .immediate();
+    return this.write((): IssueOutcome => {
+      const invite = this.stmt.inviteByChallenge.get(challengeHash) as (InviteRow & { inherited: string | null }) | undefined;
+      const refusal = invite === undefined ? 'unknown' : unusable(invite, identity.issuedAt);
+      if (refusal !== undefined) return { refused: refusal };
+      this.stmt.useInvite.run(invite!.id);
+      // A renewal invite's identity belongs to the enrollment the renewed one came from.
+      const inviteId = invite!.renews === null ? invite!.id : invite!.inherited;
+      return { issued: this.insert(identity, { inviteId, renewalOf: invite!.renews, deviceId: null }, eventOf) };
+    });
   }
 
   async issueWithStaticChallenge(identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssuedIdentity> {
-    return this.db.transaction(() => this.insert(identity, { inviteId: null, renewalOf: null, deviceId: null }, eventOf)).immediate();
+    return this.write(() => this.insert(identity, { inviteId: null, renewalOf: null, deviceId: null }, eventOf));
   }
 
   async issueRenewal(renewedFingerprint: string, identity: NewIssuedIdentity, eventOf?: IdentityEvent): Promise<IssueOutcome> {
-    return this.db
-      .transaction((): IssueOutcome => {
-        const renewed = this.stmt.issuedByFingerprint.get(renewedFingerprint) as (IssuedRow & { bound_device: string | null }) | undefined;
-        if (renewed === undefined) return { refused: 'unknown' };
-        if (renewed.revoked_at !== null) return { refused: 'revoked' };
-        if (renewed.not_after <= identity.issuedAt) return { refused: 'expired' };
-        const deviceId = renewed.bound_device;
-        const issued = this.insert(identity, { inviteId: renewed.invite_id, renewalOf: renewed.serial, deviceId }, eventOf);
-        if (deviceId !== null) {
-          this.stmt.bind.run({ fingerprint: identity.fingerprint, deviceId, subject: identity.subject, notAfter: identity.notAfter, boundAt: identity.issuedAt, anchor: identity.anchor });
-        }
-        return { issued };
-      })
-      .immediate();
+    return this.write((): IssueOutcome => {
+      const renewed = this.stmt.issuedByFingerprint.get(renewedFingerprint) as (IssuedRow & { bound_device: string | null }) | undefined;
+      if (renewed === undefined) return { refused: 'unknown' };
+      if (renewed.revoked_at !== null) return { refused: 'revoked' };
+      if (renewed.not_after <= identity.issuedAt) return { refused: 'expired' };
+      const deviceId = renewed.bound_device;
+      const issued = this.insert(identity, { inviteId: renewed.invite_id, renewalOf: renewed.serial, deviceId }, eventOf);
+      if (deviceId !== null) {
+        this.stmt.bind.run({ fingerprint: identity.fingerprint, deviceId, subject: identity.subject, notAfter: identity.notAfter, boundAt: identity.issuedAt, anchor: identity.anchor });
+      }
+      return { issued };
+    });
   }
 
   async getIssued(serial: string): Promise<IssuedIdentity | undefined> {
@@ -99,17 +99,15 @@ export class SqliteIssuance implements IssuanceStore {
   }
 
   async revokeIssued(serial: string, at: string, eventOf?: IdentityEvent): Promise<IssuedIdentity | undefined> {
-    return this.db
-      .transaction(() => {
-        const row = this.stmt.getIssued.get(serial) as IssuedRow | undefined;
-        if (row === undefined) return undefined;
-        this.stmt.revokeIssued.run({ serial, at });
-        this.stmt.unbindFingerprint.run(row.fingerprint);
-        const revoked = toIssued(this.stmt.getIssued.get(serial) as IssuedRow);
-        if (row.revoked_at === null && eventOf) this.appendEvent(eventOf(revoked));
-        return revoked;
-      })
-      .immediate();
+    return this.write(() => {
+      const row = this.stmt.getIssued.get(serial) as IssuedRow | undefined;
+      if (row === undefined) return undefined;
+      this.stmt.revokeIssued.run({ serial, at });
+      this.stmt.unbindFingerprint.run(row.fingerprint);
+      const revoked = toIssued(this.stmt.getIssued.get(serial) as IssuedRow);
+      if (row.revoked_at === null && eventOf) this.appendEvent(eventOf(revoked));
+      return revoked;
+    });
   }
 
   async inviteOfDevice(deviceId: string): Promise<Invite | undefined> {
@@ -122,7 +120,7 @@ export class SqliteIssuance implements IssuanceStore {
   }
 
   async markRenewalQueued(serial: string, commandUuid: string, at: string): Promise<void> {
-    this.stmt.markRenewal.run({ serial, command: commandUuid, at });
+    await this.write(() => this.stmt.markRenewal.run({ serial, command: commandUuid, at }));
   }
 
   async renewalReport(before: string): Promise<RenewalStatusRecord[]> {

@@ -54,7 +54,7 @@ import type { DeclarationStore } from '../declarations.ts';
 import { SqliteDeclarationStore } from './declarations.ts';
 import type { FleetStore } from '../fleet.ts';
 import { SqliteFleet } from './fleet.ts';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit, type Write } from './group-commit.ts';
 import { WalSync } from './wal-sync.ts';
 import { LARGE_RESULT_BYTES, LargeResultWriter } from './large-result-writer.ts';
 import { migrate } from './migrate.ts';
@@ -121,7 +121,7 @@ export class SqliteStorage implements Storage {
   readonly accounts: AccountStore;
   readonly audit: AuditStore;
   private readonly stmt;
-  /** Device-request writes: committed together per event-loop turn (group-commit.ts). */
+  /** Every write on the main connection: committed together per event-loop turn (group-commit.ts). */
   private readonly writes: GroupCommit;
   private readonly walSync: WalSync | null;
   private readonly largeWriter: LargeResultWriter | null;
@@ -146,12 +146,19 @@ export class SqliteStorage implements Storage {
     this.writes = new GroupCommit(this.db, this.walSync);
     const inPlace = opts.path === ':memory:' || opts.largeResults === 'in-place';
     this.largeWriter = inPlace ? null : new LargeResultWriter({ path: opts.path, synchronous: opts.synchronous ?? 'FULL' });
-    this.events = new SqliteEventStore(this.db, opts.path === ':memory:' ? this.db : openBookkeeping(opts.path));
-    this.issuance = new SqliteIssuance(this.db, (draft) => this.events.append(draft));
-    this.declarations = new SqliteDeclarationStore(this.db, (draft) => this.events.append(draft));
+    // Every write goes through a group commit, which takes the write lock without waiting (see
+    // group-commit.ts); a transaction of its own would wait in SQLite's busy handler, asleep on
+    // this thread, while another writer (the large-result thread, another process) holds it.
+    const write: Write = (work) => this.writes.run(work);
+    const memory = opts.path === ':memory:';
+    const bookkeeping = memory ? this.db : openBookkeeping(opts.path);
+    const bookkeepingWrites = memory ? this.writes : new GroupCommit(bookkeeping);
+    this.events = new SqliteEventStore(this.db, bookkeeping, write, (work) => bookkeepingWrites.run(work));
+    this.issuance = new SqliteIssuance(this.db, write, (draft) => this.events.append(draft));
+    this.declarations = new SqliteDeclarationStore(this.db, write, (draft) => this.events.append(draft));
     this.fleet = new SqliteFleet(this.db, () => this.flushSeen());
-    this.accounts = new SqliteAccountStore(this.db);
-    this.audit = new SqliteAuditStore(this.db);
+    this.accounts = new SqliteAccountStore(this.db, write);
+    this.audit = new SqliteAuditStore(this.db, write);
   }
 
   /** Writes the event describing a change, in that change's transaction (see ../events.ts). */
@@ -299,15 +306,15 @@ export class SqliteStorage implements Storage {
   }
 
   async unbindIdentities(deviceId: string): Promise<number> {
-    return this.stmt.unbindIdentities.run(deviceId).changes;
+    return this.writes.run(() => this.stmt.unbindIdentities.run(deviceId).changes);
   }
 
   async setIdentityRenewal(deviceId: string, until: string | null): Promise<void> {
-    this.stmt.setRenewal.run({ id: deviceId, until });
+    await this.writes.run(() => this.stmt.setRenewal.run({ id: deviceId, until }));
   }
 
   async unbindIdentity(fingerprint: string, deviceId: string): Promise<void> {
-    this.stmt.unbindIdentity.run(fingerprint, deviceId);
+    await this.writes.run(() => this.stmt.unbindIdentity.run(fingerprint, deviceId));
   }
 
   async getPushTargets(ids: string[]): Promise<Map<string, PushTargetRecord>> {
@@ -322,13 +329,13 @@ export class SqliteStorage implements Storage {
   }
 
   async recordPushResults(results: PushResultRecord[], at: string, events: EventDraft[] = []): Promise<void> {
-    this.db.transaction(() => {
+    await this.writes.run(() => {
       for (const r of results) {
         const verdict = { invalid: r.tokenInvalid ? 1 : 0, sandbox: r.sandbox ? 1 : 0 };
         this.stmt.recordPush.run({ id: r.id, result: r.result, ...verdict, token: blob(r.pushToken), at });
       }
       for (const event of events) this.event(event);
-    })();
+    });
   }
 
   async getPushCertificate(): Promise<StoredPushCertificate | undefined> {
@@ -337,7 +344,7 @@ export class SqliteStorage implements Storage {
   }
 
   async savePushCertificate(cert: StoredPushCertificate): Promise<void> {
-    this.stmt.savePushCertificate.run(cert);
+    await this.writes.run(() => this.stmt.savePushCertificate.run(cert));
   }
 
   async recordInventory(rec: InventoryRecord): Promise<boolean> {
@@ -358,13 +365,11 @@ export class SqliteStorage implements Storage {
 
   async deleteEnrollment(id: string): Promise<boolean> {
     // A re-push job left for a deleted channel finds nothing to push, and ends.
-    return this.db
-      .transaction(() => {
-        if (this.stmt.deleteEnrollment.run({ id }).changes === 0) return false;
-        this.stmt.unbindIdentities.run(id); // bindings are the device's: none match a user channel id
-        return true;
-      })
-      .immediate();
+    return this.writes.run(() => {
+      if (this.stmt.deleteEnrollment.run({ id }).changes === 0) return false;
+      this.stmt.unbindIdentities.run(id); // bindings are the device's: none match a user channel id
+      return true;
+    });
   }
 
   // Fan-out to 100,000 enrollments is a statement per chunk of ids (fan-out.ts) for traits and
@@ -380,8 +385,9 @@ export class SqliteStorage implements Storage {
     let queued: ReadonlySet<string> | 'all' = new Set();
     let known = new Set<string>();
     try {
-      // Immediate: with unlessPending, "nothing of this type is pending" must still hold when the row goes in.
-      this.db.transaction(() => {
+      // In the write transaction (BEGIN IMMEDIATE): with unlessPending, "nothing of this type is
+      // pending" must still hold when the row goes in.
+      await this.writes.run(() => {
         if (this.stmt.insertCommand.run({ ...command, payload: blob(command.payload), at }).changes === 0) {
           throw new DuplicateCommandError(command.uuid);
         }
@@ -400,7 +406,7 @@ export class SqliteStorage implements Storage {
         // needs to come back; otherwise the command, new in this transaction, names its targets.
         queued = changes === unique.length ? 'all' : new Set(this.stmt.targetsOfCommand.all(command.uuid) as string[]);
         if (options.event) this.event({ ...options.event, data: { ...options.event.data, targets: queued === 'all' ? unique : [...queued] } });
-      }).immediate();
+      });
     } catch (err) {
       if (err !== NOTHING_QUEUED) throw err;
     }
@@ -553,14 +559,12 @@ export class SqliteStorage implements Storage {
   }
 
   async cancelPending(enrollmentId: string, commandUuid: string | null, at: string, event?: EventDraft): Promise<number | undefined> {
-    return this.db
-      .transaction(() => {
-        if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
-        const cancelled = this.stmt.cancelPending.all({ id: enrollmentId, uuid: commandUuid, at }) as string[];
-        if (cancelled.length > 0 && event) this.event({ ...event, data: { ...event.data, command_uuids: cancelled } });
-        return cancelled.length;
-      })
-      .immediate();
+    return this.writes.run(() => {
+      if (this.stmt.enrollmentExists.get(enrollmentId) === undefined) return undefined;
+      const cancelled = this.stmt.cancelPending.all({ id: enrollmentId, uuid: commandUuid, at }) as string[];
+      if (cancelled.length > 0 && event) this.event({ ...event, data: { ...event.data, command_uuids: cancelled } });
+      return cancelled.length;
+    });
   }
 
   async listEnrollmentCommands(enrollmentId: string, page: { before?: number; limit: number }): Promise<HistoryEntry[] | undefined> {
@@ -577,7 +581,7 @@ export class SqliteStorage implements Storage {
     const batches = async (stmt: Statement, params: object) => {
       let total = 0;
       for (let n = -1; n !== 0; total += n) {
-        n = stmt.run({ ...params, batch: PRUNE_BATCH }).changes;
+        n = await this.writes.run(() => stmt.run({ ...params, batch: PRUNE_BATCH }).changes);
         await new Promise((resolve) => setImmediate(resolve));
       }
       return total;
@@ -591,21 +595,21 @@ export class SqliteStorage implements Storage {
   }
 
   async scheduleJob(job: { key: string; kind: string; payload?: unknown; runAt: string }): Promise<void> {
-    this.stmt.scheduleJob.run({ key: job.key, kind: job.kind, payload: JSON.stringify(job.payload ?? null), runAt: job.runAt });
+    await this.writes.run(() => this.stmt.scheduleJob.run({ key: job.key, kind: job.kind, payload: JSON.stringify(job.payload ?? null), runAt: job.runAt }));
   }
 
   async claimJobs(now: string, leaseUntil: string, limit: number): Promise<ClaimedJob[]> {
     const token = randomUUID();
-    const rows = this.stmt.claimJobs.all({ token, now, leaseUntil, limit }) as JobRow[];
+    const rows = (await this.writes.run(() => this.stmt.claimJobs.all({ token, now, leaseUntil, limit }))) as JobRow[];
     return rows.map((r) => ({ ...toJob(r), token }));
   }
 
   async finishJob(job: ClaimedJob, next: { runAt: string; error?: string } | null): Promise<void> {
     const params = { key: job.key, token: job.token, runAt: next?.runAt ?? null, error: next?.error ?? null };
-    this.db.transaction(() => {
+    await this.writes.run(() => {
       if (next === null && this.stmt.deleteFinishedJob.run(params).changes === 1) return;
       this.stmt.releaseJob.run(params);
-    })();
+    });
   }
 
   async listJobs(): Promise<Job[]> {
@@ -616,12 +620,12 @@ export class SqliteStorage implements Storage {
     const existing = this.stmt.getSecret.get(name) as string | undefined;
     if (existing !== undefined) return { value: existing, created: false };
     // Another process may store its own first; whichever insert wins is the secret for everyone.
-    const created = this.stmt.insertSecret.run({ name, value: create(), at: new Date().toISOString() }).changes === 1;
+    const created = await this.writes.run(() => this.stmt.insertSecret.run({ name, value: create(), at: new Date().toISOString() }).changes === 1);
     return { value: this.stmt.getSecret.get(name) as string, created };
   }
 
   async heartbeat(at: string): Promise<void> {
-    this.stmt.heartbeat.run(at);
+    await this.writes.run(() => this.stmt.heartbeat.run(at));
   }
 
   async stats(): Promise<StorageStats> {
