@@ -55,6 +55,19 @@ export async function createTestDatabase(base = pgTestUrl()!, template = TEMPLAT
   };
 }
 
+/**
+ * A bare pool on a test database, for tests that reach under the storage. pool.end() resolves once
+ * its clients are told to close, not once the server has let them go, so the drop() that follows
+ * (WITH FORCE) can still terminate one of them: the "terminating connection due to administrator
+ * command" it then receives would be an uncaught 'error' event without this listener (the
+ * storage's own pool has one too).
+ */
+export function barePool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => {});
+  return pool;
+}
+
 /** (Re)creates the template database with every migration applied. */
 export async function prepareTemplate(migrateDatabase: (url: string) => Promise<void>, base = pgTestUrl()!): Promise<void> {
   await admin(async (c) => {

@@ -2,10 +2,9 @@
 // migrations under a lock, and the indexes every queue query needs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import pg from 'pg';
 import { migrationsDir, readMigrations } from '../../src/storage/migration-files.ts';
 import { migrate } from '../../src/storage/postgres/migrate.ts';
-import { createTestDatabase, pgSkipReason } from '../helpers/postgres.ts';
+import { barePool, createTestDatabase, pgSkipReason } from '../helpers/postgres.ts';
 import { openPostgres } from './backends.ts';
 import { storageContract } from './contract.ts';
 import { issuanceContract } from './issuance-contract.ts';
@@ -18,7 +17,7 @@ issuanceContract('PostgreSQL', openPostgres, { skip });
 describe('PostgreSQL specifics', { skip }, () => {
   it('migrates once when instances start at once, and rolls a failing migration back', async (t) => {
     const database = await createTestDatabase();
-    const pools = [1, 2, 3].map(() => new pg.Pool({ connectionString: database.url, max: 2 }));
+    const pools = [1, 2, 3].map(() => barePool(database.url, 2));
     t.after(async () => {
       await Promise.all(pools.map((p) => p.end()));
       await database.drop();
@@ -37,7 +36,7 @@ describe('PostgreSQL specifics', { skip }, () => {
 
   it('answers every queue query from an index with 1,000,000 queued rows', async (t) => {
     const database = await createTestDatabase();
-    const db = new pg.Pool({ connectionString: database.url, max: 1 });
+    const db = barePool(database.url, 1);
     t.after(async () => {
       await db.end();
       await database.drop();
