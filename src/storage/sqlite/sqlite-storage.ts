@@ -388,6 +388,10 @@ export class SqliteStorage implements Storage {
       // In the write transaction (BEGIN IMMEDIATE): with unlessPending, "nothing of this type is
       // pending" must still hold when the row goes in.
       await this.writes.run(() => {
+        // The group commit runs this again alone if its batch fails: nothing of a rolled-back run
+        // may leak into the answer.
+        queued = new Set();
+        known = new Set();
         if (this.stmt.insertCommand.run({ ...command, payload: blob(command.payload), at }).changes === 0) {
           throw new DuplicateCommandError(command.uuid);
         }
