@@ -6,6 +6,8 @@ import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { migrationsDir, readMigrations } from '../../src/storage/migration-files.ts';
 import { migrate } from '../../src/storage/sqlite/migrate.ts';
+import { SqliteEventStore } from '../../src/storage/sqlite/events.ts';
+import type { Write } from '../../src/storage/sqlite/group-commit.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.ts';
 import { openSqlite } from './backends.ts';
 import { storageContract } from './contract.ts';
@@ -99,6 +101,33 @@ describe('SQLite specifics', () => {
     await writes.job;
     assert.deepEqual(await writes.claim, []);
     assert.deepEqual((await storage.listQueue('S1'))?.map((q) => q.commandUuid), ['C1']);
+  });
+
+  it('sends no webhook event before the WAL holding it is on disk', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aspen-sqlite-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'e.db');
+    await new SqliteStorage({ path }).close(); // migrated
+    const db = new BetterSqlite3(path);
+    t.after(() => db.close());
+    // The store as SqliteStorage builds it, but with the WAL's fdatasync held by the test: a
+    // committed event is visible before it is durable, and a power loss in between would erase an
+    // event a receiver already has.
+    const synced: (() => void)[] = [];
+    const inTransaction: Write = async (work) => db.transaction(work).immediate();
+    const events = new SqliteEventStore(db, db, inTransaction, inTransaction, () => new Promise<void>((resolve) => synced.push(resolve)));
+    const at = '2026-01-01T00:00:00.000Z';
+    await events.createEndpoint({ id: 'e', url: 'http://127.0.0.1:1/', secret: 's', format: 'micromdm', topics: null, includeSecrets: false, enabled: true, disabledReason: null, source: 'api', createdAt: at, updatedAt: at });
+    await events.record({ id: 'ev-1', topic: 'mdm.Connect', chain: 'D1', at, data: {}, raw: null, redacted: null });
+    assert.deepEqual(await events.claimDeliveries('2025-01-01T00:00:00.000Z', at, 4), [], 'nothing due yet: no sync waited for');
+    const claim = events.claimDeliveries('2030-01-01T00:00:00.000Z', '2030-01-01T00:05:00.000Z', 4);
+    let sent = false;
+    void claim.then(() => (sent = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(synced.length, 1, 'the claim waits for a sync of everything committed before it');
+    assert.equal(sent, false, 'and hands out nothing before it');
+    synced[0]!();
+    assert.deepEqual((await claim).map((d) => d.event.id), ['ev-1']);
   });
 
   it('reads the head of a queue through the partial index, not by scanning history', () => {

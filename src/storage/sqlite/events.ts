@@ -35,6 +35,9 @@ export class SqliteEventStore implements EventStore {
     /** Writes on `db`, and on `bookkeeping`: through their group commits (group-commit.ts). */
     private readonly write: Write,
     private readonly bookkeepingWrite: Write,
+    /** Resolves once everything committed before the call is on disk (WalSync's durable(); at
+     *  once when commits are durable by themselves, or never are: synchronous=NORMAL). */
+    private readonly durable: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.stmt = prepare(db);
     this.delivery = prepareBookkeeping(bookkeeping);
@@ -102,7 +105,7 @@ export class SqliteEventStore implements EventStore {
 
   async claimDeliveries(now: string, leaseUntil: string, limit: number): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
-    return this.bookkeepingWrite(() => {
+    const claimed = await this.bookkeepingWrite(() => {
       const claimed = this.delivery.claim.all({ token, now, leaseUntil, limit }) as { endpoint_id: string; event_seq: number; attempts: number }[];
       const endpoints = new Map<string, WebhookEndpoint>();
       return claimed.map((c) => {
@@ -112,6 +115,10 @@ export class SqliteEventStore implements EventStore {
         return { endpoint, event, attempt: c.attempts, token };
       });
     });
+    // A committed event is visible before the WAL is synced (wal-sync.ts): none is sent before it
+    // is on disk, so a power loss can never erase an event a receiver already has.
+    if (claimed.length > 0) await this.durable();
+    return claimed;
   }
 
   async finishDelivery(d: ClaimedDelivery, outcome: DeliveryOutcome, at: string): Promise<void> {

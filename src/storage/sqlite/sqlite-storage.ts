@@ -153,7 +153,7 @@ export class SqliteStorage implements Storage {
     const memory = opts.path === ':memory:';
     const bookkeeping = memory ? this.db : openBookkeeping(opts.path);
     const bookkeepingWrites = memory ? this.writes : new GroupCommit(bookkeeping);
-    this.events = new SqliteEventStore(this.db, bookkeeping, write, (work) => bookkeepingWrites.run(work));
+    this.events = new SqliteEventStore(this.db, bookkeeping, write, (work) => bookkeepingWrites.run(work), () => this.walSync?.durable() ?? Promise.resolve());
     this.issuance = new SqliteIssuance(this.db, write, (draft) => this.events.append(draft));
     this.declarations = new SqliteDeclarationStore(this.db, write, (draft) => this.events.append(draft));
     this.fleet = new SqliteFleet(this.db, () => this.flushSeen());
