@@ -37,7 +37,7 @@ export class SqliteEventStore implements EventStore {
     private readonly bookkeepingWrite: Write,
     /** Resolves once everything committed before the call is on disk (WalSync's durable(); at
      *  once when commits are durable by themselves, or never are: synchronous=NORMAL). */
-    private readonly durable: () => Promise<void> = () => Promise.resolve(),
+    private readonly durable: () => Promise<void>,
   ) {
     this.stmt = prepare(db);
     this.delivery = prepareBookkeeping(bookkeeping);
@@ -106,9 +106,9 @@ export class SqliteEventStore implements EventStore {
   async claimDeliveries(now: string, leaseUntil: string, limit: number): Promise<ClaimedDelivery[]> {
     const token = randomUUID();
     const claimed = await this.bookkeepingWrite(() => {
-      const claimed = this.delivery.claim.all({ token, now, leaseUntil, limit }) as { endpoint_id: string; event_seq: number; attempts: number }[];
+      const rows = this.delivery.claim.all({ token, now, leaseUntil, limit }) as { endpoint_id: string; event_seq: number; attempts: number }[];
       const endpoints = new Map<string, WebhookEndpoint>();
-      return claimed.map((c) => {
+      return rows.map((c) => {
         let endpoint = endpoints.get(c.endpoint_id);
         if (endpoint === undefined) endpoints.set(c.endpoint_id, (endpoint = toEndpoint(this.delivery.getEndpoint.get(c.endpoint_id) as EndpointRow)));
         const event = toStoredEvent(this.delivery.getEventBySeq.get(c.event_seq) as EventRow);
