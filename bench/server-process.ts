@@ -62,7 +62,8 @@ export async function startServer(options: SpawnOptions): Promise<ServerProcess>
   const logPath = join(options.dir, 'server.log');
   const log = openSync(logPath, 'a');
   const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
-  const loader = options.entry.endsWith('.ts') ? ['--import', TSX] : ['--enable-source-maps'];
+  // dist/ runs as `npm start` runs it (no source maps: README, Performance).
+  const loader = options.entry.endsWith('.ts') ? ['--import', TSX] : [];
   const child = spawn(process.execPath, [...profile, ...loader, options.entry], {
     cwd: options.dir,
     // Only what the server needs: a stray variable in the bench's own environment must not
