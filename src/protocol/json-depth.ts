@@ -7,12 +7,21 @@ export const MAX_JSON_DEPTH = 64;
 
 /** Whether a parsed value nests deeper than `max` levels; iterative, so it cannot overflow itself. */
 export function nestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
-  const pending: [unknown, number][] = [[value, 0]];
+  // Only objects and arrays are put on the stack, and their members are read in place: a fan-out's
+  // 100,000 target strings cost no copy and no stack entry each (bench figure 11).
+  const pending: { item: object; depth: number }[] = isObject(value) ? [{ item: value, depth: 0 }] : [];
   for (let next = pending.pop(); next; next = pending.pop()) {
-    const [item, depth] = next;
-    if (typeof item !== 'object' || item === null) continue;
+    const { item, depth } = next;
     if (depth >= max) return true;
-    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+    if (Array.isArray(item)) {
+      for (const child of item) if (isObject(child)) pending.push({ item: child, depth: depth + 1 });
+    } else {
+      for (const child of Object.values(item)) if (isObject(child)) pending.push({ item: child, depth: depth + 1 });
+    }
   }
   return false;
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }
