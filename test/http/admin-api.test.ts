@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { LARGE_FAN_OUT } from '../../src/http/admin/command-routes.ts';
 import { SHARED_IPAD_USER_ID } from '../../src/protocol/enrollment-id.ts';
 import { decodePlistDict, encodePlist } from '../../src/protocol/plist.ts';
 import { startAspen, type TestServer } from '../helpers/aspen-server.ts';
@@ -76,6 +77,22 @@ describe('admin API v1', () => {
       const again = await api('POST', '/v1/commands', body);
       assert.equal(again.status, 409);
       assert.equal(again.json.error.code, 'conflict');
+    });
+
+    it('answers a fan-out large enough to be collected after it, then goes on serving', async () => {
+      const targets = ['IPHONE-1', ...Array.from({ length: LARGE_FAN_OUT }, (_, i) => `FAN-NOBODY-${i}`)];
+      const res = await api('POST', '/v1/commands', { targets, command: { RequestType: 'ProfileList' }, command_uuid: 'large-fan-out', push: false });
+      assert.equal(res.status, 201);
+      assert.equal(Object.keys(res.json.targets).length, targets.length);
+      assert.deepEqual(res.json.targets['IPHONE-1'], { status: 'queued' });
+      assert.deepEqual(res.json.targets[`FAN-NOBODY-${LARGE_FAN_OUT - 1}`], { status: 'unknown_enrollment' });
+      const next = await api('POST', '/v1/commands', { targets: ['MAC-1'], command: { RequestType: 'ProfileList' } });
+      assert.equal(next.status, 201);
+      const stored = await api('GET', '/v1/commands/large-fan-out');
+      assert.deepEqual(
+        stored.json.targets.map((t: Json) => [t.enrollment_id, t.state]),
+        [['IPHONE-1', 'queued']],
+      );
     });
 
     it("pages a command's targets", async () => {
