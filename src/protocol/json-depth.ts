@@ -13,11 +13,8 @@ export function nestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): b
   for (let next = pending.pop(); next; next = pending.pop()) {
     const { item, depth } = next;
     if (depth >= max) return true;
-    if (Array.isArray(item)) {
-      for (const child of item) if (isObject(child)) pending.push({ item: child, depth: depth + 1 });
-    } else {
-      for (const child of Object.values(item)) if (isObject(child)) pending.push({ item: child, depth: depth + 1 });
-    }
+    const children: readonly unknown[] = Array.isArray(item) ? item : Object.values(item);
+    for (const child of children) if (isObject(child)) pending.push({ item: child, depth: depth + 1 });
   }
   return false;
 }
