@@ -31,6 +31,8 @@ export interface LoopMeasurement {
   cpuPerRequest: number;
   /** CPU of the PostgreSQL server and its backends, per request (0 on SQLite: it runs inside Aspen). */
   databaseCpuPerRequest: number;
+  /** CPU of the device simulator, per request: the client's share of the shared machine. */
+  clientCpuPerRequest: number;
   throughput: number;
   p50Ms: number;
   p99Ms: number;
@@ -106,7 +108,6 @@ const SETUPS: Record<LoopServer, ServerSetup> = {
     queues: true,
     start: async (ctx) => single(await ctx.startAspen('loop-aspen-synchronous-normal', { SQLITE_SYNCHRONOUS: 'NORMAL' })),
   },
-  // Server CPU is the primary's alone here (its workers are other processes): figure 12 compares throughput.
   'aspen-two-workers': { signed: true, queues: true, start: async (ctx) => single(await ctx.startAspen('loop-aspen-two-workers', { WORKERS: '2' })) },
   'aspen-postgres': { signed: true, queues: true, start: (ctx) => onPostgres(ctx, 'loop-aspen-postgres', 1) },
   // Every request then writes its event (mdm.Connect for reports) durably, and deliveries run beside it.
@@ -233,6 +234,7 @@ function summary({ name, group, sessions }: Running): LoopMeasurement {
     requests: median(sessions.map((s) => s.requests)),
     cpuPerRequest: median(sessions.map((s) => s.cpu / s.requests)),
     databaseCpuPerRequest: median(sessions.map((s) => s.databaseCpu / s.requests)),
+    clientCpuPerRequest: median(sessions.map((s) => s.clientCpuSeconds / s.requests)),
     throughput: median(sessions.map((s) => s.requests / s.wallSeconds)),
     p50Ms: median(sessions.map((s) => s.p50Ms)),
     p99Ms: median(sessions.map((s) => s.p99Ms)),

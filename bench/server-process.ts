@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds, memory } from './proc-stats.ts';
+import { memory, treeCpuSeconds } from './proc-stats.ts';
 
 /** Built by `npm run build` (the bench script builds first). */
 const ASPEN_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -18,7 +18,8 @@ const STOP_TIMEOUT_MS = 15_000;
 export interface ServerProcess {
   readonly url: string;
   readonly pid: number;
-  /** Runs a timed phase; returns the server CPU seconds spent during it. The phase's window is
+  /** Runs a timed phase; returns the server CPU seconds spent during it (the process and its child
+   *  processes: with WORKERS, the workers do the serving). The phase's window is
    *  kept and, for a profiled server, written beside the profile: the summary counts only it. */
   timed<T>(phase: () => Promise<T>): Promise<{ result: T; cpuSeconds: number }>;
   /** CPU seconds used so far (for phases that span several servers; not kept for profiles). */
@@ -87,13 +88,13 @@ export async function startServer(options: SpawnOptions): Promise<ServerProcess>
     url,
     pid,
     async timed(phase) {
-      const cpuBefore = cpuSeconds(pid);
+      const cpuBefore = treeCpuSeconds(pid);
       const start = monotonicMicros();
       const result = await phase();
       windows.push({ start, end: monotonicMicros() });
-      return { result, cpuSeconds: cpuSeconds(pid) - cpuBefore };
+      return { result, cpuSeconds: treeCpuSeconds(pid) - cpuBefore };
     },
-    cpuSeconds: () => cpuSeconds(pid),
+    cpuSeconds: () => treeCpuSeconds(pid),
     memory: () => memory(pid),
     async stop() {
       child.kill('SIGTERM');

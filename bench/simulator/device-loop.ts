@@ -40,6 +40,7 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   };
 
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let next = 0;
   const lane = async (): Promise<void> => {
     for (let i = next++; i < fleet.length; i = next++) {
@@ -69,12 +70,14 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   }
   const largeLatencies = uploaded?.latencies ?? [];
   const wallSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
   return {
     requests: latencies.length,
     errors,
     errorSamples,
     wallSeconds,
+    clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
     p50Ms: quantile(latencies, 0.5),
     p99Ms: quantile(latencies, 0.99),
     ...(spec.largeResults ? { large: { sent: largeLatencies.length - 1, p50Ms: quantile(largeLatencies.slice(1), 0.5) } } : {}),

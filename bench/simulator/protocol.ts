@@ -53,6 +53,8 @@ export interface RunResult {
   errors: number;
   errorSamples: string[];
   wallSeconds: number;
+  /** CPU seconds the simulator itself used during the phase: the client's share of the machine. */
+  clientCpuSeconds: number;
   p50Ms: number;
   p99Ms: number;
   /** With `largeResults`: how many were answered while the phase ran, and their median latency. */
