@@ -1,11 +1,11 @@
 // Runs one phase of the MDM conversation for every device of a fleet over keep-alive HTTP, a
-// bounded number of devices at a time, and checks every answer byte for byte. Optionally one more
+// bounded number of devices at a time (each lane of them with a connection of its own to each
+// server), and checks every answer byte for byte. Optionally one more
 // device uploads large results alongside, until the phase is done.
-import http from 'node:http';
 import { quantile } from '../stats.ts';
 import { CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
 import type { Device, SignedBody } from './fleet.ts';
-import { expectAnswer as expect, sendBody, type Answer } from './http-device.ts';
+import { DeviceConnection, expectAnswer as expect, type Answer } from './http-device.ts';
 import { startLargeSender } from './large-sender.ts';
 import type { Phase, RunResult, RunSpec } from './protocol.ts';
 
@@ -13,28 +13,28 @@ const MAX_ERROR_SAMPLES = 5;
 
 export async function runPhase(fleet: readonly Device[], spec: RunSpec, commandsPerRound: number, largeSender?: Device): Promise<RunResult> {
   const servers = spec.urls.map((u) => new URL(u));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const latencies: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
-  const send = (url: URL, message: SignedBody, contentType: string): Promise<Answer> => sendBody(agent, url, message, contentType, spec.signed, latencies);
+  const connections: DeviceConnection[] = [];
 
-  const converse = async (device: Device, url: URL, phase: Phase): Promise<void> => {
+  const converse = async (device: Device, connection: DeviceConnection, phase: Phase): Promise<void> => {
+    const send = (message: SignedBody, contentType: string): Promise<Answer> => connection.send(message, contentType, spec.signed, latencies);
     if (phase.kind === 'enroll') {
-      expect(await send(url, device.authenticate, CHECKIN_CONTENT_TYPE), null, `${device.id} Authenticate`);
-      expect(await send(url, device.tokenUpdate, CHECKIN_CONTENT_TYPE), null, `${device.id} TokenUpdate`);
+      expect(await send(device.authenticate, CHECKIN_CONTENT_TYPE), null, `${device.id} Authenticate`);
+      expect(await send(device.tokenUpdate, CHECKIN_CONTENT_TYPE), null, `${device.id} TokenUpdate`);
       return;
     }
     if (phase.kind === 'idle') {
-      for (let i = 0; i < phase.repeats; i++) expect(await send(url, device.idle, REPORT_CONTENT_TYPE), null, `${device.id} Idle`);
+      for (let i = 0; i < phase.repeats; i++) expect(await send(device.idle, REPORT_CONTENT_TYPE), null, `${device.id} Idle`);
       return;
     }
     const commands = phase.kind === 'session' ? roundCommands(phase.round, commandsPerRound) : [phase.expect];
-    let answer = await send(url, device.idle, REPORT_CONTENT_TYPE);
+    let answer = await send(device.idle, REPORT_CONTENT_TYPE);
     for (const uuid of commands) {
       expect(answer, uuid, `${device.id} after ${uuid === commands[0] ? 'Idle' : 'Acknowledged'}`);
       if (phase.kind === 'first-command') return;
-      answer = await send(url, device.acknowledged.get(uuid)!, REPORT_CONTENT_TYPE);
+      answer = await send(device.acknowledged.get(uuid)!, REPORT_CONTENT_TYPE);
     }
     expect(answer, null, `${device.id} after the last Acknowledged`);
   };
@@ -43,9 +43,11 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   const cpuBefore = process.cpuUsage();
   let next = 0;
   const lane = async (): Promise<void> => {
+    const own = servers.map((url) => new DeviceConnection(url));
+    connections.push(...own);
     for (let i = next++; i < fleet.length; i = next++) {
       try {
-        await converse(fleet[i]!, servers[i % servers.length]!, spec.phase);
+        await converse(fleet[i]!, own[i % own.length]!, spec.phase);
       } catch (err) {
         errors += 1;
         if (errorSamples.length < MAX_ERROR_SAMPLES) errorSamples.push((err as Error).message);
@@ -71,7 +73,7 @@ export async function runPhase(fleet: readonly Device[], spec: RunSpec, commands
   const largeLatencies = uploaded?.latencies ?? [];
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  agent.destroy();
+  for (const connection of connections) connection.close();
   return {
     requests: latencies.length,
     errors,

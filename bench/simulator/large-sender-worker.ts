@@ -1,19 +1,17 @@
 // The thread of large-sender.ts: one device uploading large results until told to stop.
-import http from 'node:http';
 import { MdmSigner } from '../../test/helpers/mdm-signer.ts';
 import { answerRequests } from '../../src/threads/request-worker.ts';
 import { largeResult, REPORT_CONTENT_TYPE } from '../workload.ts';
 import type { SignedBody } from './fleet.ts';
-import { expectAnswer, sendBody } from './http-device.ts';
+import { DeviceConnection, expectAnswer } from './http-device.ts';
 import type { Upload, UploadOutcome } from './large-sender.ts';
 
 /** Large results back to back, each answered by the next command, until told to stop. */
 async function upload({ url, id, idle, signing, large, stop }: Upload): Promise<UploadOutcome> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const signer = signing && new MdmSigner(signing.certPem, signing.keyPem);
-  const server = new URL(url);
+  const connection = new DeviceConnection(new URL(url));
   const latencies: number[] = [];
-  const put = (message: SignedBody) => sendBody(agent, server, message, REPORT_CONTENT_TYPE, signer !== undefined, latencies);
+  const put = (message: SignedBody) => connection.send(message, REPORT_CONTENT_TYPE, signer !== undefined, latencies);
   try {
     // Structured cloning made the Buffer a plain Uint8Array.
     let answer = await put({ body: Buffer.from(idle.body), signature: idle.signature });
@@ -27,7 +25,7 @@ async function upload({ url, id, idle, signing, large, stop }: Upload): Promise<
   } catch (err) {
     return { latencies, error: (err as Error).message };
   } finally {
-    agent.destroy();
+    connection.close();
   }
 }
 
