@@ -1,5 +1,5 @@
-// The check-in loop measured against servers: the same fleet enrolls on each, then runs one warm-up
-// session and `measuredRounds` timed sessions (Idle → command → Acknowledged → … → empty 200),
+// The check-in loop measured against servers: the same fleet enrolls on each, then runs
+// WARM_UP_ROUNDS warm-up sessions and `measuredRounds` timed sessions (Idle → command → Acknowledged → … → empty 200),
 // with the server's CPU time read from /proc around each timed session. Figures 1, 2, 6, 8, 9 and
 // 12 compare servers through this; each server is measured once per run and shared between
 // figures, and the servers compared for a target have their rounds interleaved (see LoopBench).
@@ -41,6 +41,12 @@ export interface LoopMeasurement {
 }
 
 const FLEET = 'check-in loop';
+/** Sessions each server runs before the timed ones: the JIT, SQLite's page cache and the
+ *  connections warm up in them. More than one because V8 compiles per process: with WORKERS=2 each
+ *  worker sees half of the warm-up's requests. After a single warm-up round, the two workers' CPU
+ *  per request still fell round by round (380, 297, 287, 283, 247 µs) while one process's was
+ *  flat from its second round (230, 203, 203, 213 µs). */
+const WARM_UP_ROUNDS = 3;
 const BASELINE_ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 
 /** The servers one loop runs against: one process, or several behind an imaginary load balancer. */
@@ -146,7 +152,7 @@ export class LoopBench {
     private readonly interleaved: readonly LoopServer[] = [],
   ) {
     this.ids = udids(ctx.sizes.loop.devices);
-    this.rounds = 1 + ctx.sizes.loop.measuredRounds;
+    this.rounds = WARM_UP_ROUNDS + ctx.sizes.loop.measuredRounds;
   }
 
   /** Measured at most once per run, however many figures ask; the interleaved servers all at once,
@@ -160,15 +166,17 @@ export class LoopBench {
     return measurement;
   }
 
-  /** Every server warms up (round 0, not counted), then each measured round runs one timed session
-   *  on each server, starting each round with the next server in turn. */
+  /** Every server warms up (the first WARM_UP_ROUNDS, not counted), then each measured round runs
+   *  one timed session on each server, starting each round with the next server in turn. */
   private async runTogether(names: LoopServer[]): Promise<Map<LoopServer, LoopMeasurement>> {
     await this.prepareFleet();
     const running: Running[] = [];
     try {
       for (const name of names) running.push(await this.start(name));
-      for (const server of running) await this.session(server, 0);
-      for (let round = 1; round < this.rounds; round += 1) {
+      for (let round = 0; round < WARM_UP_ROUNDS; round += 1) {
+        for (const server of running) await this.session(server, round);
+      }
+      for (let round = WARM_UP_ROUNDS; round < this.rounds; round += 1) {
         for (let i = 0; i < running.length; i += 1) await this.session(running[(round + i) % running.length]!, round);
       }
       return new Map(running.map((server) => [server.name, summary(server)]));
@@ -192,13 +200,13 @@ export class LoopBench {
     return server;
   }
 
-  /** One session of `round`: its commands are queued, then every device runs through them. Round 0
-   *  warms up the JIT, SQLite's page cache and the connections; it is not counted. */
+  /** One session of `round`: its commands are queued, then every device runs through them. The
+   *  warm-up rounds are not counted. */
   private async session(server: Running, round: number): Promise<void> {
     if (server.setup.queues) {
       for (const uuid of roundCommands(round, this.ctx.sizes.loop.commandsPerRound)) await queueCommand(server.group.urls[0]!, this.ids, uuid);
     }
-    if (round === 0) {
+    if (round < WARM_UP_ROUNDS) {
       await this.run(server, { kind: 'session', round });
       return;
     }
