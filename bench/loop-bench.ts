@@ -1,6 +1,7 @@
 // The check-in loop measured against servers: the same fleet enrolls on each, then runs
-// WARM_UP_ROUNDS warm-up sessions and `measuredRounds` timed sessions (Idle → command → Acknowledged → … → empty 200),
-// with the server's CPU time read from /proc around each timed session. Figures 1, 2, 6, 8, 9 and
+// WARM_UP_ROUNDS warm-up sessions and `measuredRounds` timed sessions (Idle → command →
+// Acknowledged → … → empty 200), with the server's CPU time read from /proc around each timed
+// session. Figures 1, 2, 6, 8, 9 and
 // 12 compare servers through this; each server is measured once per run and shared between
 // figures, and the servers compared for a target have their rounds interleaved (see LoopBench).
 import { fileURLToPath } from 'node:url';

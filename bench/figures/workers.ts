@@ -29,7 +29,7 @@ export async function workers(loops: LoopBench): Promise<Row[]> {
       metric: 'CPU per request, WORKERS=2 vs 1: server (every process) + client',
       measured: cpuText(two),
       baseline: cpuText(one),
-      ratio: two.cpuPerRequest / one.cpuPerRequest,
+      ratio: (two.cpuPerRequest + two.clientCpuPerRequest) / (one.cpuPerRequest + one.clientCpuPerRequest),
       target: '',
       verdict: '',
     },

@@ -1,7 +1,7 @@
 // Runs one phase of the MDM conversation for every device of a fleet over keep-alive HTTP, a
-// bounded number of devices at a time (each lane of them with a connection of its own to each
-// server), and checks every answer byte for byte. Optionally one more
-// device uploads large results alongside, until the phase is done.
+// bounded number of devices at a time (each lane with a connection of its own to each server), and
+// checks every answer byte for byte. Optionally one more device uploads large results alongside,
+// until the phase is done.
 import { quantile } from '../stats.ts';
 import { CHECKIN_CONTENT_TYPE, REPORT_CONTENT_TYPE, roundCommands } from '../workload.ts';
 import type { Device, SignedBody } from './fleet.ts';

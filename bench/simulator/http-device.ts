@@ -32,20 +32,17 @@ interface Waiting {
  *  server closes it. */
 export class DeviceConnection {
   private socket: Socket | null = null;
-  private received: Buffer[] = [];
-  private receivedBytes = 0;
+  /** What has arrived of the answer being read. */
+  private received: Buffer = Buffer.alloc(0);
   private waiting: Waiting | null = null;
-  private readonly hostHeader: string;
 
-  constructor(private readonly url: URL) {
-    this.hostHeader = url.host;
-  }
+  constructor(private readonly url: URL) {}
 
   /** PUTs `message` to /mdm, with its Mdm-Signature when `signed`; pushes its latency (ms) to `timings`. */
   send(message: SignedBody, contentType: string, signed: boolean, timings: number[]): Promise<Answer> {
     if (this.waiting !== null) return Promise.reject(new Error('DeviceConnection: one request at a time'));
     const signature = signed && message.signature !== undefined ? `Mdm-Signature: ${message.signature}\r\n` : '';
-    const head = `PUT /mdm HTTP/1.1\r\nHost: ${this.hostHeader}\r\nContent-Type: ${contentType}\r\nContent-Length: ${message.body.length}\r\n${signature}\r\n`;
+    const head = `PUT /mdm HTTP/1.1\r\nHost: ${this.url.host}\r\nContent-Type: ${contentType}\r\nContent-Length: ${message.body.length}\r\n${signature}\r\n`;
     const started = performance.now();
     return new Promise<Answer>((resolve, reject) => {
       this.waiting = {
@@ -79,10 +76,11 @@ export class DeviceConnection {
   }
 
   private receive(chunk: Buffer): void {
-    this.received.push(chunk);
-    this.receivedBytes += chunk.length;
-    const data = this.received.length === 1 ? chunk : Buffer.concat(this.received, this.receivedBytes);
-    this.received = [data];
+    if (this.waiting === null) {
+      this.fail(this.socket!, new Error('bytes from the server while no request was waiting'));
+      return;
+    }
+    const data = (this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]));
     const headEnd = data.indexOf(HEAD_END);
     if (headEnd < 0) return;
     const head = data.toString('latin1', 0, headEnd);
@@ -98,11 +96,10 @@ export class DeviceConnection {
       this.fail(this.socket!, new Error('bytes after the answer that no request asked for'));
       return;
     }
-    this.received = [];
-    this.receivedBytes = 0;
+    this.received = Buffer.alloc(0);
     // Aspen closes the connection after some errors; the next request opens another.
     if (CLOSE.test(head)) this.close();
-    const waiting = this.waiting!;
+    const waiting = this.waiting;
     this.waiting = null;
     waiting.resolve({ status: Number(head.slice(9, 12)), body: data.subarray(bodyStart, bodyEnd) });
   }
@@ -110,8 +107,7 @@ export class DeviceConnection {
   private fail(socket: Socket, error: Error): void {
     if (socket !== this.socket) return;
     this.close();
-    this.received = [];
-    this.receivedBytes = 0;
+    this.received = Buffer.alloc(0);
     const waiting = this.waiting;
     this.waiting = null;
     waiting?.reject(error);
