@@ -135,7 +135,9 @@ export class DeclarativeSync {
    *  have the same effective set, which is computed once for them. */
   private async tokensOf(candidates: readonly SyncCandidate[], force: boolean): Promise<{ enrollmentId: string; token: string; declarations: EffectiveDeclaration[] }[]> {
     const everyone = await this.store.globalSets();
-    const bySet = await this.store.declarationsOfSets([...new Set([...candidates.flatMap((c) => c.sets), ...everyone])]);
+    const sets = [...new Set([...candidates.flatMap((c) => c.sets), ...everyone])];
+    // A new enrollment in a fleet without sets (every first TokenUpdate) has nothing to read.
+    const bySet = sets.length === 0 ? new Map<string, StoredDeclaration[]>() : await this.store.declarationsOfSets(sets);
     const computed = new Map<string, { token: string; declarations: EffectiveDeclaration[] }>();
     const out: { enrollmentId: string; token: string; declarations: EffectiveDeclaration[] }[] = [];
     for (const c of candidates) {

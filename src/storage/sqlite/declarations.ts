@@ -50,6 +50,17 @@ import { boundLimit } from './bound-limit.ts';
 const SETS_OF = (enrollment: string) =>
   `(SELECT set_name FROM ddm_enrollment_sets WHERE enrollment_id = ${enrollment} UNION SELECT set_name FROM ddm_global_sets)`;
 
+/** What a sync candidate row reads of enrollment `e` and its DDM state `s`, and which qualify. */
+const SYNC_CANDIDATE_COLUMNS = `SELECT e.id, (SELECT json_group_array(set_name) FROM ddm_enrollment_sets WHERE enrollment_id = e.id) AS sets,
+        s.status_items, s.declarations_token`;
+const SYNC_CANDIDATE = `e.state = 'enrolled' AND e.awaiting_configuration = 0`;
+
+/** A selector that names enrollments and nothing else, so its candidates need no set or
+ *  declaration resolved (a new enrollment's first TokenUpdate, a DeviceConfigured). */
+function namesOnlyEnrollments(selector: AffectedSelector): selector is AffectedSelector & { enrollmentIds: readonly string[] } {
+  return selector.all !== true && !selector.sets?.length && !selector.declarations?.length && selector.enrollmentIds !== undefined;
+}
+
 export class SqliteDeclarationStore implements DeclarationStore {
   private readonly stmt;
 
@@ -183,6 +194,10 @@ export class SqliteDeclarationStore implements DeclarationStore {
   }
 
   async syncCandidates(selector: AffectedSelector): Promise<SyncCandidate[]> {
+    // The selector of every new enrollment's first TokenUpdate: its own id, nothing to resolve.
+    if (namesOnlyEnrollments(selector)) {
+      return (this.stmt.syncCandidatesByIds.all(JSON.stringify(selector.enrollmentIds)) as SyncCandidateRow[]).map(toSyncCandidate);
+    }
     const rows = this.stmt.syncCandidates.all({
       all: selector.all ? 1 : 0,
       declarations: JSON.stringify(selector.declarations ?? []),
@@ -314,13 +329,17 @@ function prepareStatements(db: Database) {
         UNION SELECT enrollment_id FROM ddm_enrollment_sets WHERE set_name IN (SELECT set_name FROM sets_hit)
         UNION SELECT value FROM json_each(@ids)
       )
-      SELECT e.id, (SELECT json_group_array(set_name) FROM ddm_enrollment_sets WHERE enrollment_id = e.id) AS sets,
-        s.status_items, s.declarations_token
+      ${SYNC_CANDIDATE_COLUMNS}
       -- CROSS JOIN keeps the targets outermost: with a plain JOIN SQLite scans every enrollment
-      -- and probes the targets, on every TokenUpdate of a new device.
+      -- and probes the targets.
       FROM targets t CROSS JOIN enrollments e ON e.id = t.id LEFT JOIN ddm_enrollments s ON s.enrollment_id = e.id
-      WHERE e.state = 'enrolled' AND e.awaiting_configuration = 0
-      ORDER BY e.id`),
+      WHERE ${SYNC_CANDIDATE} ORDER BY e.id`),
+    // The same for named enrollments only, without the CTEs and their temporary tables (half the
+    // statement's cost, on the path of every new enrollment: bench figure 10).
+    syncCandidatesByIds: db.prepare(`
+      ${SYNC_CANDIDATE_COLUMNS}
+      FROM enrollments e LEFT JOIN ddm_enrollments s ON s.enrollment_id = e.id
+      WHERE e.id IN (SELECT value FROM json_each(?)) AND ${SYNC_CANDIDATE} ORDER BY e.id`),
     enrollmentExists: db.prepare('SELECT 1 FROM enrollments WHERE id = ?'),
     getSnapshot: pluck('SELECT snapshot FROM ddm_enrollments WHERE enrollment_id = ?'),
     declarationStatus: db.prepare('SELECT * FROM ddm_declaration_status WHERE enrollment_id = ? ORDER BY identifier'),
