@@ -23,7 +23,7 @@ export const FULL: Sizes = {
   scale: { smallEnrollments: 1000, largeEnrollments: 100_000, queuedPerLargeDevice: 10, sample: 1000, concurrency: 4 },
   push: { tokens: 100_000, repetitions: 2, concurrency: 100 },
   webhooks: { events: 10_000, chains: 500 },
-  enrollment: { devices: 1000, warmup: 1000 },
+  enrollment: { devices: 1000, warmup: 3000 },
   largeResults: { devices: 200, idleRepeats: 10, rounds: 5, concurrency: 16, resultBytes: 4 * 1024 * 1024 - 4096, resultKeys: 100_000, commandsPerRound: 200 },
 };
 

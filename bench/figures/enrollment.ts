@@ -28,8 +28,9 @@ export async function enrollment(ctx: BenchContext): Promise<Row[]> {
     const { concurrency } = ctx.sizes.loop;
     const run = (fleet: string, phase: { kind: 'enroll' } | { kind: 'idle'; repeats: number }) =>
       ctx.simulator.run({ fleet, urls: [server.url], phase, signed: true, concurrency });
-    // Warm-up: the JIT, SQLite's page cache, the connections, for both kinds of request. As many
-    // devices as are timed: fewer leave the optimizing compiler busy in the timed phase (README).
+    // Warm-up: the JIT, SQLite's page cache, the connections, for both kinds of request. Three
+    // times as many devices as are timed: fewer leave the optimizing compiler busy in the timed
+    // phase (README).
     await run(fleets.warm, { kind: 'enroll' });
     await run(fleets.warm, { kind: 'idle', repeats: 1 });
     const enrolled = await server.timed(() => run(fleets.timed, { kind: 'enroll' }));
