@@ -46,8 +46,11 @@ const FLEET = 'check-in loop';
  *  connections warm up in them. More than one because V8 compiles per process: with WORKERS=2 each
  *  worker sees half of the warm-up's requests. After a single warm-up round, the two workers' CPU
  *  per request still fell round by round (380, 297, 287, 283, 247 µs) while one process's was
- *  flat from its second round (230, 203, 203, 213 µs). */
-const WARM_UP_ROUNDS = 3;
+ *  flat from its second round (230, 203, 203, 213 µs). With three, a perf profile of the timed
+ *  rounds still showed each worker in baseline (unoptimized) code and TurboFan compiling about
+ *  three times as much as the single process (2026-12-06); with eight, figure 12 read 1.22-1.25×
+ *  against 1.10-1.19× with three (two and four runs) for about 12 s more of signing. */
+const WARM_UP_ROUNDS = 8;
 const BASELINE_ENTRY = fileURLToPath(new URL('./baseline-server.ts', import.meta.url));
 
 /** The servers one loop runs against: one process, or several behind an imaginary load balancer. */
